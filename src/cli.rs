@@ -1,0 +1,289 @@
+//! Command line: `serve`, `check`, `query`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use serde_json::json;
+
+use crate::config::Settings;
+use crate::listen::ListenAddr;
+use crate::logging;
+use crate::policy::{Action, Address, Decision, Facts, Headers, SenderVerdict};
+use crate::runtime::{LoadError, Runtime, Shared};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "mailwarden",
+    version,
+    about = "Policy milter for Postfix and Sendmail"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ConfigArg {
+    /// Settings file [default: /etc/mailwarden/mailwarden.toml if it exists, else built-in defaults]
+    #[arg(short = 'c', long = "config", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+impl ConfigArg {
+    fn path(&self) -> Option<PathBuf> {
+        self.config.clone().or_else(Settings::default_path)
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the milter
+    Serve {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// Socket to listen on: inet:HOST:PORT, inet6:[ADDR]:PORT or unix:/path (overrides milter.listen)
+        #[arg(short = 'l', long, value_name = "SOCKET")]
+        listen: Option<ListenAddr>,
+        /// More log output (repeatable)
+        #[arg(short, long, action = clap::ArgAction::Count)]
+        verbose: u8,
+        /// Less log output (repeatable)
+        #[arg(short, long, action = clap::ArgAction::Count)]
+        quiet: u8,
+    },
+    /// Validate the settings and every file they name; exit 1 on any problem
+    Check {
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Show what the milter would decide for a message
+    Query(QueryArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// Envelope sender ("" or "<>" for the null sender)
+    #[arg(long = "from", value_name = "ADDR", allow_hyphen_values = true)]
+    pub from: String,
+    /// Envelope recipient (repeatable)
+    #[arg(long = "rcpt", value_name = "ADDR", required = true)]
+    pub rcpt: Vec<String>,
+    /// Subject header
+    #[arg(long, value_name = "TEXT")]
+    pub subject: Option<String>,
+    /// Another header, "Name: value" (repeatable)
+    #[arg(long = "header", value_name = "NAME: VALUE")]
+    pub header: Vec<String>,
+    /// Postfix's {daemon_name} macro
+    #[arg(long = "daemon-name", value_name = "NAME")]
+    pub daemon_name: Option<String>,
+    /// SASL login ({auth_authen}); absent means not authenticated
+    #[arg(long = "auth", value_name = "USER")]
+    pub auth: Option<String>,
+    /// Print one JSON object
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve {
+            config,
+            listen,
+            verbose,
+            quiet,
+        } => serve(config.path(), listen, verbose, quiet),
+        Command::Check { config } => check(config.path().as_deref()),
+        Command::Query(q) => query(&q),
+    }
+}
+
+fn print_load_error(e: &LoadError) {
+    for line in e.to_string().lines() {
+        eprintln!("mailwarden: {line}");
+    }
+}
+
+fn serve(config: Option<PathBuf>, listen: Option<ListenAddr>, verbose: u8, quiet: u8) -> ExitCode {
+    let rt = match Runtime::load(config.as_deref(), 1) {
+        Ok(rt) => rt,
+        Err(e) => {
+            print_load_error(&e);
+            eprintln!(
+                "mailwarden: not started: fix the problems above (mailwarden check shows them too)"
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    logging::init(
+        logging::adjust(rt.settings.log.level, verbose, quiet),
+        rt.settings.log.format,
+    );
+    let shared = Shared::new(rt, config);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("mailwarden: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(crate::server::serve(shared, listen)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("mailwarden: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn check(config: Option<&Path>) -> ExitCode {
+    match Runtime::load(config, 0) {
+        Ok(rt) => {
+            let shown = config.map_or_else(
+                || "built-in defaults".to_owned(),
+                |p| p.display().to_string(),
+            );
+            println!(
+                "ok: {shown}: listen {}, {} policies",
+                rt.settings.listen,
+                rt.settings.policies.len()
+            );
+            for s in &rt.sources {
+                println!("ok: {} {}: {} entries", s.kind, s.path.display(), s.entries);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            print_load_error(&e);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn query(q: &QueryArgs) -> ExitCode {
+    let rt = match Runtime::load(q.config.path().as_deref(), 0) {
+        Ok(rt) => rt,
+        Err(e) => {
+            print_load_error(&e);
+            return ExitCode::from(2);
+        }
+    };
+    let delims = rt.settings.subaddress_delimiter.as_str();
+    let sender = Address::parse(&q.from, delims);
+    let mut headers = Headers::new();
+    if let Some(s) = &q.subject {
+        headers.push("Subject", s);
+    }
+    for h in &q.header {
+        let Some((name, value)) = h.split_once(':') else {
+            eprintln!("mailwarden: --header {h:?}: expected \"Name: value\"");
+            return ExitCode::from(2);
+        };
+        headers.push(name.trim(), value.trim());
+    }
+    let facts = Facts {
+        daemon_name: q.daemon_name.as_deref(),
+        auth_user: q.auth.as_deref(),
+        sender: &sender,
+        headers: Some(&headers),
+        delimiters: delims,
+    };
+    let rcpts: Vec<Address> = q.rcpt.iter().map(|r| Address::parse(r, delims)).collect();
+    let decision = rt.policies.evaluate(&facts, &rcpts);
+    let out = if q.json {
+        decision_json(&decision, &q.rcpt).to_string()
+    } else {
+        decision_text(&decision, &sender, &q.rcpt)
+    };
+    let _ = writeln!(std::io::stdout(), "{out}");
+    ExitCode::SUCCESS
+}
+
+pub fn decision_json(d: &Decision, given: &[String]) -> serde_json::Value {
+    let sender = match &d.sender {
+        SenderVerdict::NotChecked => json!({"action": "none", "policy": null, "rule": null}),
+        SenderVerdict::Accepted { policy, rule } => {
+            json!({"action": "accept", "policy": &**policy, "rule": rule.as_ref().map(ToString::to_string)})
+        }
+        SenderVerdict::Rejected { policy, rule, .. } => {
+            json!({"action": "reject", "policy": &**policy, "rule": rule.as_ref().map(ToString::to_string)})
+        }
+    };
+    let recipients: Vec<_> = d
+        .recipients
+        .iter()
+        .zip(given)
+        .map(|((_, v), rcpt)| {
+            json!({
+                "rcpt": rcpt,
+                "action": v.action.as_str(),
+                "policy": v.policy.as_deref(),
+                "rule": v.rule.as_ref().map(ToString::to_string),
+                "method": v.method.as_deref(),
+                "param": v.param.as_deref(),
+                "flags": v.flags,
+            })
+        })
+        .collect();
+    json!({"action": d.action.as_str(), "sender": sender, "recipients": recipients})
+}
+
+fn decision_text(d: &Decision, sender: &Address, given: &[String]) -> String {
+    let mut out = String::new();
+    let verdict = match d.action {
+        Action::Accept => "ACCEPT",
+        Action::Reject => "REJECT",
+    };
+    out.push_str(&format!("{verdict}: message from {sender}\n"));
+    match &d.sender {
+        SenderVerdict::NotChecked => out.push_str("  sender: no policy checks the sender\n"),
+        SenderVerdict::Accepted { policy, rule } => out.push_str(&format!(
+            "  sender: accepted by policy {policy} ({})\n",
+            rule.as_ref()
+                .map_or("no rule".into(), |r| format!("rule {r}"))
+        )),
+        SenderVerdict::Rejected {
+            policy,
+            rule,
+            address,
+            reply,
+        } => out.push_str(&format!(
+            "  sender {address}: refused by policy {policy} ({}): 550 5.7.1 {reply}\n",
+            rule.as_ref()
+                .map_or("no entry matched".into(), |r| format!("rule {r}"))
+        )),
+    }
+    for ((_, v), rcpt) in d.recipients.iter().zip(given) {
+        let how = match (&v.policy, &v.rule) {
+            (None, _) => "no policy applies".to_owned(),
+            (Some(p), Some(r)) => format!("policy {p}, rule {r}"),
+            (Some(p), None) => format!("policy {p}, no rule matched"),
+        };
+        out.push_str(&format!("  rcpt {rcpt}: {} ({how})", v.action.as_str()));
+        if let Some(m) = &v.method {
+            out.push_str(&format!(
+                " method <{m}> param {} flags {}",
+                v.param.as_deref().unwrap_or("-"),
+                v.flags.unwrap_or(0)
+            ));
+        }
+        if let Some(r) = &v.reply {
+            out.push_str(&format!(": 550 5.7.1 {r}"));
+        }
+        out.push('\n');
+    }
+    if d.refused_at_headers {
+        out.push_str(
+            "  a header-scoped policy refuses: the whole message is refused at end of headers\n",
+        );
+    }
+    out.trim_end().to_owned()
+}

@@ -1,0 +1,439 @@
+//! The settings file (`mailwarden.toml`): reading, validating, and resolving the files it names.
+
+pub mod model;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use model::{LogSection, NoMatch, RawPolicy, RawSettings, SenderSource};
+use toml::Spanned;
+
+use crate::diag::{Diagnostic, Diagnostics, line_col};
+use crate::listen::{ListenAddr, UnixSocketOptions};
+use crate::policy::engine::{DEFAULT_RECIPIENT_REPLY, DEFAULT_SENDER_REPLY, HeaderCondition, When};
+use crate::policy::ruleset::resolve_path;
+
+/// Used when `-c` is not given and this file exists.
+pub const DEFAULT_CONFIG_PATH: &str = "/etc/mailwarden/mailwarden.toml";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{}: cannot read: {source}", .path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Invalid(Diagnostics),
+}
+
+/// A rule file named in the settings, with the settings line that names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileRef {
+    pub path: PathBuf,
+    pub key: &'static str,
+    pub config_path: PathBuf,
+    pub config_line: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct PolicySpec {
+    pub name: String,
+    pub when: When,
+    pub sender_allowlist: Vec<FileRef>,
+    pub access_rules: Vec<FileRef>,
+    pub no_match: NoMatch,
+    pub sender_source: SenderSource,
+    pub sender_reply: String,
+    pub recipient_reply: String,
+    pub annotate: bool,
+}
+
+/// Validated settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The file they came from; `None` for built-in defaults.
+    pub path: Option<PathBuf>,
+    pub listen: ListenAddr,
+    pub unix_socket: UnixSocketOptions,
+    pub max_connections: usize,
+    pub shutdown_timeout: Duration,
+    pub connection_timeout: Duration,
+    pub log: LogSection,
+    pub subaddress_delimiter: String,
+    pub policies: Vec<PolicySpec>,
+}
+
+impl Settings {
+    pub fn defaults() -> Self {
+        let raw = RawSettings::default();
+        compile(&raw, Path::new("<defaults>"), "", Path::new("/"))
+            .expect("built-in defaults are valid")
+    }
+
+    /// The settings file chosen when `-c` is absent: the system one if it exists.
+    pub fn default_path() -> Option<PathBuf> {
+        let p = PathBuf::from(DEFAULT_CONFIG_PATH);
+        p.exists().then_some(p)
+    }
+
+    /// Reads `path`, or returns the built-in defaults for `None`.
+    pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
+        let Some(path) = path else {
+            return Ok(Self::defaults());
+        };
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        // Relative rule paths are relative to the settings file, wherever we were started.
+        let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        let dir = abs
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("/"));
+        let mut s = parse(&text, &abs, &dir).map_err(ConfigError::Invalid)?;
+        s.path = Some(abs);
+        Ok(s)
+    }
+
+    /// Every rule file named, in configuration order (duplicates kept).
+    pub fn file_refs(&self) -> impl Iterator<Item = &FileRef> {
+        self.policies
+            .iter()
+            .flat_map(|p| p.sender_allowlist.iter().chain(p.access_rules.iter()))
+    }
+}
+
+/// Parses settings text. `path` is used in messages; `dir` resolves relative rule paths.
+pub fn parse(text: &str, path: &Path, dir: &Path) -> Result<Settings, Diagnostics> {
+    let raw: RawSettings = toml::from_str(text).map_err(|e| {
+        let (line, col) = e.span().map(|s| line_col(text, s.start)).unwrap_or((0, 0));
+        let mut d = Diagnostic::new(path, line, e.message().trim().to_owned());
+        if line > 0 {
+            d = d.with_column(col);
+        }
+        Diagnostics(vec![d])
+    })?;
+    compile(&raw, path, text, dir)
+}
+
+fn compile(
+    raw: &RawSettings,
+    path: &Path,
+    text: &str,
+    dir: &Path,
+) -> Result<Settings, Diagnostics> {
+    let mut errors = Vec::new();
+    let at = |span: &Spanned<String>| {
+        if text.is_empty() {
+            0
+        } else {
+            line_col(text, span.span().start).0
+        }
+    };
+    let mut err = |line: usize, msg: String| errors.push(Diagnostic::new(path, line, msg));
+
+    let m = &raw.milter;
+    let listen = match m.listen.get_ref().parse::<ListenAddr>() {
+        Ok(l) => Some(l),
+        Err(e) => {
+            err(at(&m.listen), format!("milter.listen: {e}"));
+            None
+        }
+    };
+    let mode = match u32::from_str_radix(m.socket_mode.get_ref().trim_start_matches("0o"), 8) {
+        Ok(v) if v <= 0o777 => v,
+        _ => {
+            err(
+                at(&m.socket_mode),
+                format!(
+                    "milter.socket_mode: {:?} is not an octal mode like \"0660\"",
+                    m.socket_mode.get_ref()
+                ),
+            );
+            0o660
+        }
+    };
+    if m.max_connections == 0 {
+        err(0, "milter.max_connections must be at least 1".into());
+    }
+    if raw
+        .rules
+        .subaddress_delimiter
+        .chars()
+        .any(|c| c.is_whitespace() || c == '@')
+    {
+        err(
+            0,
+            "rules.subaddress_delimiter must not contain white space or '@'".into(),
+        );
+    }
+
+    let mut policies = Vec::new();
+    let mut names: Vec<&str> = Vec::new();
+    for p in &raw.policy {
+        let line = at(&p.name);
+        let name = p.name.get_ref();
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        {
+            err(
+                line,
+                format!("policy.name {name:?}: use letters, digits, '-', '_' or '.'"),
+            );
+        }
+        if names.contains(&name.as_str()) {
+            err(line, format!("policy.name {name:?} is used twice"));
+        }
+        names.push(name);
+        if p.sender_allowlist.is_empty() && p.access_rules.is_empty() {
+            err(
+                line,
+                format!(
+                    "policy {name:?} has neither sender_allowlist nor access_rules: it would enforce nothing"
+                ),
+            );
+        }
+        match compile_policy(p, path, text, dir) {
+            Ok(spec) => policies.push(spec),
+            Err(e) => e.into_iter().for_each(|d| err(d.line, d.message)),
+        }
+    }
+
+    if !errors.is_empty() {
+        return Err(Diagnostics(errors));
+    }
+    Ok(Settings {
+        path: None,
+        listen: listen.expect("checked above"),
+        unix_socket: UnixSocketOptions {
+            mode,
+            group: m.socket_group.as_ref().map(|g| g.get_ref().clone()),
+        },
+        max_connections: m.max_connections,
+        shutdown_timeout: Duration::from_secs(m.shutdown_timeout),
+        connection_timeout: Duration::from_secs(m.connection_timeout.max(1)),
+        log: raw.log.clone(),
+        subaddress_delimiter: raw.rules.subaddress_delimiter.clone(),
+        policies,
+    })
+}
+
+fn compile_policy(
+    p: &RawPolicy,
+    path: &Path,
+    text: &str,
+    dir: &Path,
+) -> Result<PolicySpec, Vec<Diagnostic>> {
+    let mut errors = Vec::new();
+    let at = |span: std::ops::Range<usize>| line_col(text, span.start).0;
+    let name = p.name.get_ref().clone();
+    let files = |key: &'static str, list: &[Spanned<String>]| -> Vec<FileRef> {
+        list.iter()
+            .map(|s| FileRef {
+                path: resolve_path(dir, s.get_ref()),
+                key,
+                config_path: path.to_path_buf(),
+                config_line: at(s.span()),
+            })
+            .collect()
+    };
+    let header = match &p.when.header {
+        None => None,
+        Some(h) => match parse_header_condition(h.get_ref()) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                errors.push(Diagnostic::new(
+                    path,
+                    at(h.span()),
+                    format!("when.header: {e}"),
+                ));
+                None
+            }
+        },
+    };
+    let reply = |r: &Option<Spanned<String>>, default: &str, errors: &mut Vec<Diagnostic>| match r {
+        None => default.to_owned(),
+        Some(s) => {
+            let v = s.get_ref();
+            if v.is_empty() || v.len() > 400 || v.chars().any(|c| c.is_control()) {
+                errors.push(Diagnostic::new(
+                    path,
+                    at(s.span()),
+                    "reply text must be 1 to 400 characters without control characters",
+                ));
+            }
+            v.clone()
+        }
+    };
+    let sender_reply = reply(&p.sender_reply, DEFAULT_SENDER_REPLY, &mut errors);
+    let recipient_reply = reply(&p.recipient_reply, DEFAULT_RECIPIENT_REPLY, &mut errors);
+    let lower = |v: &Option<model::OneOrMany>| -> Vec<String> {
+        v.clone()
+            .map(|v| {
+                v.into_vec()
+                    .into_iter()
+                    .map(|s| s.trim().trim_start_matches('@').to_lowercase())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let when = When {
+        daemon_name: p
+            .when
+            .daemon_name
+            .clone()
+            .map(|v| v.into_vec())
+            .unwrap_or_default(),
+        recipient_domain: lower(&p.when.recipient_domain),
+        subject_tag: p.when.subject_tag.as_ref().map(|t| t.to_lowercase()),
+        header,
+        authenticated: p.when.authenticated,
+    };
+    if when.subject_tag.as_deref() == Some("") {
+        errors.push(Diagnostic::new(
+            path,
+            at(p.name.span()),
+            "when.subject_tag must not be empty",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(PolicySpec {
+        name,
+        when,
+        sender_allowlist: files("sender_allowlist", &p.sender_allowlist),
+        access_rules: files("access_rules", &p.access_rules),
+        no_match: p.no_match,
+        sender_source: p.sender_source,
+        sender_reply,
+        recipient_reply,
+        annotate: p.annotate,
+    })
+}
+
+/// `"Name"` (present) or `"Name: regex"` (a header of that name whose value matches).
+fn parse_header_condition(s: &str) -> Result<HeaderCondition, String> {
+    let (name, value) = match s.split_once(':') {
+        Some((n, v)) => (n.trim(), Some(v.trim())),
+        None => (s.trim(), None),
+    };
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_graphic() && b != b':') {
+        return Err(format!("{s:?}: expected \"Name\" or \"Name: regex\""));
+    }
+    let value = match value.filter(|v| !v.is_empty()) {
+        None => None,
+        Some(v) => Some(
+            regex::RegexBuilder::new(v)
+                .case_insensitive(true)
+                .size_limit(256 * 1024)
+                .build()
+                .map_err(|e| {
+                    format!(
+                        "invalid regular expression: {}",
+                        e.to_string()
+                            .split_whitespace()
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    )
+                })?,
+        ),
+    };
+    Ok(HeaderCondition {
+        name: name.to_lowercase(),
+        value,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_err(text: &str) -> Vec<String> {
+        parse(text, Path::new("/etc/mw.toml"), Path::new("/etc"))
+            .unwrap_err()
+            .0
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn defaults_listen_on_loopback_8895() {
+        let s = Settings::defaults();
+        assert_eq!(s.listen.to_string(), "inet:127.0.0.1:8895");
+        assert!(s.policies.is_empty());
+    }
+
+    #[test]
+    fn unknown_key_is_an_error_with_line_and_column() {
+        let e = parse_err("[milter]\nlisten = \"inet:127.0.0.1:1\"\nlisten_adress = \"x\"\n");
+        assert_eq!(e.len(), 1);
+        assert!(
+            e[0].starts_with("/etc/mw.toml:3:1: unknown field `listen_adress`"),
+            "{e:?}"
+        );
+        let e = parse_err("[[policy]]\nname = \"p\"\nsender_alowlist = [\"a\"]\n");
+        assert!(
+            e[0].starts_with("/etc/mw.toml:3:1: unknown field `sender_alowlist`"),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn bad_values_name_their_line() {
+        let e = parse_err("[milter]\n\nlisten = \"tcp:1\"\nsocket_mode = \"rw\"\n");
+        assert!(
+            e[0].starts_with("/etc/mw.toml:3: milter.listen: bad listen address"),
+            "{e:?}"
+        );
+        assert!(
+            e[1].starts_with("/etc/mw.toml:4: milter.socket_mode"),
+            "{e:?}"
+        );
+        let e = parse_err(
+            "[[policy]]\nname = \"p\"\n[[policy]]\nname = \"p\"\nwhen = { header = \"X: (\" }\naccess_rules = [\"r\"]\n",
+        );
+        assert!(
+            e.iter()
+                .any(|l| l.starts_with("/etc/mw.toml:2: policy \"p\" has neither")),
+            "{e:?}"
+        );
+        assert!(
+            e.iter()
+                .any(|l| l.starts_with("/etc/mw.toml:4: policy.name \"p\" is used twice")),
+            "{e:?}"
+        );
+        assert!(
+            e.iter()
+                .any(|l| l.starts_with("/etc/mw.toml:5: when.header")),
+            "{e:?}"
+        );
+        let e = parse_err("[log]\nlevel = \"loud\"\n");
+        assert!(
+            e[0].starts_with("/etc/mw.toml:2:9: unknown variant `loud`"),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn policy_files_resolve_relative_to_config_dir_with_their_line() {
+        let s = parse(
+            "[[policy]]\nname = \"p\"\nsender_allowlist = [\n  \"a.txt\",\n  \"/abs/b.txt\",\n]\nwhen = { recipient_domain = \"@Customer.FI\", daemon_name = \"secure\" }\n",
+            Path::new("/etc/mw/x.toml"),
+            Path::new("/etc/mw"),
+        )
+        .unwrap();
+        let p = &s.policies[0];
+        assert_eq!(p.sender_allowlist[0].path, PathBuf::from("/etc/mw/a.txt"));
+        assert_eq!(p.sender_allowlist[0].config_line, 4);
+        assert_eq!(p.sender_allowlist[1].path, PathBuf::from("/abs/b.txt"));
+        assert_eq!(p.sender_allowlist[1].config_line, 5);
+        assert_eq!(p.when.recipient_domain, vec!["customer.fi".to_owned()]);
+        assert_eq!(p.when.daemon_name, vec!["secure".to_owned()]);
+    }
+}

@@ -1,0 +1,158 @@
+//! The settings file as typed values. Every struct rejects unknown keys:
+//! a misspelt key must never silently switch a policy off.
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// Default listen address, in Postfix's milter syntax.
+pub const DEFAULT_LISTEN: &str = "inet:127.0.0.1:8895";
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSettings {
+    #[serde(default)]
+    pub milter: MilterSection,
+    #[serde(default)]
+    pub log: LogSection,
+    #[serde(default)]
+    pub rules: RulesSection,
+    #[serde(default)]
+    pub policy: Vec<RawPolicy>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MilterSection {
+    /// `inet:HOST:PORT`, `inet6:[ADDR]:PORT` or `unix:/path`.
+    pub listen: Spanned<String>,
+    /// Octal permission bits of a unix socket, as a string ("0660").
+    pub socket_mode: Spanned<String>,
+    /// Group that owns a unix socket (Postfix's smtpd must be able to connect).
+    pub socket_group: Option<Spanned<String>>,
+    pub max_connections: usize,
+    /// Seconds to wait for in-flight messages on SIGTERM/SIGINT.
+    pub shutdown_timeout: u64,
+    /// Seconds of silence from the MTA before a milter connection is closed.
+    pub connection_timeout: u64,
+}
+
+impl Default for MilterSection {
+    fn default() -> Self {
+        Self {
+            listen: Spanned::new(0..0, DEFAULT_LISTEN.to_owned()),
+            socket_mode: Spanned::new(0..0, "0660".to_owned()),
+            socket_group: None,
+            max_connections: 256,
+            shutdown_timeout: 30,
+            connection_timeout: 300,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogLevel {
+    Error,
+    Warn,
+    #[default]
+    Info,
+    Debug,
+    Trace,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogSection {
+    pub level: LogLevel,
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RulesSection {
+    /// Characters that start a subaddress extension (`user+tag@domain`); "" disables.
+    pub subaddress_delimiter: String,
+}
+
+impl Default for RulesSection {
+    fn default() -> Self {
+        Self {
+            subaddress_delimiter: "+".to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NoMatch {
+    #[default]
+    Reject,
+    Accept,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SenderSource {
+    #[default]
+    Envelope,
+    Header,
+    Both,
+}
+
+/// A string or a list of strings (`recipient_domain = "a.fi"` or `["a.fi", "b.fi"]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    pub fn into_vec(self) -> Vec<String> {
+        match self {
+            Self::One(s) => vec![s],
+            Self::Many(v) => v,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWhen {
+    pub daemon_name: Option<OneOrMany>,
+    pub recipient_domain: Option<OneOrMany>,
+    pub subject_tag: Option<String>,
+    pub header: Option<Spanned<String>>,
+    pub authenticated: Option<bool>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPolicy {
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub when: RawWhen,
+    #[serde(default)]
+    pub sender_allowlist: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub access_rules: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub no_match: NoMatch,
+    #[serde(default)]
+    pub sender_source: SenderSource,
+    /// Reply text for a refused sender; `{address}` and `{policy}` are substituted.
+    pub sender_reply: Option<Spanned<String>>,
+    /// Reply text for a refused recipient; `{address}`, `{sender}` and `{policy}` are substituted.
+    pub recipient_reply: Option<Spanned<String>>,
+    /// Add an `X-Mailwarden-Policy` header to accepted mail.
+    #[serde(default)]
+    pub annotate: bool,
+}

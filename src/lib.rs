@@ -1,0 +1,15 @@
+//! mailwarden: a policy milter for Postfix and Sendmail.
+//!
+//! `policy` is the pure decision core; `config` and `rules` read files into it;
+//! `milter` is the protocol glue; `server` runs it; `cli` is the command line.
+
+pub mod cli;
+pub mod config;
+pub mod diag;
+pub mod listen;
+pub mod logging;
+pub mod milter;
+pub mod policy;
+pub mod rules;
+pub mod runtime;
+pub mod server;

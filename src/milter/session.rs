@@ -1,0 +1,377 @@
+//! Per-connection and per-message state, and what the milter answers at each stage.
+//! No indymilter types here: `callbacks.rs` maps these answers to the protocol.
+
+use std::sync::Arc;
+
+use tracing::{debug, error, info, warn};
+
+use crate::policy::{Address, Facts, Headers, RecipientVerdict, SenderVerdict, Stage};
+use crate::runtime::{InFlight, Runtime, Shared};
+
+/// Most header bytes kept for header-scoped policies (Postfix's own default limit is 100 KB).
+pub const MAX_HEADER_BYTES: usize = 1 << 20;
+/// Recipients named one per line in a whole-message refusal; the rest are counted.
+const MAX_NAMED_RECIPIENTS: usize = 20;
+
+pub const ANNOTATION_HEADER: &str = "X-Mailwarden-Policy";
+
+/// Header edits at end of message: delete `ANNOTATION_HEADER` occurrences (1-based,
+/// highest first so indices stay valid), then add headers.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct HeaderChanges {
+    pub delete: Vec<i32>,
+    pub add: Vec<(String, String)>,
+}
+
+/// What to answer the MTA.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    Continue,
+    /// A permanent refusal: SMTP code, enhanced code, reply lines.
+    Reject {
+        code: &'static str,
+        xcode: &'static str,
+        lines: Vec<String>,
+    },
+    /// 451 4.3.0: we could not decide; the client retries.
+    Tempfail {
+        reason: &'static str,
+    },
+}
+
+impl Answer {
+    fn reject(lines: Vec<String>) -> Self {
+        Self::Reject {
+            code: "550",
+            xcode: "5.7.1",
+            lines,
+        }
+    }
+}
+
+/// Macros of the current stage that the session uses.
+#[derive(Debug, Default, Clone)]
+pub struct StageMacros {
+    pub queue_id: Option<String>,
+    pub daemon_name: Option<String>,
+    pub auth_user: Option<String>,
+}
+
+pub struct Transaction {
+    runtime: Arc<Runtime>,
+    queue_id: Option<String>,
+    daemon_name: Option<String>,
+    auth_user: Option<String>,
+    sender: Address,
+    recipients: Vec<(Address, RecipientVerdict)>,
+    headers: Headers,
+    header_bytes: usize,
+    headers_overflow: bool,
+    /// How many `X-Mailwarden-Policy` headers arrived (forged or stale; removed at EOM).
+    annotations_seen: i32,
+    _in_flight: InFlight,
+}
+
+impl Transaction {
+    fn qid(&self) -> &str {
+        self.queue_id.as_deref().unwrap_or("NONE")
+    }
+
+    fn facts(&self) -> Facts<'_> {
+        Facts {
+            daemon_name: self.daemon_name.as_deref(),
+            auth_user: self.auth_user.as_deref(),
+            sender: &self.sender,
+            headers: Some(&self.headers),
+            delimiters: &self.runtime.settings.subaddress_delimiter,
+        }
+    }
+
+    fn note_macros(&mut self, m: StageMacros) {
+        if m.queue_id.is_some() {
+            self.queue_id = m.queue_id;
+        }
+    }
+}
+
+pub struct Session {
+    shared: Arc<Shared>,
+    /// Whether this connection negotiated header delivery.
+    pub receives_headers: bool,
+    txn: Option<Transaction>,
+}
+
+impl Session {
+    pub fn new(shared: Arc<Shared>, receives_headers: bool) -> Self {
+        Self {
+            shared,
+            receives_headers,
+            txn: None,
+        }
+    }
+
+    /// MAIL FROM: a new transaction with the current rule snapshot.
+    pub fn mail(&mut self, sender_arg: Option<&str>, macros: StageMacros) -> Answer {
+        self.txn = None;
+        let runtime = self.shared.snapshot();
+        if runtime.policies.wants_headers() && !self.receives_headers {
+            // Rules changed to need headers after this connection negotiated without them.
+            warn!(
+                generation = runtime.generation,
+                "connection negotiated without headers; asking the client to retry"
+            );
+            return Answer::Tempfail {
+                reason: "policy reloaded, please retry",
+            };
+        }
+        let delimiters = runtime.settings.subaddress_delimiter.clone();
+        let sender = Address::parse(sender_arg.unwrap_or("<>"), &delimiters);
+        let txn = Transaction {
+            runtime,
+            queue_id: macros.queue_id,
+            daemon_name: macros.daemon_name,
+            auth_user: macros.auth_user,
+            sender,
+            recipients: Vec::new(),
+            headers: Headers::new(),
+            header_bytes: 0,
+            headers_overflow: false,
+            annotations_seen: 0,
+            _in_flight: self.shared.begin_message(),
+        };
+        let verdict = txn.runtime.policies.check_sender(
+            &Facts {
+                headers: None,
+                ..txn.facts()
+            },
+            Stage::Envelope,
+        );
+        let answer = match &verdict {
+            SenderVerdict::Rejected {
+                policy,
+                rule,
+                address,
+                reply,
+            } => {
+                info!(queue_id = txn.qid(), policy = %policy, sender = %address, rule = %rule_text(rule), "sender refused");
+                Answer::reject(vec![reply.clone()])
+            }
+            SenderVerdict::Accepted { policy, rule } => {
+                debug!(queue_id = txn.qid(), policy = %policy, sender = %txn.sender, rule = %rule_text(rule), "sender accepted");
+                Answer::Continue
+            }
+            SenderVerdict::NotChecked => Answer::Continue,
+        };
+        if answer == Answer::Continue {
+            self.txn = Some(txn);
+        }
+        answer
+    }
+
+    /// RCPT TO: refuse this recipient alone, or remember it.
+    pub fn rcpt(&mut self, rcpt_arg: Option<&str>, macros: StageMacros) -> Answer {
+        let Some(txn) = self.txn.as_mut() else {
+            error!("RCPT without a transaction");
+            return Answer::Tempfail {
+                reason: "internal error",
+            };
+        };
+        txn.note_macros(macros);
+        let Some(raw) = rcpt_arg else {
+            return Answer::Tempfail {
+                reason: "internal error",
+            };
+        };
+        let rcpt = Address::parse(raw, &txn.runtime.settings.subaddress_delimiter);
+        let verdict = txn.runtime.policies.check_recipient(
+            &Facts {
+                headers: None,
+                ..txn.facts()
+            },
+            &rcpt,
+            Stage::Envelope,
+        );
+        if verdict.is_rejected() {
+            info!(
+                queue_id = txn.qid(),
+                policy = verdict.policy.as_deref().unwrap_or("-"),
+                sender = %txn.sender,
+                rcpt = %rcpt,
+                rule = %rule_text(&verdict.rule),
+                "recipient refused"
+            );
+            return Answer::reject(vec![verdict.reply.unwrap_or_default()]);
+        }
+        txn.recipients.push((rcpt, verdict));
+        Answer::Continue
+    }
+
+    pub fn header(&mut self, name: &str, value: &str) -> Answer {
+        let Some(txn) = self.txn.as_mut() else {
+            return Answer::Continue;
+        };
+        if name.eq_ignore_ascii_case(ANNOTATION_HEADER) {
+            txn.annotations_seen += 1;
+        }
+        txn.header_bytes += name.len() + value.len() + 4;
+        if txn.header_bytes > MAX_HEADER_BYTES {
+            txn.headers_overflow = true;
+        } else {
+            txn.headers.push(name, value);
+        }
+        Answer::Continue
+    }
+
+    /// End of headers: the header-scoped policies decide for the whole message.
+    pub fn end_of_headers(&mut self, macros: StageMacros) -> Answer {
+        let Some(txn) = self.txn.as_mut() else {
+            return Answer::Continue;
+        };
+        txn.note_macros(macros);
+        let policies = &txn.runtime.policies;
+        if !policies.needs_headers() {
+            return Answer::Continue;
+        }
+        if txn.headers_overflow {
+            warn!(
+                queue_id = txn.qid(),
+                bytes = txn.header_bytes,
+                "header too large for policy checks"
+            );
+            return Answer::Reject {
+                code: "552",
+                xcode: "5.3.4",
+                lines: vec![format!(
+                    "Message header larger than {MAX_HEADER_BYTES} bytes"
+                )],
+            };
+        }
+        let facts = txn.facts();
+        let mut lines = Vec::new();
+        if let SenderVerdict::Rejected {
+            policy,
+            rule,
+            address,
+            reply,
+        } = policies.check_sender(&facts, Stage::Headers)
+        {
+            info!(queue_id = txn.qid(), policy = %policy, sender = %address, rule = %rule_text(&rule), stage = "headers", "sender refused");
+            lines.push(reply);
+        }
+        let mut refused = Vec::new();
+        for (rcpt, _) in &txn.recipients {
+            let v = policies.check_recipient(&facts, rcpt, Stage::Headers);
+            if v.is_rejected() {
+                info!(
+                    queue_id = txn.qid(),
+                    policy = v.policy.as_deref().unwrap_or("-"),
+                    sender = %txn.sender,
+                    rcpt = %rcpt,
+                    rule = %rule_text(&v.rule),
+                    stage = "headers",
+                    "recipient refused"
+                );
+                refused.push((rcpt, v));
+            }
+        }
+        if lines.is_empty() && refused.is_empty() {
+            return Answer::Continue;
+        }
+        if !refused.is_empty() {
+            let policy = refused[0].1.policy.as_deref().unwrap_or("-");
+            lines.push(format!(
+                "Message refused by policy {policy}: recipients not allowed:"
+            ));
+            for (rcpt, _) in refused.iter().take(MAX_NAMED_RECIPIENTS) {
+                lines.push(format!("<{}>", reply_safe(rcpt.as_str())));
+            }
+            if refused.len() > MAX_NAMED_RECIPIENTS {
+                lines.push(format!("and {} more", refused.len() - MAX_NAMED_RECIPIENTS));
+            }
+        }
+        Answer::reject(lines)
+    }
+
+    /// End of message: the header changes to make, then the transaction ends.
+    pub fn end_of_message(&mut self, macros: StageMacros) -> HeaderChanges {
+        let Some(mut txn) = self.txn.take() else {
+            return HeaderChanges::default();
+        };
+        txn.note_macros(macros);
+        let mut add = Vec::new();
+        let annotated: Vec<&str> = txn
+            .runtime
+            .policies
+            .policies
+            .iter()
+            .filter(|p| {
+                p.annotate
+                    && txn
+                        .recipients
+                        .iter()
+                        .any(|(_, v)| v.policy.as_deref() == Some(&*p.name))
+            })
+            .map(|p| &*p.name)
+            .collect();
+        if !annotated.is_empty() {
+            add.push((
+                ANNOTATION_HEADER.to_owned(),
+                annotation(&annotated, &txn.recipients),
+            ));
+        }
+        // Only our own annotation may reach downstream: upstream ones could be forged.
+        let delete = if txn.runtime.policies.policies.iter().any(|p| p.annotate) {
+            (1..=txn.annotations_seen).rev().collect()
+        } else {
+            Vec::new()
+        };
+        info!(
+            queue_id = txn.qid(),
+            sender = %txn.sender,
+            rcpts = txn.recipients.len(),
+            generation = txn.runtime.generation,
+            "message accepted"
+        );
+        HeaderChanges { delete, add }
+    }
+
+    pub fn abort(&mut self) {
+        self.txn = None;
+    }
+}
+
+/// The decision for downstream systems. Method, param and flags are per recipient, so
+/// they are given only for a single-recipient message: with several, one recipient's
+/// details (a Bcc recipient's phone number, say) would be shown to the others.
+fn annotation(policies: &[&str], recipients: &[(Address, RecipientVerdict)]) -> String {
+    let mut v = format!("accepted; policy={}", policies.join(","));
+    if let [(_, verdict)] = recipients {
+        if let Some(m) = &verdict.method {
+            v.push_str(&format!("; method={}", reply_safe(m)));
+            v.push_str(&format!(
+                "; param={}",
+                verdict
+                    .param
+                    .as_deref()
+                    .map(reply_safe)
+                    .unwrap_or_else(|| "-".into())
+            ));
+            v.push_str(&format!("; flags={}", verdict.flags.unwrap_or(0)));
+        }
+    } else {
+        v.push_str(&format!("; recipients={}", recipients.len()));
+    }
+    v
+}
+
+fn reply_safe(s: &str) -> String {
+    s.chars()
+        .take(320)
+        .map(|c| if c.is_ascii_graphic() { c } else { '?' })
+        .collect()
+}
+
+fn rule_text(rule: &Option<crate::policy::RuleRef>) -> String {
+    rule.as_ref()
+        .map_or_else(|| "no match".to_owned(), ToString::to_string)
+}

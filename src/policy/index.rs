@@ -1,0 +1,238 @@
+//! First-match index over ordered rules. Rules whose key field is an exact address, a
+//! domain or `<>` are found through hash maps; the rest (`*`, globs, regexes) are scanned.
+//! Every candidate list is in file order, and a lookup stops as soon as no candidate can
+//! beat the best match so far, so the result is exactly "the first matching line".
+
+use std::collections::HashMap;
+
+use super::address::Address;
+use super::pattern::Pattern;
+
+const END: u32 = u32::MAX;
+
+/// First and last rule of a chain of rules sharing one key, linked through `next`.
+#[derive(Debug, Clone, Copy)]
+struct Chain {
+    head: u32,
+    tail: u32,
+}
+
+#[derive(Debug, Default, Clone)]
+struct FieldIndex {
+    exact: HashMap<Box<str>, Chain>,
+    domain: HashMap<Box<str>, Chain>,
+    null: Option<Chain>,
+}
+
+impl FieldIndex {
+    fn shrink(&mut self) {
+        self.exact.shrink_to_fit();
+        self.domain.shrink_to_fit();
+    }
+}
+
+/// Which field of a rule a lookup address belongs to (allowlists use only `First`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    First,
+    Second,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct FirstMatchIndex {
+    fields: [FieldIndex; 2],
+    /// Rules that no hash key can find, in order.
+    scan: Vec<u32>,
+    /// Next rule in the same chain, per rule.
+    next: Vec<u32>,
+}
+
+impl FirstMatchIndex {
+    /// Builds the index; `keys(i)` gives rule i's patterns for the first and second field.
+    /// A rule is filed under the first field that is hashable, else scanned.
+    pub fn build<'a>(count: usize, keys: impl Fn(usize) -> [Option<&'a Pattern>; 2]) -> Self {
+        let mut ix = Self {
+            next: vec![END; count],
+            ..Self::default()
+        };
+        for i in 0..count {
+            let ord = i as u32;
+            let patterns = keys(i);
+            let filed = (0..2).any(|f| match patterns[f] {
+                Some(Pattern::Exact(a)) => {
+                    link(
+                        &mut ix.next,
+                        ix.fields[f].exact.entry(a.clone()).or_insert(Chain {
+                            head: END,
+                            tail: END,
+                        }),
+                        ord,
+                    );
+                    true
+                }
+                Some(Pattern::Domain(d)) => {
+                    link(
+                        &mut ix.next,
+                        ix.fields[f].domain.entry(d.clone()).or_insert(Chain {
+                            head: END,
+                            tail: END,
+                        }),
+                        ord,
+                    );
+                    true
+                }
+                Some(Pattern::Null) => {
+                    link(
+                        &mut ix.next,
+                        ix.fields[f].null.get_or_insert(Chain {
+                            head: END,
+                            tail: END,
+                        }),
+                        ord,
+                    );
+                    true
+                }
+                _ => false,
+            });
+            if !filed {
+                ix.scan.push(ord);
+            }
+        }
+        for f in &mut ix.fields {
+            f.shrink();
+        }
+        ix.scan.shrink_to_fit();
+        ix
+    }
+
+    /// The lowest-numbered rule for which `is_match` holds, among the rules the addresses
+    /// can reach. `is_match` must check the whole rule (every field).
+    pub fn first_match(
+        &self,
+        first: &Address,
+        second: Option<&Address>,
+        is_match: impl Fn(u32) -> bool,
+    ) -> Option<u32> {
+        let mut best = END;
+        for (f, addr) in [(0, Some(first)), (1, second)] {
+            let Some(addr) = addr else { continue };
+            let field = &self.fields[f];
+            let mut chains: [Option<Chain>; 4] = [None; 4];
+            if addr.is_null() {
+                chains[0] = field.null;
+            } else {
+                chains[0] = field.exact.get(addr.as_str()).copied();
+                chains[1] = addr.base().and_then(|b| field.exact.get(b).copied());
+                chains[2] = addr.domain().and_then(|d| field.domain.get(d).copied());
+            }
+            for chain in chains.into_iter().flatten() {
+                let mut ord = chain.head;
+                while ord < best {
+                    if is_match(ord) {
+                        best = ord;
+                        break;
+                    }
+                    ord = self.next[ord as usize];
+                }
+            }
+        }
+        for &ord in &self.scan {
+            if ord >= best {
+                break;
+            }
+            if is_match(ord) {
+                best = ord;
+                break;
+            }
+        }
+        (best != END).then_some(best)
+    }
+}
+
+fn link(next: &mut [u32], chain: &mut Chain, ord: u32) {
+    if chain.head == END {
+        chain.head = ord;
+    } else {
+        next[chain.tail as usize] = ord;
+    }
+    chain.tail = ord;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::pattern::parse_pattern;
+
+    fn naive(rules: &[Vec<Pattern>], a: &Address, b: Option<&Address>) -> Option<u32> {
+        rules
+            .iter()
+            .position(|r| {
+                r[0].matches(a) && b.is_none_or(|b| r.get(1).is_none_or(|p| p.matches(b)))
+            })
+            .map(|i| i as u32)
+    }
+
+    #[test]
+    fn index_agrees_with_linear_scan_on_mixed_rules() {
+        let pats = [
+            "*",
+            "<>",
+            "a@x.fi",
+            "@x.fi",
+            "*@*.x.fi",
+            "/b.*@y\\.fi/",
+            "b@y.fi",
+            "a@y.fi",
+            "c@x.fi",
+        ];
+        // Every ordered pair of patterns, in a shuffled-but-fixed order.
+        let mut rules: Vec<Vec<Pattern>> = Vec::new();
+        for (i, s) in pats.iter().enumerate() {
+            for (j, r) in pats.iter().enumerate() {
+                if (i * 7 + j * 3) % 4 != 0 {
+                    rules.push(vec![parse_pattern(s).unwrap(), parse_pattern(r).unwrap()]);
+                }
+            }
+        }
+        let ix = FirstMatchIndex::build(rules.len(), |i| [Some(&rules[i][0]), Some(&rules[i][1])]);
+        let addrs = [
+            "<>",
+            "a@x.fi",
+            "a+t@x.fi",
+            "c@x.fi",
+            "q@sub.x.fi",
+            "b@y.fi",
+            "bz@y.fi",
+            "z@z.fi",
+        ];
+        for s in addrs {
+            for r in addrs {
+                let (s, r) = (Address::parse(s, "+"), Address::parse(r, "+"));
+                let got = ix.first_match(&s, Some(&r), |o| {
+                    let rule = &rules[o as usize];
+                    rule[0].matches(&s) && rule[1].matches(&r)
+                });
+                assert_eq!(got, naive(&rules, &s, Some(&r)), "sender {s} rcpt {r}");
+            }
+        }
+    }
+
+    #[test]
+    fn index_single_field_keeps_file_order() {
+        let rules: Vec<Pattern> = ["@x.fi", "a@x.fi", "*"]
+            .iter()
+            .map(|p| parse_pattern(p).unwrap())
+            .collect();
+        let ix = FirstMatchIndex::build(rules.len(), |i| [Some(&rules[i]), None]);
+        let a = Address::parse("a@x.fi", "+");
+        assert_eq!(
+            ix.first_match(&a, None, |o| rules[o as usize].matches(&a)),
+            Some(0)
+        );
+        let z = Address::parse("z@z.fi", "+");
+        assert_eq!(
+            ix.first_match(&z, None, |o| rules[o as usize].matches(&z)),
+            Some(2)
+        );
+    }
+}

@@ -1,0 +1,482 @@
+//! The two rule-file formats, parsed from bytes into indexed, immutable sets.
+//!
+//! Sender allowlist: one pattern per line, `!pattern` denies.
+//! Access rules: `SENDER RECIPIENT <METHOD> PARAM FLAGS`.
+//! Both: `#` comments (whole lines, or from a field that starts with `#`), blank lines,
+//! CRLF, a UTF-8 BOM and surrounding white space are accepted.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::address::Address;
+use super::index::FirstMatchIndex;
+use super::pattern::{Pattern, parse_pattern};
+use crate::diag::Diagnostic;
+
+/// Longest accepted line; longer ones are an error, not a truncation.
+pub const MAX_LINE_BYTES: usize = 8192;
+/// Errors collected per file before giving up on listing them.
+pub const MAX_ERRORS: usize = 100;
+
+/// Where a rule came from, shown as `PATH:LINE`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleRef {
+    pub path: Arc<Path>,
+    pub line: u32,
+}
+
+impl std::fmt::Display for RuleRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.path.display(), self.line)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct AllowEntry {
+    pub pattern: Pattern,
+    pub deny: bool,
+    pub line: u32,
+}
+
+/// One parsed sender-allowlist file.
+#[derive(Debug, Clone)]
+pub struct AllowlistFile {
+    pub path: Arc<Path>,
+    entries: Vec<AllowEntry>,
+    index: FirstMatchIndex,
+}
+
+/// What the downstream system gets for an accepted recipient.
+#[derive(Debug, Clone)]
+pub struct AccessRule {
+    pub sender: Pattern,
+    pub recipient: Pattern,
+    /// Index into the file's method table.
+    method: u16,
+    pub param: Option<Box<str>>,
+    pub flags: u64,
+    pub line: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct AccessRuleFile {
+    pub path: Arc<Path>,
+    rules: Vec<AccessRule>,
+    methods: Vec<Box<str>>,
+    index: FirstMatchIndex,
+}
+
+/// A matched access rule, borrowed from its file.
+#[derive(Debug, Clone, Copy)]
+pub struct AccessMatch<'a> {
+    pub file: &'a AccessRuleFile,
+    pub rule: &'a AccessRule,
+}
+
+impl AccessMatch<'_> {
+    pub fn method(&self) -> &str {
+        &self.file.methods[self.rule.method as usize]
+    }
+
+    pub fn is_deny(&self) -> bool {
+        self.method() == "deny"
+    }
+
+    pub fn rule_ref(&self) -> RuleRef {
+        RuleRef {
+            path: self.file.path.clone(),
+            line: self.rule.line,
+        }
+    }
+}
+
+impl AllowlistFile {
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The first entry matching the address, in file order.
+    pub fn first_match(&self, addr: &Address) -> Option<&AllowEntry> {
+        self.index
+            .first_match(addr, None, |o| {
+                self.entries[o as usize].pattern.matches(addr)
+            })
+            .map(|o| &self.entries[o as usize])
+    }
+
+    pub fn rule_ref(&self, entry: &AllowEntry) -> RuleRef {
+        RuleRef {
+            path: self.path.clone(),
+            line: entry.line,
+        }
+    }
+}
+
+impl AccessRuleFile {
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// The first rule whose sender and recipient both match, in file order.
+    pub fn first_match(&self, sender: &Address, rcpt: &Address) -> Option<AccessMatch<'_>> {
+        // Recipient first: real files mostly key rules on the recipient (`* user@x <reg> - 0`).
+        self.index
+            .first_match(rcpt, Some(sender), |o| {
+                let r = &self.rules[o as usize];
+                r.recipient.matches(rcpt) && r.sender.matches(sender)
+            })
+            .map(|o| AccessMatch {
+                file: self,
+                rule: &self.rules[o as usize],
+            })
+    }
+}
+
+/// Splits a file into numbered, trimmed, non-comment lines of fields.
+/// Calls `each(line_no, fields)`; reports encoding and length problems itself.
+fn for_each_line(
+    path: &Path,
+    bytes: &[u8],
+    errors: &mut Vec<Diagnostic>,
+    mut each: impl FnMut(u32, Vec<&str>, &mut Vec<Diagnostic>),
+) {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    for (i, raw) in bytes.split(|&b| b == b'\n').enumerate() {
+        if errors.len() >= MAX_ERRORS {
+            errors.push(Diagnostic::new(
+                path,
+                i + 1,
+                "too many errors; stopped here",
+            ));
+            return;
+        }
+        let line_no = i + 1;
+        if raw.len() > MAX_LINE_BYTES {
+            errors.push(Diagnostic::new(
+                path,
+                line_no,
+                format!(
+                    "line too long ({} bytes, at most {MAX_LINE_BYTES})",
+                    raw.len()
+                ),
+            ));
+            continue;
+        }
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        let Ok(text) = std::str::from_utf8(raw) else {
+            errors.push(Diagnostic::new(path, line_no, "invalid UTF-8"));
+            continue;
+        };
+        let fields: Vec<&str> = text
+            .split_whitespace()
+            .take_while(|f| !f.starts_with('#'))
+            .collect();
+        if fields.is_empty() {
+            continue;
+        }
+        if let Some(bad) = text.chars().find(|c| c.is_control() && !c.is_whitespace()) {
+            errors.push(Diagnostic::new(
+                path,
+                line_no,
+                format!("control character U+{:04X} in line", bad as u32),
+            ));
+            continue;
+        }
+        each(line_no as u32, fields, errors);
+    }
+}
+
+/// Parses a sender allowlist. Returns the file and every problem found; the caller decides
+/// whether problems reject the whole file (the safe default) or only their lines.
+pub fn parse_allowlist(path: &Path, bytes: &[u8]) -> (AllowlistFile, Vec<Diagnostic>) {
+    let mut errors = Vec::new();
+    let mut entries = Vec::new();
+    for_each_line(path, bytes, &mut errors, |line, fields, errors| {
+        if fields.len() != 1 {
+            errors.push(Diagnostic::new(
+                path,
+                line as usize,
+                format!("expected 1 address pattern, found {} fields", fields.len()),
+            ));
+            return;
+        }
+        let (deny, token) = match fields[0].strip_prefix('!') {
+            Some(rest) => (true, rest),
+            None => (false, fields[0]),
+        };
+        match parse_pattern(token) {
+            Ok(pattern) => entries.push(AllowEntry {
+                pattern,
+                deny,
+                line,
+            }),
+            Err(e) => errors.push(Diagnostic::new(path, line as usize, e.to_string())),
+        }
+    });
+    entries.shrink_to_fit();
+    let index = FirstMatchIndex::build(entries.len(), |i| [Some(&entries[i].pattern), None]);
+    let file = AllowlistFile {
+        path: Arc::from(path),
+        entries,
+        index,
+    };
+    (file, errors)
+}
+
+/// Parses an access-rule file (`SENDER RECIPIENT <METHOD> PARAM FLAGS`).
+pub fn parse_access_rules(path: &Path, bytes: &[u8]) -> (AccessRuleFile, Vec<Diagnostic>) {
+    let mut errors = Vec::new();
+    let mut rules = Vec::new();
+    let mut methods: Vec<Box<str>> = Vec::new();
+    for_each_line(path, bytes, &mut errors, |line, fields, errors| {
+        let mut fail = |msg: String| errors.push(Diagnostic::new(path, line as usize, msg));
+        if fields.len() != 5 {
+            fail(format!(
+                "expected 5 fields (SENDER RECIPIENT <METHOD> PARAM FLAGS), found {}",
+                fields.len()
+            ));
+            return;
+        }
+        let sender = parse_pattern(fields[0]).map_err(|e| format!("SENDER: {e}"));
+        let recipient = parse_pattern(fields[1]).map_err(|e| format!("RECIPIENT: {e}"));
+        let method = parse_method(fields[2]);
+        let param = parse_param(fields[3]);
+        let flags = fields[4].parse::<u64>().map_err(|_| {
+            format!(
+                "FLAGS must be a non-negative integer, found {:?}",
+                fields[4]
+            )
+        });
+        match (sender, recipient, method, param, flags) {
+            (Ok(sender), Ok(recipient), Ok(method), Ok(param), Ok(flags)) => {
+                let method = intern(&mut methods, method);
+                rules.push(AccessRule {
+                    sender,
+                    recipient,
+                    method,
+                    param,
+                    flags,
+                    line,
+                });
+            }
+            (s, r, m, p, f) => {
+                for e in [s.err(), r.err(), m.err(), p.err(), f.err()]
+                    .into_iter()
+                    .flatten()
+                {
+                    fail(e);
+                }
+            }
+        }
+    });
+    rules.shrink_to_fit();
+    let index = FirstMatchIndex::build(rules.len(), |i| {
+        [Some(&rules[i].recipient), Some(&rules[i].sender)]
+    });
+    let file = AccessRuleFile {
+        path: Arc::from(path),
+        rules,
+        methods,
+        index,
+    };
+    (file, errors)
+}
+
+fn intern(methods: &mut Vec<Box<str>>, method: &str) -> u16 {
+    if let Some(i) = methods.iter().position(|m| &**m == method) {
+        return i as u16;
+    }
+    methods.push(method.into());
+    (methods.len() - 1) as u16
+}
+
+/// `<token>`: letters, digits, `-`, `_`, `.`; at most 64 characters.
+fn parse_method(field: &str) -> Result<&str, String> {
+    let inner = field
+        .strip_prefix('<')
+        .and_then(|f| f.strip_suffix('>'))
+        .ok_or_else(|| {
+            format!("METHOD must be a token in angle brackets like <reg>, found {field:?}")
+        })?;
+    if inner.is_empty()
+        || inner.len() > 64
+        || !inner
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        return Err(format!(
+            "METHOD {field:?}: expected letters, digits, '-', '_' or '.' inside <>"
+        ));
+    }
+    Ok(inner)
+}
+
+/// `-` (none) or one printable token, carried unchanged to the downstream system.
+fn parse_param(field: &str) -> Result<Option<Box<str>>, String> {
+    if field == "-" {
+        return Ok(None);
+    }
+    if field.len() > 1024 {
+        return Err("PARAM is longer than 1024 bytes".to_owned());
+    }
+    Ok(Some(field.into()))
+}
+
+/// Path of a rule file relative to the configuration file's directory.
+pub fn resolve_path(config_dir: &Path, value: &str) -> PathBuf {
+    let p = Path::new(value);
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        config_dir.join(p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn errs(d: &[Diagnostic]) -> Vec<String> {
+        d.iter()
+            .map(|d| format!("{}: {}", d.line, d.message))
+            .collect()
+    }
+
+    #[test]
+    fn allowlist_accepts_comments_crlf_bom_spaces_and_case() {
+        let text = "\u{feff}# manual list\r\n\r\n  Alice@Example.ORG  \r\n!bad@example.org # blocked\r\n@partner.example\r\n";
+        let (f, e) = parse_allowlist(Path::new("/r/a.txt"), text.as_bytes());
+        assert!(e.is_empty(), "{:?}", errs(&e));
+        assert_eq!(f.len(), 3);
+        let hit = f
+            .first_match(&Address::parse("<alice@example.org>", "+"))
+            .unwrap();
+        assert_eq!((hit.line, hit.deny), (3, false));
+        let hit = f
+            .first_match(&Address::parse("bad@example.org", "+"))
+            .unwrap();
+        assert_eq!((hit.line, hit.deny), (4, true));
+        assert_eq!(f.rule_ref(hit).to_string(), "/r/a.txt:4");
+        assert!(
+            f.first_match(&Address::parse("x@other.example", "+"))
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn allowlist_malformed_lines_are_reported_with_line_numbers() {
+        let text = b"ok@example.org\ntwo fields@example.org\nnot-an-address\n/a(/\n\xff\xfe@x\n";
+        let (_, e) = parse_allowlist(Path::new("a"), text);
+        let e = errs(&e);
+        assert_eq!(e.len(), 4, "{e:?}");
+        assert!(e[0].starts_with("2: expected 1 address pattern, found 2 fields"));
+        assert!(e[1].starts_with("3: bad pattern"));
+        assert!(e[2].starts_with("4: bad pattern"));
+        assert_eq!(e[3], "5: invalid UTF-8");
+    }
+
+    #[test]
+    fn allowlist_overlong_line_and_control_chars_rejected() {
+        let mut text = "a".repeat(MAX_LINE_BYTES + 1);
+        text.push_str("\nx@y\u{1}z.example\n");
+        let (_, e) = parse_allowlist(Path::new("a"), text.as_bytes());
+        let e = errs(&e);
+        assert!(e[0].starts_with("1: line too long"), "{e:?}");
+        assert!(e[1].starts_with("2: control character"), "{e:?}");
+    }
+
+    #[test]
+    fn access_rules_parse_the_documented_examples() {
+        let text = "* user@customer.fi <reg> - 0\ntest@example.org * <sms> +358401234567 3\n* * <deny> - 0\n";
+        let (f, e) = parse_access_rules(Path::new("/r/gsm.txt"), text.as_bytes());
+        assert!(e.is_empty(), "{:?}", errs(&e));
+        let m = f
+            .first_match(
+                &Address::parse("a@b.example", "+"),
+                &Address::parse("User@Customer.fi", "+"),
+            )
+            .unwrap();
+        assert_eq!(
+            (
+                m.method(),
+                m.rule.param.as_deref(),
+                m.rule.flags,
+                m.rule.line
+            ),
+            ("reg", None, 0, 1)
+        );
+        let m = f
+            .first_match(
+                &Address::parse("test@example.org", "+"),
+                &Address::parse("x@y.example", "+"),
+            )
+            .unwrap();
+        assert_eq!(
+            (m.method(), m.rule.param.as_deref(), m.rule.flags),
+            ("sms", Some("+358401234567"), 3)
+        );
+        let m = f
+            .first_match(
+                &Address::parse("a@b.example", "+"),
+                &Address::parse("x@y.example", "+"),
+            )
+            .unwrap();
+        assert!(m.is_deny());
+        assert_eq!(m.rule_ref().to_string(), "/r/gsm.txt:3");
+    }
+
+    #[test]
+    fn access_rules_every_malformed_form_reported() {
+        let text = "* user@x.fi <reg> -\n* user@x.fi reg - 0\n* user@x.fi <r eg> - 0\n* user@x.fi <reg> - -1\n* user@x.fi <reg> - abc\nuser user@x.fi <reg> - 0\n* @ <reg> - 0\n* a@x.fi <> - 0\n";
+        let (f, e) = parse_access_rules(Path::new("r"), text.as_bytes());
+        let e = errs(&e);
+        assert_eq!(f.len(), 0);
+        assert!(e[0].starts_with("1: expected 5 fields"), "{e:?}");
+        assert!(
+            e[1].starts_with("2: METHOD must be a token in angle brackets"),
+            "{e:?}"
+        );
+        assert!(e[2].starts_with("3: expected 5 fields"), "{e:?}");
+        assert!(
+            e[3].starts_with("4: FLAGS must be a non-negative integer"),
+            "{e:?}"
+        );
+        assert!(
+            e[4].starts_with("5: FLAGS must be a non-negative integer"),
+            "{e:?}"
+        );
+        assert!(e[5].starts_with("6: SENDER: bad pattern"), "{e:?}");
+        assert!(e[6].starts_with("7: RECIPIENT: bad pattern"), "{e:?}");
+        assert!(e[7].starts_with("8: METHOD"), "{e:?}");
+        assert_eq!(e.len(), 8);
+    }
+
+    #[test]
+    fn access_rules_first_line_wins_over_later_more_specific() {
+        let text = "* @customer.fi <reg> - 0\n* user@customer.fi <sms> - 1\n";
+        let (f, _) = parse_access_rules(Path::new("r"), text.as_bytes());
+        let m = f
+            .first_match(
+                &Address::parse("a@b.example", "+"),
+                &Address::parse("user@customer.fi", "+"),
+            )
+            .unwrap();
+        assert_eq!(m.rule.line, 1);
+    }
+
+    #[test]
+    fn too_many_errors_stop_the_listing() {
+        let text = "bad\n".repeat(500);
+        let (_, e) = parse_allowlist(Path::new("a"), text.as_bytes());
+        assert_eq!(e.len(), MAX_ERRORS + 1);
+        assert!(e.last().unwrap().message.contains("too many errors"));
+    }
+}

@@ -1,0 +1,91 @@
+//! Decisions of the policy core, each carrying its reason (policy and rule).
+
+use std::sync::Arc;
+
+use super::address::Address;
+use super::ruleset::RuleRef;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Accept,
+    Reject,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Accept => "accept",
+            Self::Reject => "reject",
+        }
+    }
+}
+
+/// The outcome of the sender checks of one stage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SenderVerdict {
+    /// No policy checks the sender (at this stage).
+    NotChecked,
+    Accepted {
+        policy: Arc<str>,
+        rule: Option<RuleRef>,
+    },
+    Rejected {
+        policy: Arc<str>,
+        /// `None`: no entry matched.
+        rule: Option<RuleRef>,
+        /// The address that was refused (envelope sender or From: header).
+        address: Address,
+        /// Reply text, without code.
+        reply: String,
+    },
+}
+
+impl SenderVerdict {
+    pub fn is_rejected(&self) -> bool {
+        matches!(self, Self::Rejected { .. })
+    }
+}
+
+/// The outcome of the checks for one recipient.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecipientVerdict {
+    pub action: Action,
+    /// The deciding policy; `None` when no policy applies to this recipient.
+    pub policy: Option<Arc<str>>,
+    /// The deciding rule; `None` when no rule matched.
+    pub rule: Option<RuleRef>,
+    pub method: Option<Arc<str>>,
+    pub param: Option<Arc<str>>,
+    pub flags: Option<u64>,
+    /// Reply text for a refusal, without code.
+    pub reply: Option<String>,
+}
+
+impl RecipientVerdict {
+    pub fn unaffected() -> Self {
+        Self {
+            action: Action::Accept,
+            policy: None,
+            rule: None,
+            method: None,
+            param: None,
+            flags: None,
+            reply: None,
+        }
+    }
+
+    pub fn is_rejected(&self) -> bool {
+        self.action == Action::Reject
+    }
+}
+
+/// What the milter decides for a whole message (used by `mailwarden query`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub action: Action,
+    pub sender: SenderVerdict,
+    pub recipients: Vec<(Address, RecipientVerdict)>,
+    /// A header-scoped policy refused something, so the whole message is refused at
+    /// end of headers (the milter cannot refuse single recipients after DATA).
+    pub refused_at_headers: bool,
+}
