@@ -321,13 +321,17 @@ impl PolicySet {
     ) -> RecipientVerdict {
         let mut verdict = RecipientVerdict::unaffected();
         for p in self.applicable(facts, stage) {
-            if !p.recipient_condition_holds(rcpt) {
+            let checks_sender_per_rcpt =
+                !p.when.recipient_domain.is_empty() && !p.sender_allowlist.is_empty();
+            if !p.recipient_condition_holds(rcpt)
+                || (p.access_rules.is_empty() && !checks_sender_per_rcpt)
+            {
                 continue;
             }
             if verdict.policy.is_none() {
                 verdict.policy = Some(p.name.clone());
             }
-            if !p.when.recipient_domain.is_empty() && !p.sender_allowlist.is_empty() {
+            if checks_sender_per_rcpt {
                 match p.check_senders(facts) {
                     Ok(rule) => {
                         if verdict.rule.is_none() {

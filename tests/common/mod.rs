@@ -1,0 +1,186 @@
+//! Test harness: the real `mailwarden` binary, a throw-away real Postfix, an SMTP sink and
+//! an SMTP client. Everything listens on loopback only and is torn down on drop.
+#![allow(dead_code)]
+
+pub mod postfix;
+pub mod smtp;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_mailwarden")
+}
+
+/// Runs `mailwarden ARGS` to completion: (exit code, stdout, stderr).
+pub fn run(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(bin())
+        .args(args)
+        .output()
+        .expect("run mailwarden");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A directory with a settings file and rule files, removed on drop.
+pub struct Fixture {
+    pub dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    pub fn new() -> Self {
+        Self {
+            dir: tempfile::Builder::new()
+                .prefix("mailwarden-test.")
+                .tempdir()
+                .unwrap(),
+        }
+    }
+
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn config(&self) -> PathBuf {
+        self.path("mailwarden.toml")
+    }
+}
+
+/// A running `mailwarden serve`, killed on drop.
+pub struct Milter {
+    child: Option<Child>,
+    pub port: u16,
+    logs: Arc<Mutex<Vec<String>>>,
+}
+
+impl Milter {
+    /// Starts on a free loopback port and waits until it listens.
+    pub fn start(config: &Path) -> Self {
+        Self::start_args(&[
+            "serve",
+            "-c",
+            config.to_str().unwrap(),
+            "--listen",
+            "inet:127.0.0.1:0",
+            "-v",
+        ])
+    }
+
+    pub fn start_args(args: &[&str]) -> Self {
+        let mut child = Command::new(bin())
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn mailwarden");
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let stderr = child.stderr.take().unwrap();
+        let sink = logs.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        let mut m = Self {
+            child: Some(child),
+            port: 0,
+            logs,
+        };
+        let line = m.wait_log("listening", Duration::from_secs(20));
+        let re = regex::Regex::new(r"listen=inet:127\.0\.0\.1:(\d+)").unwrap();
+        m.port = re
+            .captures(&line)
+            .and_then(|c| c[1].parse().ok())
+            .unwrap_or_else(|| panic!("no port in {line:?}"));
+        m
+    }
+
+    pub fn socket(&self) -> String {
+        format!("inet:127.0.0.1:{}", self.port)
+    }
+
+    pub fn logs(&self) -> String {
+        self.logs.lock().unwrap().join("\n")
+    }
+
+    /// Waits for a log line containing `needle` (appearing after `skip` lines).
+    pub fn wait_log_after(&self, skip: usize, needle: &str, timeout: Duration) -> String {
+        let start = Instant::now();
+        loop {
+            if let Some(l) = self
+                .logs
+                .lock()
+                .unwrap()
+                .iter()
+                .skip(skip)
+                .find(|l| l.contains(needle))
+            {
+                return l.clone();
+            }
+            if start.elapsed() > timeout {
+                panic!(
+                    "no log line with {needle:?} within {timeout:?}; logs:\n{}",
+                    self.logs()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn wait_log(&self, needle: &str, timeout: Duration) -> String {
+        self.wait_log_after(0, needle, timeout)
+    }
+
+    pub fn log_len(&self) -> usize {
+        self.logs.lock().unwrap().len()
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.child.as_ref().unwrap().id() as i32
+    }
+
+    pub fn signal(&self, sig: nix::sys::signal::Signal) {
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(self.pid()), sig).unwrap();
+    }
+
+    /// Waits for the process to exit on its own.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let start = Instant::now();
+        let child = self.child.as_mut()?;
+        loop {
+            if let Ok(Some(st)) = child.try_wait() {
+                return Some(st);
+            }
+            if start.elapsed() > timeout {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for Milter {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
