@@ -153,11 +153,11 @@ impl Session {
                 address,
                 reply,
             } => {
-                info!(queue_id = txn.qid(), policy = %policy, sender = %address, rule = %rule_text(rule), "sender refused");
+                info!(queue_id = %txn.qid(), policy = %policy, sender = %address, rule = %rule_text(rule), "sender refused");
                 Answer::reject(vec![reply.clone()])
             }
             SenderVerdict::Accepted { policy, rule } => {
-                debug!(queue_id = txn.qid(), policy = %policy, sender = %txn.sender, rule = %rule_text(rule), "sender accepted");
+                debug!(queue_id = %txn.qid(), policy = %policy, sender = %txn.sender, rule = %rule_text(rule), "sender accepted");
                 Answer::Continue
             }
             SenderVerdict::NotChecked => Answer::Continue,
@@ -193,8 +193,8 @@ impl Session {
         );
         if verdict.is_rejected() {
             info!(
-                queue_id = txn.qid(),
-                policy = verdict.policy.as_deref().unwrap_or("-"),
+                queue_id = %txn.qid(),
+                policy = %verdict.policy.as_deref().unwrap_or("-"),
                 sender = %txn.sender,
                 rcpt = %rcpt,
                 rule = %rule_text(&verdict.rule),
@@ -234,7 +234,7 @@ impl Session {
         }
         if txn.headers_overflow {
             warn!(
-                queue_id = txn.qid(),
+                queue_id = %txn.qid(),
                 bytes = txn.header_bytes,
                 "header too large for policy checks"
             );
@@ -255,7 +255,7 @@ impl Session {
             reply,
         } = policies.check_sender(&facts, Stage::Headers)
         {
-            info!(queue_id = txn.qid(), policy = %policy, sender = %address, rule = %rule_text(&rule), stage = "headers", "sender refused");
+            info!(queue_id = %txn.qid(), policy = %policy, sender = %address, rule = %rule_text(&rule), stage = "headers", "sender refused");
             lines.push(reply);
         }
         let mut refused = Vec::new();
@@ -263,8 +263,8 @@ impl Session {
             let v = policies.check_recipient(&facts, rcpt, Stage::Headers);
             if v.is_rejected() {
                 info!(
-                    queue_id = txn.qid(),
-                    policy = v.policy.as_deref().unwrap_or("-"),
+                    queue_id = %txn.qid(),
+                    policy = %v.policy.as_deref().unwrap_or("-"),
                     sender = %txn.sender,
                     rcpt = %rcpt,
                     rule = %rule_text(&v.rule),
@@ -326,7 +326,7 @@ impl Session {
             Vec::new()
         };
         info!(
-            queue_id = txn.qid(),
+            queue_id = %txn.qid(),
             sender = %txn.sender,
             rcpts = txn.recipients.len(),
             generation = txn.runtime.generation,
