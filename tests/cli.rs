@@ -21,7 +21,13 @@ fn check_valid_config_prints_one_line_per_source() {
     let (code, out, err) = run(&["check", "-c", f.config().to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
     let senders = f.path("senders.txt");
-    assert!(out.contains(&format!("ok: sender_allowlist {}: 1 entries", senders.display())), "{out}");
+    assert!(
+        out.contains(&format!(
+            "ok: sender_allowlist {}: 1 entries",
+            senders.display()
+        )),
+        "{out}"
+    );
     assert!(out.contains("rules.txt: 3 entries"), "{out}");
     assert!(out.lines().next().unwrap().contains("2 policies"), "{out}");
 }
@@ -32,7 +38,10 @@ fn check_rejects_unknown_key_with_path_and_line() {
     f.write("mailwarden.toml", "[milter]\nlisten = \"inet:127.0.0.1:1\"\n\n[[policy]]\nname = \"p\"\nsender_allowlists = [\"senders.txt\"]\n");
     let (code, _, err) = run(&["check", "-c", f.config().to_str().unwrap()]);
     assert_eq!(code, 1);
-    let want = format!("{}:6:1: unknown field `sender_allowlists`", f.config().display());
+    let want = format!(
+        "{}:6:1: unknown field `sender_allowlists`",
+        f.config().display()
+    );
     assert!(err.contains(&want), "{err}");
 }
 
@@ -42,7 +51,11 @@ fn check_rejects_missing_referenced_file_naming_the_setting_line() {
     f.write("mailwarden.toml", "[[policy]]\nname = \"p\"\nsender_allowlist = [\n  \"senders.txt\",\n  \"missing.txt\",\n]\n");
     let (code, _, err) = run(&["check", "-c", f.config().to_str().unwrap()]);
     assert_eq!(code, 1);
-    let want = format!("{}:5: sender_allowlist: cannot read {}", f.config().display(), f.path("missing.txt").display());
+    let want = format!(
+        "{}:5: sender_allowlist: cannot read {}",
+        f.config().display(),
+        f.path("missing.txt").display()
+    );
     assert!(err.contains(&want), "{err}");
 }
 
@@ -54,10 +67,25 @@ fn check_reports_every_malformed_rule_line() {
     assert_eq!(code, 1);
     let p = f.path("rules.txt");
     let p = p.display();
-    assert!(err.contains(&format!("{p}:2: expected 5 fields (SENDER RECIPIENT <METHOD> PARAM FLAGS), found 4")), "{err}");
-    assert!(err.contains(&format!("{p}:3: FLAGS must be a non-negative integer")), "{err}");
-    assert!(err.contains(&format!("{p}:4: SENDER: bad pattern")), "{err}");
-    assert_eq!(err.lines().filter(|l| l.contains("rules.txt:")).count(), 3, "{err}");
+    assert!(
+        err.contains(&format!(
+            "{p}:2: expected 5 fields (SENDER RECIPIENT <METHOD> PARAM FLAGS), found 4"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{p}:3: FLAGS must be a non-negative integer")),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{p}:4: SENDER: bad pattern")),
+        "{err}"
+    );
+    assert_eq!(
+        err.lines().filter(|l| l.contains("rules.txt:")).count(),
+        3,
+        "{err}"
+    );
 }
 
 #[test]
@@ -68,7 +96,10 @@ fn check_without_config_uses_builtin_defaults() {
     }
     let (code, out, _) = run(&["check"]);
     assert_eq!(code, 0);
-    assert!(out.contains("built-in defaults: listen inet:127.0.0.1:8895, 0 policies"), "{out}");
+    assert!(
+        out.contains("built-in defaults: listen inet:127.0.0.1:8895, 0 policies"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -76,8 +107,20 @@ fn query_json_has_the_documented_shape() {
     let f = fixture();
     let cfg = f.config();
     let (code, out, err) = run(&[
-        "query", "-c", cfg.to_str().unwrap(), "--from", "test@example.org", "--rcpt", "User@Customer.example",
-        "--rcpt", "blocked@customer.example", "--rcpt", "x@y.example", "--daemon-name", "secure", "--json",
+        "query",
+        "-c",
+        cfg.to_str().unwrap(),
+        "--from",
+        "test@example.org",
+        "--rcpt",
+        "User@Customer.example",
+        "--rcpt",
+        "blocked@customer.example",
+        "--rcpt",
+        "x@y.example",
+        "--daemon-name",
+        "secure",
+        "--json",
     ]);
     assert_eq!(code, 0, "{err}");
     let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
@@ -93,20 +136,61 @@ fn query_json_has_the_documented_shape() {
         ]
     });
     assert_eq!(v, want);
-    let (_, out, _) = run(&["query", "-c", cfg.to_str().unwrap(), "--from", "alice@example.org", "--rcpt", "x@y.example", "--daemon-name", "secure", "--json"]);
+    let (_, out, _) = run(&[
+        "query",
+        "-c",
+        cfg.to_str().unwrap(),
+        "--from",
+        "alice@example.org",
+        "--rcpt",
+        "x@y.example",
+        "--daemon-name",
+        "secure",
+        "--json",
+    ]);
     let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
-    assert_eq!(v["action"], "reject", "no access rule for alice -> x@y.example: {v}");
-    assert_eq!(v["sender"], serde_json::json!({"action": "accept", "policy": "env", "rule": format!("{senders}:1")}));
-    let (_, out, _) = run(&["query", "-c", cfg.to_str().unwrap(), "--from", "<>", "--rcpt", "user@customer.example", "--json"]);
+    assert_eq!(
+        v["action"], "reject",
+        "no access rule for alice -> x@y.example: {v}"
+    );
+    assert_eq!(
+        v["sender"],
+        serde_json::json!({"action": "accept", "policy": "env", "rule": format!("{senders}:1")})
+    );
+    let (_, out, _) = run(&[
+        "query",
+        "-c",
+        cfg.to_str().unwrap(),
+        "--from",
+        "<>",
+        "--rcpt",
+        "user@customer.example",
+        "--json",
+    ]);
     let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
-    assert_eq!((v["action"].as_str(), v["sender"]["action"].as_str()), (Some("accept"), Some("none")));
+    assert_eq!(
+        (v["action"].as_str(), v["sender"]["action"].as_str()),
+        (Some("accept"), Some("none"))
+    );
 }
 
 #[test]
 fn query_text_explains_the_decision() {
     let f = fixture();
-    let (code, out, _) = run(&["query", "-c", f.config().to_str().unwrap(), "--from", "a@b.example", "--rcpt", "blocked@customer.example"]);
+    let (code, out, _) = run(&[
+        "query",
+        "-c",
+        f.config().to_str().unwrap(),
+        "--from",
+        "a@b.example",
+        "--rcpt",
+        "blocked@customer.example",
+    ]);
     assert_eq!(code, 0);
     assert!(out.starts_with("REJECT: message from a@b.example"), "{out}");
-    assert!(out.contains("rcpt blocked@customer.example: reject (policy rcpt, rule ") && out.contains("rules.txt:2"), "{out}");
+    assert!(
+        out.contains("rcpt blocked@customer.example: reject (policy rcpt, rule ")
+            && out.contains("rules.txt:2"),
+        "{out}"
+    );
 }

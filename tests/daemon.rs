@@ -15,13 +15,19 @@ const WAIT: Duration = Duration::from_secs(10);
 fn fixture() -> Fixture {
     let f = Fixture::new();
     f.write("rules.txt", "* old@customer.example <reg> - 0\n");
-    f.write("mailwarden.toml", "[[policy]]\nname = \"c\"\naccess_rules = [\"rules.txt\"]\n");
+    f.write(
+        "mailwarden.toml",
+        "[[policy]]\nname = \"c\"\naccess_rules = [\"rules.txt\"]\n",
+    );
     f
 }
 
 async fn rcpt_status(port: u16, rcpt: &str) -> Status {
     let mut conn = TestConnection::open(("127.0.0.1", port)).await.unwrap();
-    assert_eq!(conn.mail(["<a@example.org>"]).await.unwrap(), Status::Continue);
+    assert_eq!(
+        conn.mail(["<a@example.org>"]).await.unwrap(),
+        Status::Continue
+    );
     let s = conn.rcpt([rcpt]).await.unwrap();
     conn.abort().await.unwrap();
     conn.close().await.unwrap();
@@ -32,16 +38,28 @@ async fn rcpt_status(port: u16, rcpt: &str) -> Status {
 async fn sighup_applies_a_valid_change_and_keeps_the_old_rules_on_a_broken_one() {
     let f = fixture();
     let m = Milter::start(&f.config());
-    assert_eq!(rcpt_status(m.port, "<old@customer.example>").await, Status::Continue);
-    assert!(matches!(rcpt_status(m.port, "<new@customer.example>").await, Status::Reject { .. }));
+    assert_eq!(
+        rcpt_status(m.port, "<old@customer.example>").await,
+        Status::Continue
+    );
+    assert!(matches!(
+        rcpt_status(m.port, "<new@customer.example>").await,
+        Status::Reject { .. }
+    ));
 
     f.write("rules.txt", "* new@customer.example <reg> - 0\n");
     let mark = m.log_len();
     m.signal(Signal::SIGHUP);
     let line = m.wait_log_after(mark, "configuration reloaded", WAIT);
     assert!(line.contains("generation=2"), "{line}");
-    assert_eq!(rcpt_status(m.port, "<new@customer.example>").await, Status::Continue);
-    assert!(matches!(rcpt_status(m.port, "<old@customer.example>").await, Status::Reject { .. }));
+    assert_eq!(
+        rcpt_status(m.port, "<new@customer.example>").await,
+        Status::Continue
+    );
+    assert!(matches!(
+        rcpt_status(m.port, "<old@customer.example>").await,
+        Status::Reject { .. }
+    ));
 
     // A broken rule file: the whole reload is refused and the previous rules stay.
     f.write("rules.txt", "* new@customer.example <reg> -\n");
@@ -50,15 +68,24 @@ async fn sighup_applies_a_valid_change_and_keeps_the_old_rules_on_a_broken_one()
     let line = m.wait_log_after(mark, "expected 5 fields", WAIT);
     assert!(line.contains("rules.txt:1"), "{line}");
     m.wait_log_after(mark, "keeping the previous configuration", WAIT);
-    assert_eq!(rcpt_status(m.port, "<new@customer.example>").await, Status::Continue);
+    assert_eq!(
+        rcpt_status(m.port, "<new@customer.example>").await,
+        Status::Continue
+    );
 
     // A broken settings file likewise.
-    f.write("mailwarden.toml", "[[policy]]\nname = \"c\"\naccess_rule = [\"rules.txt\"]\n");
+    f.write(
+        "mailwarden.toml",
+        "[[policy]]\nname = \"c\"\naccess_rule = [\"rules.txt\"]\n",
+    );
     let mark = m.log_len();
     m.signal(Signal::SIGHUP);
     let line = m.wait_log_after(mark, "unknown field", WAIT);
     assert!(line.contains("mailwarden.toml:3"), "{line}");
-    assert_eq!(rcpt_status(m.port, "<new@customer.example>").await, Status::Continue);
+    assert_eq!(
+        rcpt_status(m.port, "<new@customer.example>").await,
+        Status::Continue
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -66,17 +93,31 @@ async fn sigterm_waits_for_the_message_in_flight_then_exits_zero() {
     let f = fixture();
     let mut m = Milter::start(&f.config());
     let mut conn = TestConnection::open(("127.0.0.1", m.port)).await.unwrap();
-    assert_eq!(conn.mail(["<a@example.org>"]).await.unwrap(), Status::Continue);
+    assert_eq!(
+        conn.mail(["<a@example.org>"]).await.unwrap(),
+        Status::Continue
+    );
     m.signal(Signal::SIGTERM);
     m.wait_log("no new connections", WAIT);
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(m.wait_exit(Duration::from_millis(10)).is_none(), "exited with a message in flight");
-    assert!(TestConnection::open(("127.0.0.1", m.port)).await.is_err(), "still accepting after SIGTERM");
-    assert_eq!(conn.rcpt(["<old@customer.example>"]).await.unwrap(), Status::Continue);
+    assert!(
+        m.wait_exit(Duration::from_millis(10)).is_none(),
+        "exited with a message in flight"
+    );
+    assert!(
+        TestConnection::open(("127.0.0.1", m.port)).await.is_err(),
+        "still accepting after SIGTERM"
+    );
+    assert_eq!(
+        conn.rcpt(["<old@customer.example>"]).await.unwrap(),
+        Status::Continue
+    );
     assert_eq!(conn.data().await.unwrap(), Status::Continue);
     let (_, status) = conn.eom().await.unwrap();
     assert_eq!(status, Status::Continue, "message in flight not finished");
-    let st = tokio::task::spawn_blocking(move || m.wait_exit(WAIT)).await.unwrap();
+    let st = tokio::task::spawn_blocking(move || m.wait_exit(WAIT))
+        .await
+        .unwrap();
     assert_eq!(st.and_then(|s| s.code()), Some(0));
 }
 
@@ -86,7 +127,10 @@ async fn sigterm_shutdown_timeout_bounds_the_wait() {
     f.write("mailwarden.toml", "[milter]\nshutdown_timeout = 1\n[[policy]]\nname = \"c\"\naccess_rules = [\"rules.txt\"]\n");
     let mut m = Milter::start(&f.config());
     let mut conn = TestConnection::open(("127.0.0.1", m.port)).await.unwrap();
-    assert_eq!(conn.mail(["<a@example.org>"]).await.unwrap(), Status::Continue);
+    assert_eq!(
+        conn.mail(["<a@example.org>"]).await.unwrap(),
+        Status::Continue
+    );
     m.signal(Signal::SIGTERM);
     let st = tokio::task::spawn_blocking(move || {
         let st = m.wait_exit(WAIT);
@@ -115,19 +159,34 @@ async fn unix_socket_gets_mode_and_group_and_is_removed_on_exit() {
     let mut m = Milter::start_args(&["serve", "-c", f.config().to_str().unwrap()]);
     let meta = std::fs::metadata(&sock).unwrap();
     assert_eq!(meta.permissions().mode() & 0o777, 0o660);
-    let postfix_gid = nix::unistd::Group::from_name("postfix").unwrap().unwrap().gid.as_raw();
+    let postfix_gid = nix::unistd::Group::from_name("postfix")
+        .unwrap()
+        .unwrap()
+        .gid
+        .as_raw();
     assert_eq!(meta.gid(), postfix_gid);
     // A second instance on the same live socket refuses to start.
     let (code, _, err) = run(&["serve", "-c", f.config().to_str().unwrap()]);
     assert_eq!(code, 1);
-    assert!(err.contains("another process is already listening"), "{err}");
+    assert!(
+        err.contains("another process is already listening"),
+        "{err}"
+    );
     let mut conn = TestConnection::configure().open_unix(&sock).await.unwrap();
-    assert_eq!(conn.mail(["<a@example.org>"]).await.unwrap(), Status::Continue);
-    assert!(matches!(conn.rcpt(["<x@customer.example>"]).await.unwrap(), Status::Reject { .. }));
+    assert_eq!(
+        conn.mail(["<a@example.org>"]).await.unwrap(),
+        Status::Continue
+    );
+    assert!(matches!(
+        conn.rcpt(["<x@customer.example>"]).await.unwrap(),
+        Status::Reject { .. }
+    ));
     conn.abort().await.unwrap();
     conn.close().await.unwrap();
     m.signal(Signal::SIGTERM);
-    let st = tokio::task::spawn_blocking(move || m.wait_exit(WAIT)).await.unwrap();
+    let st = tokio::task::spawn_blocking(move || m.wait_exit(WAIT))
+        .await
+        .unwrap();
     assert_eq!(st.and_then(|s| s.code()), Some(0));
     assert!(!sock.exists(), "socket file left behind");
 }
@@ -136,7 +195,13 @@ async fn unix_socket_gets_mode_and_group_and_is_removed_on_exit() {
 fn serve_refuses_to_start_with_a_broken_rule_file() {
     let f = fixture();
     f.write("rules.txt", "garbage\n");
-    let (code, _, err) = run(&["serve", "-c", f.config().to_str().unwrap(), "--listen", "inet:127.0.0.1:0"]);
+    let (code, _, err) = run(&[
+        "serve",
+        "-c",
+        f.config().to_str().unwrap(),
+        "--listen",
+        "inet:127.0.0.1:0",
+    ]);
     assert_eq!(code, 1);
     assert!(err.contains("rules.txt:1: expected 5 fields"), "{err}");
     assert!(err.contains("not started"), "{err}");
@@ -145,7 +210,10 @@ fn serve_refuses_to_start_with_a_broken_rule_file() {
 #[test]
 fn json_log_format_emits_one_object_per_line() {
     let f = fixture();
-    f.write("mailwarden.toml", "[log]\nformat = \"json\"\n[[policy]]\nname = \"c\"\naccess_rules = [\"rules.txt\"]\n");
+    f.write(
+        "mailwarden.toml",
+        "[log]\nformat = \"json\"\n[[policy]]\nname = \"c\"\naccess_rules = [\"rules.txt\"]\n",
+    );
     let m = Milter::start(&f.config());
     let line = m.wait_log("listening", WAIT);
     let v: serde_json::Value = serde_json::from_str(&line).expect("JSON log line");

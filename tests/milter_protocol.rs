@@ -9,8 +9,14 @@ use common::{Fixture, Milter};
 
 fn envelope_only() -> Fixture {
     let f = Fixture::new();
-    f.write("senders.txt", "alice@example.org\n!blocked@trusted.example\n@trusted.example\n");
-    f.write("rules.txt", "* user@customer.example <reg> - 0\n* * <deny> - 0\n");
+    f.write(
+        "senders.txt",
+        "alice@example.org\n!blocked@trusted.example\n@trusted.example\n",
+    );
+    f.write(
+        "rules.txt",
+        "* user@customer.example <reg> - 0\n* * <deny> - 0\n",
+    );
     f.write(
         "mailwarden.toml",
         r#"
@@ -37,7 +43,9 @@ fn reject_text(s: &Status) -> String {
 }
 
 async fn open(m: &Milter) -> TestConnection {
-    TestConnection::open(("127.0.0.1", m.port)).await.expect("negotiate")
+    TestConnection::open(("127.0.0.1", m.port))
+        .await
+        .expect("negotiate")
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -46,16 +54,31 @@ async fn negotiation_envelope_only_skips_headers_and_body_but_keeps_data() {
     let m = Milter::start(&f.config());
     let conn = open(&m).await;
     let opts = conn.negotiated_opts();
-    for skipped in [ProtoOpts::NO_HEADER, ProtoOpts::NO_EOH, ProtoOpts::NO_BODY, ProtoOpts::NO_CONNECT, ProtoOpts::NO_HELO] {
-        assert!(opts.contains(skipped), "{skipped:?} not negotiated away: {opts:?}");
+    for skipped in [
+        ProtoOpts::NO_HEADER,
+        ProtoOpts::NO_EOH,
+        ProtoOpts::NO_BODY,
+        ProtoOpts::NO_CONNECT,
+        ProtoOpts::NO_HELO,
+    ] {
+        assert!(
+            opts.contains(skipped),
+            "{skipped:?} not negotiated away: {opts:?}"
+        );
     }
     for kept in [ProtoOpts::NO_MAIL, ProtoOpts::NO_RCPT, ProtoOpts::NO_DATA] {
         assert!(!opts.contains(kept), "{kept:?} negotiated away: {opts:?}");
     }
-    let mail_macros = conn.requested_macros().get(&MacroStage::Mail).expect("mail macros requested");
+    let mail_macros = conn
+        .requested_macros()
+        .get(&MacroStage::Mail)
+        .expect("mail macros requested");
     let mail_macros = mail_macros.to_string_lossy();
     for want in ["i", "{daemon_name}", "{auth_authen}"] {
-        assert!(mail_macros.split(' ').any(|m| m == want), "{want} not requested: {mail_macros}");
+        assert!(
+            mail_macros.split(' ').any(|m| m == want),
+            "{want} not requested: {mail_macros}"
+        );
     }
     conn.close().await.unwrap();
 }
@@ -67,7 +90,10 @@ async fn negotiation_with_header_policy_asks_for_headers() {
     let m = Milter::start(&f.config());
     let conn = open(&m).await;
     let opts = conn.negotiated_opts();
-    assert!(!opts.contains(ProtoOpts::NO_HEADER) && !opts.contains(ProtoOpts::NO_EOH), "{opts:?}");
+    assert!(
+        !opts.contains(ProtoOpts::NO_HEADER) && !opts.contains(ProtoOpts::NO_EOH),
+        "{opts:?}"
+    );
     assert!(opts.contains(ProtoOpts::NO_BODY), "{opts:?}");
     conn.close().await.unwrap();
 }
@@ -77,25 +103,51 @@ async fn daemon_name_macro_scopes_the_sender_policy() {
     let f = envelope_only();
     let m = Milter::start(&f.config());
     let mut conn = open(&m).await;
-    conn.macros(MacroStage::Mail, [("{daemon_name}", "secure-submission"), ("i", "4ABC123")]).await.unwrap();
+    conn.macros(
+        MacroStage::Mail,
+        [("{daemon_name}", "secure-submission"), ("i", "4ABC123")],
+    )
+    .await
+    .unwrap();
     let s = conn.mail(["<mallory@example.net>"]).await.unwrap();
-    assert_eq!(reject_text(&s), "550 5.7.1 No, <mallory@example.net> (secure-envelope)");
+    assert_eq!(
+        reject_text(&s),
+        "550 5.7.1 No, <mallory@example.net> (secure-envelope)"
+    );
     let log = m.wait_log("sender refused", std::time::Duration::from_secs(5));
     assert!(log.contains("4ABC123"), "queue id missing from log: {log}");
     assert!(log.contains("no match"), "{log}");
 
-    conn.macros(MacroStage::Mail, [("{daemon_name}", "secure-submission")]).await.unwrap();
+    conn.macros(MacroStage::Mail, [("{daemon_name}", "secure-submission")])
+        .await
+        .unwrap();
     let s = conn.mail(["<blocked@trusted.example>"]).await.unwrap();
-    assert!(matches!(s, Status::Reject { .. }), "explicit deny entry ignored: {s:?}");
+    assert!(
+        matches!(s, Status::Reject { .. }),
+        "explicit deny entry ignored: {s:?}"
+    );
     let log = m.wait_log("blocked@trusted.example", std::time::Duration::from_secs(5));
-    assert!(log.contains("senders.txt:2"), "rule PATH:LINE missing: {log}");
+    assert!(
+        log.contains("senders.txt:2"),
+        "rule PATH:LINE missing: {log}"
+    );
 
-    conn.macros(MacroStage::Mail, [("{daemon_name}", "secure-submission")]).await.unwrap();
-    assert_eq!(conn.mail(["<carol@trusted.example>"]).await.unwrap(), Status::Continue);
+    conn.macros(MacroStage::Mail, [("{daemon_name}", "secure-submission")])
+        .await
+        .unwrap();
+    assert_eq!(
+        conn.mail(["<carol@trusted.example>"]).await.unwrap(),
+        Status::Continue
+    );
     conn.abort().await.unwrap();
 
-    conn.macros(MacroStage::Mail, [("{daemon_name}", "smtpd")]).await.unwrap();
-    assert_eq!(conn.mail(["<mallory@example.net>"]).await.unwrap(), Status::Continue);
+    conn.macros(MacroStage::Mail, [("{daemon_name}", "smtpd")])
+        .await
+        .unwrap();
+    assert_eq!(
+        conn.mail(["<mallory@example.net>"]).await.unwrap(),
+        Status::Continue
+    );
     conn.close().await.unwrap();
 }
 
@@ -105,22 +157,45 @@ async fn several_messages_on_one_connection_with_abort_keep_state_apart() {
     let m = Milter::start(&f.config());
     let mut conn = open(&m).await;
     // Message 1: one recipient refused, one accepted, then the MTA aborts.
-    assert_eq!(conn.mail(["<a@example.org>"]).await.unwrap(), Status::Continue);
-    assert_eq!(conn.rcpt(["<user@customer.example>"]).await.unwrap(), Status::Continue);
+    assert_eq!(
+        conn.mail(["<a@example.org>"]).await.unwrap(),
+        Status::Continue
+    );
+    assert_eq!(
+        conn.rcpt(["<user@customer.example>"]).await.unwrap(),
+        Status::Continue
+    );
     let s = conn.rcpt(["<other@customer.example>"]).await.unwrap();
-    assert!(reject_text(&s).starts_with("550 5.7.1 Sender <a@example.org> may not send to <other@customer.example>"), "{s:?}");
+    assert!(
+        reject_text(&s).starts_with(
+            "550 5.7.1 Sender <a@example.org> may not send to <other@customer.example>"
+        ),
+        "{s:?}"
+    );
     conn.abort().await.unwrap();
     // Message 2: null sender, complete.
     assert_eq!(conn.mail(["<>"]).await.unwrap(), Status::Continue);
-    assert_eq!(conn.rcpt(["<User+x@Customer.Example>"]).await.unwrap(), Status::Continue);
-    assert_eq!(conn.rcpt(["<x@elsewhere.example>"]).await.unwrap(), Status::Continue);
+    assert_eq!(
+        conn.rcpt(["<User+x@Customer.Example>"]).await.unwrap(),
+        Status::Continue
+    );
+    assert_eq!(
+        conn.rcpt(["<x@elsewhere.example>"]).await.unwrap(),
+        Status::Continue
+    );
     assert_eq!(conn.data().await.unwrap(), Status::Continue);
     let (actions, status) = conn.eom().await.unwrap();
     assert_eq!(status, Status::Continue);
     assert!(actions.actions.is_empty(), "{actions:?}");
     // Message 3 after a completed one.
-    assert_eq!(conn.mail(["<b@example.org>"]).await.unwrap(), Status::Continue);
-    assert!(matches!(conn.rcpt(["<nobody@customer.example>"]).await.unwrap(), Status::Reject { .. }));
+    assert_eq!(
+        conn.mail(["<b@example.org>"]).await.unwrap(),
+        Status::Continue
+    );
+    assert!(matches!(
+        conn.rcpt(["<nobody@customer.example>"]).await.unwrap(),
+        Status::Reject { .. }
+    ));
     conn.abort().await.unwrap();
     conn.close().await.unwrap();
     let logs = m.logs();
@@ -137,26 +212,60 @@ async fn annotation_replaces_forged_header_and_hides_other_recipients() {
     );
     let m = Milter::start(&f.config());
     let mut conn = open(&m).await;
-    assert_eq!(conn.mail(["<a@example.org>"]).await.unwrap(), Status::Continue);
-    assert_eq!(conn.rcpt(["<user@customer.example>"]).await.unwrap(), Status::Continue);
+    assert_eq!(
+        conn.mail(["<a@example.org>"]).await.unwrap(),
+        Status::Continue
+    );
+    assert_eq!(
+        conn.rcpt(["<user@customer.example>"]).await.unwrap(),
+        Status::Continue
+    );
     assert_eq!(conn.data().await.unwrap(), Status::Continue);
-    assert_eq!(conn.header("Subject", "hi").await.unwrap(), Status::Continue);
-    assert_eq!(conn.header("X-Mailwarden-Policy", "accepted; forged").await.unwrap(), Status::Continue);
+    assert_eq!(
+        conn.header("Subject", "hi").await.unwrap(),
+        Status::Continue
+    );
+    assert_eq!(
+        conn.header("X-Mailwarden-Policy", "accepted; forged")
+            .await
+            .unwrap(),
+        Status::Continue
+    );
     assert_eq!(conn.eoh().await.unwrap(), Status::Continue);
     let (actions, status) = conn.eom().await.unwrap();
     assert_eq!(status, Status::Continue);
     let name = CString::new("X-Mailwarden-Policy").unwrap();
-    assert!(actions.actions.contains(&EomAction::DeleteHeader { name: name.clone(), index: 1 }), "{actions:?}");
+    assert!(
+        actions.actions.contains(&EomAction::DeleteHeader {
+            name: name.clone(),
+            index: 1
+        }),
+        "{actions:?}"
+    );
     let added = actions.actions.iter().find_map(|a| match a {
-        EomAction::AddHeader { name: n, value } if *n == name => Some(value.to_string_lossy().into_owned()),
+        EomAction::AddHeader { name: n, value } if *n == name => {
+            Some(value.to_string_lossy().into_owned())
+        }
         _ => None,
     });
-    assert_eq!(added.as_deref(), Some("accepted; policy=customer; method=reg; param=-; flags=0"));
+    assert_eq!(
+        added.as_deref(),
+        Some("accepted; policy=customer; method=reg; param=-; flags=0")
+    );
 
     // Two recipients: no per-recipient details in a header every recipient sees.
-    assert_eq!(conn.mail(["<a@example.org>"]).await.unwrap(), Status::Continue);
-    assert_eq!(conn.rcpt(["<user@customer.example>"]).await.unwrap(), Status::Continue);
-    assert_eq!(conn.rcpt(["<bcc@elsewhere.example>"]).await.unwrap(), Status::Continue);
+    assert_eq!(
+        conn.mail(["<a@example.org>"]).await.unwrap(),
+        Status::Continue
+    );
+    assert_eq!(
+        conn.rcpt(["<user@customer.example>"]).await.unwrap(),
+        Status::Continue
+    );
+    assert_eq!(
+        conn.rcpt(["<bcc@elsewhere.example>"]).await.unwrap(),
+        Status::Continue
+    );
     assert_eq!(conn.data().await.unwrap(), Status::Continue);
     assert_eq!(conn.eoh().await.unwrap(), Status::Continue);
     let (actions, _) = conn.eom().await.unwrap();
@@ -168,7 +277,10 @@ async fn annotation_replaces_forged_header_and_hides_other_recipients() {
             _ => None,
         })
         .collect();
-    assert_eq!(added, vec!["accepted; policy=customer; recipients=2".to_owned()]);
+    assert_eq!(
+        added,
+        vec!["accepted; policy=customer; recipients=2".to_owned()]
+    );
     conn.close().await.unwrap();
 }
 
@@ -189,8 +301,16 @@ fn miltertest_script_passes() {
         .output()
         .expect("miltertest (installed by tests/run.sh)");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "miltertest failed: {stdout}{}\nmilter log:\n{}", String::from_utf8_lossy(&out.stderr), m.logs());
+    assert!(
+        out.status.success(),
+        "miltertest failed: {stdout}{}\nmilter log:\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        m.logs()
+    );
     assert!(stdout.contains("all checks passed"), "{stdout}");
     let logs = m.logs();
-    assert!(logs.contains("MT0001") && logs.contains("sender refused"), "{logs}");
+    assert!(
+        logs.contains("MT0001") && logs.contains("sender refused"),
+        "{logs}"
+    );
 }

@@ -261,14 +261,26 @@ fn unix_socket_milter_works_with_postfix() {
         &format!("[milter]\nlisten = \"unix:{}\"\nsocket_mode = \"0660\"\nsocket_group = \"postfix\"\n{cfg}", sock.display()),
     );
     // Postfix (user postfix) must traverse the fixture directory to reach the socket.
-    std::fs::set_permissions(f.dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(
+        f.dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
     let milter = Milter::start_args(&["serve", "-c", f.config().to_str().unwrap()]);
     let pf = Postfix::start(&format!("unix:{}", sock.display()));
     let mut c = Client::connect(pf.port).unwrap();
     assert_eq!(c.cmd("MAIL FROM:<bob@example.net>").unwrap().code, 250);
-    assert_eq!(c.cmd("RCPT TO:<stranger@customer.example>").unwrap().code, 550);
+    assert_eq!(
+        c.cmd("RCPT TO:<stranger@customer.example>").unwrap().code,
+        550
+    );
     assert_eq!(c.cmd("RCPT TO:<user@customer.example>").unwrap().code, 250);
-    assert_eq!(c.data(&message("unix", "via a unix socket\r\n")).unwrap().code, 250);
+    assert_eq!(
+        c.data(&message("unix", "via a unix socket\r\n"))
+            .unwrap()
+            .code,
+        250
+    );
     c.quit();
     let got = pf.sink.wait_for(1, WAIT);
     assert_eq!(got.len(), 1, "maillog:\n{}", pf.maillog());

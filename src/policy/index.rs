@@ -3,7 +3,9 @@
 //! Every candidate list is in file order, and a lookup stops as soon as no candidate can
 //! beat the best match so far, so the result is exactly "the first matching line".
 
-use std::collections::HashMap;
+use std::hash::BuildHasher;
+
+use hashbrown::{DefaultHashBuilder, HashTable};
 
 use super::address::Address;
 use super::pattern::Pattern;
@@ -11,6 +13,8 @@ use super::pattern::Pattern;
 const END: u32 = u32::MAX;
 
 /// First and last rule of a chain of rules sharing one key, linked through `next`.
+/// The key itself is not stored: it is the head rule's pattern (no second copy of
+/// every address, which halves the index's memory).
 #[derive(Debug, Clone, Copy)]
 struct Chain {
     head: u32,
@@ -19,27 +23,23 @@ struct Chain {
 
 #[derive(Debug, Default, Clone)]
 struct FieldIndex {
-    exact: HashMap<Box<str>, Chain>,
-    domain: HashMap<Box<str>, Chain>,
+    exact: HashTable<Chain>,
+    domain: HashTable<Chain>,
     null: Option<Chain>,
 }
 
-impl FieldIndex {
-    fn shrink(&mut self) {
-        self.exact.shrink_to_fit();
-        self.domain.shrink_to_fit();
+/// Which kind of hash key a pattern gives, if any.
+fn hash_key(p: Option<&Pattern>) -> Option<(bool, &str)> {
+    match p? {
+        Pattern::Exact(a) => Some((false, a)),
+        Pattern::Domain(d) => Some((true, d)),
+        _ => None,
     }
-}
-
-/// Which field of a rule a lookup address belongs to (allowlists use only `First`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Field {
-    First,
-    Second,
 }
 
 #[derive(Debug, Default, Clone)]
 pub struct FirstMatchIndex {
+    hasher: DefaultHashBuilder,
     fields: [FieldIndex; 2],
     /// Rules that no hash key can find, in order.
     scan: Vec<u32>,
@@ -49,39 +49,25 @@ pub struct FirstMatchIndex {
 
 impl FirstMatchIndex {
     /// Builds the index; `keys(i)` gives rule i's patterns for the first and second field.
-    /// A rule is filed under the first field that is hashable, else scanned.
+    /// A rule is filed under the first field that is hashable, else scanned. The same
+    /// `keys` must be passed to `first_match`.
     pub fn build<'a>(count: usize, keys: impl Fn(usize) -> [Option<&'a Pattern>; 2]) -> Self {
         let mut ix = Self {
             next: vec![END; count],
             ..Self::default()
         };
+        let hasher = ix.hasher.clone();
+        let key_of = |ord: u32, f: usize| {
+            hash_key(keys(ord as usize)[f])
+                .map(|(_, k)| k)
+                .unwrap_or("")
+        };
         for i in 0..count {
             let ord = i as u32;
             let patterns = keys(i);
-            let filed = (0..2).any(|f| match patterns[f] {
-                Some(Pattern::Exact(a)) => {
-                    link(
-                        &mut ix.next,
-                        ix.fields[f].exact.entry(a.clone()).or_insert(Chain {
-                            head: END,
-                            tail: END,
-                        }),
-                        ord,
-                    );
-                    true
-                }
-                Some(Pattern::Domain(d)) => {
-                    link(
-                        &mut ix.next,
-                        ix.fields[f].domain.entry(d.clone()).or_insert(Chain {
-                            head: END,
-                            tail: END,
-                        }),
-                        ord,
-                    );
-                    true
-                }
-                Some(Pattern::Null) => {
+            let mut filed = false;
+            for f in 0..2 {
+                if let Some(Pattern::Null) = patterns[f] {
                     link(
                         &mut ix.next,
                         ix.fields[f].null.get_or_insert(Chain {
@@ -90,40 +76,91 @@ impl FirstMatchIndex {
                         }),
                         ord,
                     );
-                    true
+                    filed = true;
+                    break;
                 }
-                _ => false,
-            });
+                let Some((is_domain, key)) = hash_key(patterns[f]) else {
+                    continue;
+                };
+                let table = if is_domain {
+                    &mut ix.fields[f].domain
+                } else {
+                    &mut ix.fields[f].exact
+                };
+                let h = hasher.hash_one(key);
+                let entry = table.entry(
+                    h,
+                    |c| key_of(c.head, f) == key,
+                    |c| hasher.hash_one(key_of(c.head, f)),
+                );
+                let chain = entry
+                    .or_insert(Chain {
+                        head: END,
+                        tail: END,
+                    })
+                    .into_mut();
+                link(&mut ix.next, chain, ord);
+                filed = true;
+                break;
+            }
             if !filed {
                 ix.scan.push(ord);
             }
         }
-        for f in &mut ix.fields {
-            f.shrink();
+        for f in 0..2 {
+            let fi = &mut ix.fields[f];
+            fi.exact
+                .shrink_to_fit(|c| hasher.hash_one(key_of(c.head, f)));
+            fi.domain
+                .shrink_to_fit(|c| hasher.hash_one(key_of(c.head, f)));
         }
         ix.scan.shrink_to_fit();
         ix
     }
 
+    fn chain<'a>(
+        &self,
+        f: usize,
+        domain: bool,
+        key: &str,
+        keys: &impl Fn(usize) -> [Option<&'a Pattern>; 2],
+    ) -> Option<Chain> {
+        let table = if domain {
+            &self.fields[f].domain
+        } else {
+            &self.fields[f].exact
+        };
+        if table.is_empty() {
+            return None;
+        }
+        table
+            .find(self.hasher.hash_one(key), |c| {
+                hash_key(keys(c.head as usize)[f]).is_some_and(|(_, k)| k == key)
+            })
+            .copied()
+    }
+
     /// The lowest-numbered rule for which `is_match` holds, among the rules the addresses
-    /// can reach. `is_match` must check the whole rule (every field).
-    pub fn first_match(
+    /// can reach. `keys` is the function given to `build`; `is_match` must check the
+    /// whole rule (every field).
+    pub fn first_match<'a>(
         &self,
         first: &Address,
         second: Option<&Address>,
+        keys: impl Fn(usize) -> [Option<&'a Pattern>; 2],
         is_match: impl Fn(u32) -> bool,
     ) -> Option<u32> {
         let mut best = END;
         for (f, addr) in [(0, Some(first)), (1, second)] {
             let Some(addr) = addr else { continue };
             let field = &self.fields[f];
-            let mut chains: [Option<Chain>; 4] = [None; 4];
+            let mut chains: [Option<Chain>; 3] = [None; 3];
             if addr.is_null() {
                 chains[0] = field.null;
             } else {
-                chains[0] = field.exact.get(addr.as_str()).copied();
-                chains[1] = addr.base().and_then(|b| field.exact.get(b).copied());
-                chains[2] = addr.domain().and_then(|d| field.domain.get(d).copied());
+                chains[0] = self.chain(f, false, addr.as_str(), &keys);
+                chains[1] = addr.base().and_then(|b| self.chain(f, false, b, &keys));
+                chains[2] = addr.domain().and_then(|d| self.chain(f, true, d, &keys));
             }
             for chain in chains.into_iter().flatten() {
                 let mut ord = chain.head;
@@ -208,10 +245,15 @@ mod tests {
         for s in addrs {
             for r in addrs {
                 let (s, r) = (Address::parse(s, "+"), Address::parse(r, "+"));
-                let got = ix.first_match(&s, Some(&r), |o| {
-                    let rule = &rules[o as usize];
-                    rule[0].matches(&s) && rule[1].matches(&r)
-                });
+                let got = ix.first_match(
+                    &s,
+                    Some(&r),
+                    |i| [Some(&rules[i][0]), Some(&rules[i][1])],
+                    |o| {
+                        let rule = &rules[o as usize];
+                        rule[0].matches(&s) && rule[1].matches(&r)
+                    },
+                );
                 assert_eq!(got, naive(&rules, &s, Some(&r)), "sender {s} rcpt {r}");
             }
         }
@@ -226,12 +268,22 @@ mod tests {
         let ix = FirstMatchIndex::build(rules.len(), |i| [Some(&rules[i]), None]);
         let a = Address::parse("a@x.fi", "+");
         assert_eq!(
-            ix.first_match(&a, None, |o| rules[o as usize].matches(&a)),
+            ix.first_match(
+                &a,
+                None,
+                |i| [Some(&rules[i]), None],
+                |o| rules[o as usize].matches(&a)
+            ),
             Some(0)
         );
         let z = Address::parse("z@z.fi", "+");
         assert_eq!(
-            ix.first_match(&z, None, |o| rules[o as usize].matches(&z)),
+            ix.first_match(
+                &z,
+                None,
+                |i| [Some(&rules[i]), None],
+                |o| rules[o as usize].matches(&z)
+            ),
             Some(2)
         );
     }

@@ -15,6 +15,8 @@ use crate::diag::Diagnostic;
 
 /// Longest accepted line; longer ones are an error, not a truncation.
 pub const MAX_LINE_BYTES: usize = 8192;
+/// Most fields a rule line has (access rules have 5); more is an error on its own.
+const MAX_FIELDS: usize = 8;
 /// Errors collected per file before giving up on listing them.
 pub const MAX_ERRORS: usize = 100;
 
@@ -102,9 +104,12 @@ impl AllowlistFile {
     /// The first entry matching the address, in file order.
     pub fn first_match(&self, addr: &Address) -> Option<&AllowEntry> {
         self.index
-            .first_match(addr, None, |o| {
-                self.entries[o as usize].pattern.matches(addr)
-            })
+            .first_match(
+                addr,
+                None,
+                |i| [Some(&self.entries[i].pattern), None],
+                |o| self.entries[o as usize].pattern.matches(addr),
+            )
             .map(|o| &self.entries[o as usize])
     }
 
@@ -129,10 +134,15 @@ impl AccessRuleFile {
     pub fn first_match(&self, sender: &Address, rcpt: &Address) -> Option<AccessMatch<'_>> {
         // Recipient first: real files mostly key rules on the recipient (`* user@x <reg> - 0`).
         self.index
-            .first_match(rcpt, Some(sender), |o| {
-                let r = &self.rules[o as usize];
-                r.recipient.matches(rcpt) && r.sender.matches(sender)
-            })
+            .first_match(
+                rcpt,
+                Some(sender),
+                |i| [Some(&self.rules[i].recipient), Some(&self.rules[i].sender)],
+                |o| {
+                    let r = &self.rules[o as usize];
+                    r.recipient.matches(rcpt) && r.sender.matches(sender)
+                },
+            )
             .map(|o| AccessMatch {
                 file: self,
                 rule: &self.rules[o as usize],
@@ -146,7 +156,7 @@ fn for_each_line(
     path: &Path,
     bytes: &[u8],
     errors: &mut Vec<Diagnostic>,
-    mut each: impl FnMut(u32, Vec<&str>, &mut Vec<Diagnostic>),
+    mut each: impl FnMut(u32, &[&str], &mut Vec<Diagnostic>),
 ) {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     for (i, raw) in bytes.split(|&b| b == b'\n').enumerate() {
@@ -175,11 +185,16 @@ fn for_each_line(
             errors.push(Diagnostic::new(path, line_no, "invalid UTF-8"));
             continue;
         };
-        let fields: Vec<&str> = text
-            .split_whitespace()
-            .take_while(|f| !f.starts_with('#'))
-            .collect();
-        if fields.is_empty() {
+        // No allocation per line: at most MAX_FIELDS are kept, the count is exact.
+        let mut fields = [""; MAX_FIELDS];
+        let mut count = 0;
+        for f in text.split_whitespace().take_while(|f| !f.starts_with('#')) {
+            if count < MAX_FIELDS {
+                fields[count] = f;
+            }
+            count += 1;
+        }
+        if count == 0 {
             continue;
         }
         if let Some(bad) = text.chars().find(|c| c.is_control() && !c.is_whitespace()) {
@@ -190,7 +205,15 @@ fn for_each_line(
             ));
             continue;
         }
-        each(line_no as u32, fields, errors);
+        if count > MAX_FIELDS {
+            errors.push(Diagnostic::new(
+                path,
+                line_no,
+                format!("too many fields ({count})"),
+            ));
+            continue;
+        }
+        each(line_no as u32, &fields[..count], errors);
     }
 }
 

@@ -102,7 +102,10 @@ impl Milter {
         let line = m.wait_log("listening", Duration::from_secs(20));
         let re = regex::Regex::new(r#"listen"?[=:]"?inet:127\.0\.0\.1:(\d+)"#).unwrap();
         // 0 for a unix socket.
-        m.port = re.captures(&line).and_then(|c| c[1].parse().ok()).unwrap_or(0);
+        m.port = re
+            .captures(&line)
+            .and_then(|c| c[1].parse().ok())
+            .unwrap_or(0);
         m
     }
 
