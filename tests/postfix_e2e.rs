@@ -287,3 +287,40 @@ fn unix_socket_milter_works_with_postfix() {
     assert_eq!(got[0].body(), b"via a unix socket\r\n");
     drop(milter);
 }
+
+/// The same refusal seen by a stock SMTP client (swaks), as an operator would test it.
+#[test]
+fn swaks_sees_the_refusal_and_delivers_to_the_allowed_recipient() {
+    let f = policy_fixture();
+    let milter = Milter::start(&f.config());
+    let pf = Postfix::start(&milter.socket());
+    let out = std::process::Command::new("swaks")
+        .args([
+            "--server",
+            &format!("127.0.0.1:{}", pf.port),
+            "--from",
+            "bob@example.net",
+            "--to",
+            "user@customer.example,stranger@customer.example",
+            "--header",
+            "Subject: swaks test",
+            "--body",
+            "sent by swaks",
+            "--helo",
+            "client.example",
+            "--timeout",
+            "30",
+        ])
+        .output()
+        .expect("swaks (installed by tests/run.sh)");
+    let transcript = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        transcript.contains("550 5.7.1 Recipient <stranger@customer.example> needs a registration (policy customer-rcpt)"),
+        "{transcript}"
+    );
+    assert!(transcript.contains("250 2.0.0 Ok: queued"), "{transcript}");
+    let got = pf.sink.wait_for(1, WAIT);
+    assert_eq!(got.len(), 1, "maillog:\n{}", pf.maillog());
+    assert_eq!(got[0].rcpts, vec!["<user@customer.example>".to_owned()]);
+    drop(milter);
+}

@@ -37,4 +37,7 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
-cargo test --locked --all-targets
+# Benchmarks first, as smoke tests (criterion runs each once), so that the runner's
+# closing lines are the test summary.
+cargo test --locked --benches
+cargo test --locked --lib --bins --tests
