@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 need_pkgs=()
 command -v postfix >/dev/null 2>&1 || need_pkgs+=(postfix)
-command -v smtp-source >/dev/null 2>&1 || need_pkgs+=(postfix)
+command -v smtp-source >/dev/null 2>&1 || [[ " ${need_pkgs[*]} " == *" postfix "* ]] || need_pkgs+=(postfix)
 command -v swaks >/dev/null 2>&1 || need_pkgs+=(swaks)
 command -v miltertest >/dev/null 2>&1 || need_pkgs+=(miltertest)
 command -v openssl >/dev/null 2>&1 || need_pkgs+=(openssl)
