@@ -60,6 +60,22 @@ pub enum Command {
     },
     /// Show what the milter would decide for a message
     Query(QueryArgs),
+    /// Ask the running daemon to re-read its settings and rule files (like SIGHUP)
+    Reload {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// Also apply a version the shrink guard held back
+        #[arg(long)]
+        force: bool,
+    },
+    /// Show the running daemon's rule sources: path, entries, generation, loaded-at, last error
+    Status {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// Print the JSON object
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -100,6 +116,14 @@ pub fn main() -> ExitCode {
         } => serve(config.path(), listen, verbose, quiet),
         Command::Check { config } => check(config.path().as_deref()),
         Command::Query(q) => query(&q),
+        Command::Reload { config, force } => control_request(
+            config.path().as_deref(),
+            if force { "reload --force" } else { "reload" },
+            true,
+        ),
+        Command::Status { config, json } => {
+            control_request(config.path().as_deref(), "status", json)
+        }
     }
 }
 
@@ -110,8 +134,8 @@ fn print_load_error(e: &LoadError) {
 }
 
 fn serve(config: Option<PathBuf>, listen: Option<ListenAddr>, verbose: u8, quiet: u8) -> ExitCode {
-    let rt = match Runtime::load(config.as_deref(), 1) {
-        Ok(rt) => rt,
+    let (rt, table) = match Runtime::load(config.as_deref(), 1) {
+        Ok(loaded) => loaded,
         Err(e) => {
             print_load_error(&e);
             eprintln!(
@@ -124,7 +148,7 @@ fn serve(config: Option<PathBuf>, listen: Option<ListenAddr>, verbose: u8, quiet
         logging::adjust(rt.settings.log.level, verbose, quiet),
         rt.settings.log.format,
     );
-    let shared = Shared::new(rt, config);
+    let shared = Shared::new(rt, table, config);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -146,7 +170,7 @@ fn serve(config: Option<PathBuf>, listen: Option<ListenAddr>, verbose: u8, quiet
 
 fn check(config: Option<&Path>) -> ExitCode {
     match Runtime::load(config, 0) {
-        Ok(rt) => {
+        Ok((rt, _)) => {
             let shown = config.map_or_else(
                 || "built-in defaults".to_owned(),
                 |p| p.display().to_string(),
@@ -170,7 +194,7 @@ fn check(config: Option<&Path>) -> ExitCode {
 
 fn query(q: &QueryArgs) -> ExitCode {
     let rt = match Runtime::load(q.config.path().as_deref(), 0) {
-        Ok(rt) => rt,
+        Ok((rt, _)) => rt,
         Err(e) => {
             print_load_error(&e);
             return ExitCode::from(2);
@@ -216,6 +240,9 @@ pub fn decision_json(d: &Decision, given: &[String]) -> serde_json::Value {
         SenderVerdict::Rejected { policy, rule, .. } => {
             json!({"action": "reject", "policy": &**policy, "rule": rule.as_ref().map(ToString::to_string)})
         }
+        SenderVerdict::Unavailable { policy } => {
+            json!({"action": "tempfail", "policy": &**policy, "rule": null})
+        }
     };
     let recipients: Vec<_> = d
         .recipients
@@ -241,10 +268,14 @@ fn decision_text(d: &Decision, sender: &Address, given: &[String]) -> String {
     let verdict = match d.action {
         Action::Accept => "ACCEPT",
         Action::Reject => "REJECT",
+        Action::Tempfail => "TEMPFAIL",
     };
     out.push_str(&format!("{verdict}: message from {sender}\n"));
     match &d.sender {
         SenderVerdict::NotChecked => out.push_str("  sender: no policy checks the sender\n"),
+        SenderVerdict::Unavailable { policy } => out.push_str(&format!(
+            "  sender: policy {policy} has rules that are not loaded: 451 4.3.0\n"
+        )),
         SenderVerdict::Accepted { policy, rule } => out.push_str(&format!(
             "  sender: accepted by policy {policy} ({})\n",
             rule.as_ref()
@@ -286,4 +317,62 @@ fn decision_text(d: &Decision, sender: &Address, given: &[String]) -> String {
         );
     }
     out.trim_end().to_owned()
+}
+
+/// `reload` and `status`: one request on the daemon's control socket.
+fn control_request(config: Option<&Path>, request: &str, json: bool) -> ExitCode {
+    let settings = match Settings::load(config) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("mailwarden: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let socket = &settings.reload.control_socket;
+    if socket.is_empty() {
+        eprintln!(
+            "mailwarden: reload.control_socket is \"\" (disabled); send SIGHUP to the daemon instead"
+        );
+        return ExitCode::from(2);
+    }
+    let answer = match crate::control::request(Path::new(socket), request) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("mailwarden: cannot reach the daemon at {socket}: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if json {
+        println!("{answer}");
+    } else {
+        print_status(&answer);
+    }
+    if answer.get("ok").and_then(|v| v.as_bool()) == Some(false) {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn print_status(v: &serde_json::Value) {
+    println!(
+        "generation {}, {} message(s) in flight",
+        v["generation"], v["in_flight"]
+    );
+    for s in v["sources"].as_array().into_iter().flatten() {
+        println!(
+            "{} {}: {} entries, generation {}, loaded {}{}",
+            s["kind"].as_str().unwrap_or("?"),
+            s["path"].as_str().unwrap_or("?"),
+            s["entries"]
+                .as_u64()
+                .map_or("no".to_owned(), |n| n.to_string()),
+            s["generation"],
+            s["loaded_at"].as_str().unwrap_or("never"),
+            s["last_error"]
+                .as_str()
+                .map(|e| format!("; last error: {e}"))
+                .unwrap_or_default()
+        );
+    }
 }

@@ -1,17 +1,22 @@
 //! The live state of a running milter: the current settings and compiled policies,
-//! swapped atomically on reload, and the count of messages in flight.
+//! swapped atomically on reload, the table of rule sources, and the count of messages in
+//! flight. Reloads are serialised; parsing happens on the caller's (blocking) thread, never
+//! on a milter session's.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::SystemTime;
 
 use arc_swap::ArcSwap;
+use serde_json::json;
 use tokio::sync::Notify;
+use tracing::{error, info, warn};
 
 use crate::config::{ConfigError, Settings};
 use crate::diag::Diagnostics;
 use crate::policy::PolicySet;
-use crate::rules::{SourceSummary, load_policies};
+use crate::rules::{Fingerprint, SourceSummary, SourceTable, Verdict};
 
 /// One consistent snapshot: a message keeps the one it started with.
 #[derive(Debug)]
@@ -31,20 +36,20 @@ pub enum LoadError {
 }
 
 impl Runtime {
-    /// Reads the settings and every file they name.
-    pub fn load(config: Option<&Path>, generation: u64) -> Result<Self, LoadError> {
+    /// Reads the settings and every file they name (for `serve` at start, `check`, `query`).
+    pub fn load(config: Option<&Path>, generation: u64) -> Result<(Self, SourceTable), LoadError> {
         let settings = Settings::load(config)?;
-        Self::from_settings(settings, generation)
+        let (table, _) = SourceTable::load(&settings, None, false).map_err(LoadError::Rules)?;
+        Ok((Self::build(settings, &table, generation), table))
     }
 
-    pub fn from_settings(settings: Settings, generation: u64) -> Result<Self, LoadError> {
-        let (policies, sources) = load_policies(&settings).map_err(LoadError::Rules)?;
-        Ok(Self {
+    fn build(settings: Settings, table: &SourceTable, generation: u64) -> Self {
+        Self {
+            policies: table.build_policies(&settings),
+            sources: table.summaries(),
             settings,
-            policies,
-            sources,
             generation,
-        })
+        }
     }
 
     pub fn rule_count(&self) -> usize {
@@ -52,24 +57,43 @@ impl Runtime {
     }
 }
 
-/// State shared by every milter session and the control loop.
+/// How a watched file changed, which decides whether it may be read now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// Its writer closed it, or it was renamed/linked into place: complete.
+    Complete,
+    /// Something else in its directory was swapped (a `..data` symlink, the directory):
+    /// read it only if it is now a different file, never a file still being written.
+    Identity,
+    /// Deleted or renamed away: apply `on_missing` if it is still gone.
+    Removed,
+    /// Its permissions changed: report it if it can no longer be read.
+    Metadata,
+}
+
+/// State shared by every milter session, the watcher and the control socket.
 pub struct Shared {
     current: ArcSwap<Runtime>,
+    table: Mutex<SourceTable>,
     config_path: Option<PathBuf>,
     next_generation: AtomicU64,
     in_flight: AtomicUsize,
     idle: Notify,
+    /// Wakes the watcher after a settings reload (the set of files may have changed).
+    pub sources_changed: Notify,
 }
 
 impl Shared {
-    pub fn new(runtime: Runtime, config_path: Option<PathBuf>) -> Arc<Self> {
+    pub fn new(runtime: Runtime, table: SourceTable, config_path: Option<PathBuf>) -> Arc<Self> {
         let next = runtime.generation + 1;
         Arc::new(Self {
             current: ArcSwap::from_pointee(runtime),
+            table: Mutex::new(table),
             config_path,
             next_generation: AtomicU64::new(next),
             in_flight: AtomicUsize::new(0),
             idle: Notify::new(),
+            sources_changed: Notify::new(),
         })
     }
 
@@ -81,12 +105,108 @@ impl Shared {
         self.config_path.as_deref()
     }
 
-    /// Builds a complete new runtime and swaps it in; on error the old one stays.
-    pub fn reload(&self) -> Result<Arc<Runtime>, LoadError> {
+    fn table(&self) -> MutexGuard<'_, SourceTable> {
+        // A panic while holding the lock cannot leave a half-updated table (updates are
+        // whole-value assignments), so a poisoned lock is still usable.
+        self.table.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn publish(&self, settings: Settings, table: &SourceTable) -> Arc<Runtime> {
         let generation = self.next_generation.fetch_add(1, Ordering::Relaxed);
-        let rt = Arc::new(Runtime::load(self.config_path.as_deref(), generation)?);
+        let rt = Arc::new(Runtime::build(settings, table, generation));
         self.current.store(rt.clone());
-        Ok(rt)
+        rt
+    }
+
+    /// SIGHUP / `mailwarden reload`: the settings and every file, built completely, then
+    /// swapped in. Blocking. On a settings error nothing changes; per file, the guards
+    /// decide (a held-back file keeps its previous version while the others apply).
+    pub fn reload_all(&self, force: bool) -> Result<(Arc<Runtime>, Vec<Verdict>), LoadError> {
+        let mut table = self.table();
+        let before = self.snapshot();
+        let settings = Settings::load(self.config_path.as_deref())?;
+        let (new_table, verdicts) =
+            SourceTable::load(&settings, Some(&table), force).map_err(LoadError::Rules)?;
+        warn_non_reloadable(&before.settings, &settings);
+        let rt = self.publish(settings, &new_table);
+        *table = new_table;
+        drop(table);
+        for v in &verdicts {
+            log_verdict(v, rt.generation);
+        }
+        self.sources_changed.notify_waiters();
+        Ok((rt, verdicts))
+    }
+
+    /// The watcher: re-read the files that changed, if the change allows reading them now.
+    /// Blocking. Publishes once if any file applied.
+    pub fn reload_changed(&self, changes: &[(PathBuf, Change)]) -> Vec<Verdict> {
+        let mut table = self.table();
+        let mut verdicts = Vec::new();
+        for (path, change) in changes {
+            let Some(source) = table.get_mut(path) else {
+                continue;
+            };
+            let now = Fingerprint::read(path);
+            let due = match (change, now, source.fingerprint) {
+                // Gone: act once (on_missing); the next appearance is a change again.
+                (_, None, Some(_)) => true,
+                (_, None, None) => false,
+                (Change::Complete, Some(n), seen) => seen != Some(n),
+                (Change::Identity | Change::Removed, Some(n), seen) => {
+                    seen.is_none_or(|s| !s.same_file(&n))
+                }
+                (Change::Metadata, Some(_), _) => std::fs::File::open(path).is_err(),
+            };
+            if due {
+                verdicts.push(source.refresh(false));
+            }
+        }
+        if verdicts.iter().any(Verdict::is_apply) {
+            let settings = self.snapshot().settings.clone();
+            let rt = self.publish(settings, &table);
+            drop(table);
+            for v in &verdicts {
+                log_verdict(v, rt.generation);
+            }
+        } else {
+            let generation = self.snapshot().generation;
+            drop(table);
+            for v in &verdicts {
+                log_verdict(v, generation);
+            }
+        }
+        verdicts
+    }
+
+    /// Paths and their loaded fingerprints, for the watcher.
+    pub fn watched(&self) -> Vec<(PathBuf, Option<Fingerprint>)> {
+        self.table()
+            .sources
+            .iter()
+            .map(|s| (s.path.clone(), s.fingerprint))
+            .collect()
+    }
+
+    /// `mailwarden status`: per source, what is in force and the last problem.
+    pub fn status_json(&self) -> serde_json::Value {
+        let rt = self.snapshot();
+        let sources: Vec<_> = self
+            .table()
+            .sources
+            .iter()
+            .map(|s| {
+                json!({
+                    "path": s.path.display().to_string(),
+                    "kind": s.kind.key(),
+                    "entries": s.entries(),
+                    "generation": s.generation,
+                    "loaded_at": s.loaded_at.map(rfc3339),
+                    "last_error": s.last_error,
+                })
+            })
+            .collect();
+        json!({"generation": rt.generation, "in_flight": self.in_flight(), "sources": sources})
     }
 
     pub fn in_flight(&self) -> usize {
@@ -111,6 +231,109 @@ impl Shared {
     }
 }
 
+/// One log line per reload attempt of one file.
+pub fn log_verdict(v: &Verdict, generation: u64) {
+    match v {
+        Verdict::Apply {
+            path,
+            compiled,
+            entries_before,
+            modified,
+            note,
+            problems,
+        } => {
+            for p in problems {
+                warn!(problem = %p, "bad line skipped");
+            }
+            let latency_ms = modified
+                .and_then(|m| SystemTime::now().duration_since(m).ok())
+                .map(|d| d.as_millis() as u64);
+            info!(
+                path = %path.display(),
+                result = "applied",
+                entries_before = entries_before.map_or(-1, |n| n as i64),
+                entries_after = compiled.len(),
+                generation,
+                change_to_applied_ms = latency_ms.map_or(-1, |n| n as i64),
+                note = note.as_deref().unwrap_or(""),
+                "rule file reloaded"
+            );
+        }
+        Verdict::Keep {
+            path,
+            reason,
+            entries_before,
+            entries_after,
+            problems,
+        } => {
+            for p in problems.iter().take(20) {
+                error!(problem = %p, "rule file problem");
+            }
+            error!(
+                path = %path.display(),
+                result = "kept-previous",
+                reason = %reason,
+                entries_before = entries_before.map_or(-1, |n| n as i64),
+                entries_after = entries_after.map_or(-1, |n| n as i64),
+                generation,
+                "rule file not reloaded; keeping the previous version"
+            );
+        }
+    }
+}
+
+fn warn_non_reloadable(o: &Settings, n: &Settings) {
+    if n.listen != o.listen {
+        warn!(
+            setting = "milter.listen",
+            "changed setting needs a restart; keeping {}", o.listen
+        );
+    }
+    if n.unix_socket != o.unix_socket
+        || n.max_connections != o.max_connections
+        || n.connection_timeout != o.connection_timeout
+    {
+        warn!(
+            setting = "milter.*",
+            "changed socket settings need a restart"
+        );
+    }
+    if n.log.level != o.log.level || n.log.format != o.log.format {
+        warn!(setting = "log.*", "changed log settings need a restart");
+    }
+    if n.reload.control_socket != o.reload.control_socket || n.reload.watch != o.reload.watch {
+        warn!(
+            setting = "reload.watch/control_socket",
+            "changed setting needs a restart"
+        );
+    }
+}
+
+/// UTC RFC 3339 with seconds, without a date crate.
+pub fn rfc3339(t: SystemTime) -> String {
+    let secs = t
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
 pub struct InFlight(Arc<Shared>);
 
 impl Drop for InFlight {
@@ -124,5 +347,19 @@ impl Drop for InFlight {
 impl std::fmt::Debug for InFlight {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("InFlight")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_formats_known_instants() {
+        assert_eq!(rfc3339(SystemTime::UNIX_EPOCH), "1970-01-01T00:00:00Z");
+        let t = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_795_000_000);
+        assert_eq!(rfc3339(t), "2026-11-18T11:06:40Z");
+        let leap = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(951_782_400);
+        assert_eq!(rfc3339(leap), "2000-02-29T00:00:00Z");
     }
 }

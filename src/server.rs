@@ -15,9 +15,11 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::watch;
 use tracing::{error, info, warn};
 
+use crate::control;
 use crate::listen::{BindError, ListenAddr, bind};
 use crate::milter::callbacks;
-use crate::runtime::{Runtime, Shared};
+use crate::rules::{self, Verdict};
+use crate::runtime::Shared;
 
 /// Stops accepting (and closes the listening socket) once `stop` fires.
 struct StoppableListener<L> {
@@ -69,15 +71,22 @@ pub async fn serve(shared: Arc<Shared>, listen: Option<ListenAddr>) -> Result<()
     );
     drop(rt);
 
-    let signals = tokio::spawn(handle_signals(
-        shared.clone(),
-        listen.is_some(),
-        addr,
-        stop_tx,
-        done_tx,
-    ));
+    let control = match control::bind(&shared.snapshot().settings.reload.control_socket) {
+        Ok(c) => c,
+        Err(e) => {
+            warn!(error = %e, "control socket not available; mailwarden reload/status will not reach this process (SIGHUP still works)");
+            None
+        }
+    };
+    let control_task = control.map(|c| tokio::spawn(control::serve(c, shared.clone())));
+    let watcher = tokio::spawn(rules::watch::run(shared.clone()));
+    let signals = tokio::spawn(handle_signals(shared.clone(), stop_tx, done_tx));
     let result = indymilter::run(listener, callbacks::build(shared), config, wait(done_rx)).await;
     signals.abort();
+    watcher.abort();
+    if let Some(t) = control_task {
+        t.abort();
+    }
     drop(bound);
     if let Err(e) = result {
         error!(error = %e, "milter stopped with an error");
@@ -86,13 +95,7 @@ pub async fn serve(shared: Arc<Shared>, listen: Option<ListenAddr>) -> Result<()
     Ok(())
 }
 
-async fn handle_signals(
-    shared: Arc<Shared>,
-    listen_overridden: bool,
-    bound_addr: ListenAddr,
-    stop: watch::Sender<bool>,
-    done: watch::Sender<bool>,
-) {
+async fn handle_signals(shared: Arc<Shared>, stop: watch::Sender<bool>, done: watch::Sender<bool>) {
     let (Ok(mut hup), Ok(mut term), Ok(mut int)) = (
         signal(SignalKind::hangup()),
         signal(SignalKind::terminate()),
@@ -103,7 +106,7 @@ async fn handle_signals(
     };
     loop {
         tokio::select! {
-            _ = hup.recv() => reload(&shared, listen_overridden, &bound_addr),
+            _ = hup.recv() => { let _ = reload(&shared, false).await; }
             _ = term.recv() => break,
             _ = int.recv() => break,
         }
@@ -128,19 +131,32 @@ async fn handle_signals(
 }
 
 /// SIGHUP: build everything anew off the hot path; swap only a complete, valid set.
-pub fn reload(shared: &Shared, listen_overridden: bool, bound_addr: &ListenAddr) {
-    let before = shared.snapshot();
-    match shared.reload() {
-        Ok(rt) => {
-            warn_non_reloadable(&before, &rt, listen_overridden, bound_addr);
+pub async fn reload(shared: &Arc<Shared>, force: bool) -> Result<serde_json::Value, String> {
+    let s = shared.clone();
+    let result = tokio::task::spawn_blocking(move || s.reload_all(force)).await;
+    match result {
+        Ok(Ok((rt, verdicts))) => {
             info!(
                 generation = rt.generation,
                 policies = rt.policies.policies.len(),
                 rules = rt.rule_count(),
+                force,
                 "configuration reloaded"
             );
+            let files: Vec<_> = verdicts
+                .iter()
+                .map(|v| match v {
+                    Verdict::Apply { path, compiled, note, .. } => {
+                        serde_json::json!({"path": path.display().to_string(), "result": "applied", "entries": compiled.len(), "note": note})
+                    }
+                    Verdict::Keep { path, reason, .. } => {
+                        serde_json::json!({"path": path.display().to_string(), "result": "kept-previous", "reason": reason})
+                    }
+                })
+                .collect();
+            Ok(serde_json::json!({"ok": true, "generation": rt.generation, "files": files}))
         }
-        Err(e) => {
+        Ok(Err(e)) => {
             for line in e.to_string().lines() {
                 error!(
                     problem = line,
@@ -148,31 +164,14 @@ pub fn reload(shared: &Shared, listen_overridden: bool, bound_addr: &ListenAddr)
                 );
             }
             error!(
-                generation = before.generation,
+                generation = shared.snapshot().generation,
                 "reload failed; keeping the previous configuration"
             );
+            Err(e.to_string())
         }
-    }
-}
-
-fn warn_non_reloadable(old: &Runtime, new: &Runtime, listen_overridden: bool, bound: &ListenAddr) {
-    let (o, n) = (&old.settings, &new.settings);
-    if !listen_overridden && n.listen != *bound {
-        warn!(
-            setting = "milter.listen",
-            "changed setting needs a restart; keeping {bound}"
-        );
-    }
-    if n.unix_socket != o.unix_socket
-        || n.max_connections != o.max_connections
-        || n.connection_timeout != o.connection_timeout
-    {
-        warn!(
-            setting = "milter.*",
-            "changed socket settings need a restart"
-        );
-    }
-    if n.log.level != o.log.level || n.log.format != o.log.format {
-        warn!(setting = "log.*", "changed log settings need a restart");
+        Err(e) => {
+            error!(error = %e, "reload task failed; keeping the previous configuration");
+            Err(e.to_string())
+        }
     }
 }

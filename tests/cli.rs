@@ -52,7 +52,7 @@ fn check_rejects_missing_referenced_file_naming_the_setting_line() {
     let (code, _, err) = run(&["check", "-c", f.config().to_str().unwrap()]);
     assert_eq!(code, 1);
     let want = format!(
-        "{}:5: sender_allowlist: cannot read {}",
+        "{}:5: sender_allowlist: {}: cannot read: No such file",
         f.config().display(),
         f.path("missing.txt").display()
     );

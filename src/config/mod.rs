@@ -5,7 +5,10 @@ pub mod model;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use model::{LogSection, NoMatch, RawPolicy, RawSettings, SenderSource};
+use model::{
+    LogSection, NoMatch, OnBadLine, OnMissing, RawFileRef, RawPolicy, RawSettings, ReloadSection,
+    SenderSource,
+};
 use toml::Spanned;
 
 use crate::diag::{Diagnostic, Diagnostics, line_col};
@@ -28,12 +31,22 @@ pub enum ConfigError {
 }
 
 /// A rule file named in the settings, with the settings line that names it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct FileRef {
     pub path: PathBuf,
     pub key: &'static str,
     pub config_path: PathBuf,
     pub config_line: usize,
+    pub options: SourceOptions,
+}
+
+/// Per-file reload behaviour (defaults from `[reload]`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SourceOptions {
+    pub on_bad_line: OnBadLine,
+    pub on_missing: OnMissing,
+    pub min_keep_ratio: f64,
+    pub required: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -61,6 +74,7 @@ pub struct Settings {
     pub connection_timeout: Duration,
     pub log: LogSection,
     pub subaddress_delimiter: String,
+    pub reload: ReloadSection,
     pub policies: Vec<PolicySpec>,
 }
 
@@ -170,6 +184,20 @@ fn compile(
         );
     }
 
+    let r = &raw.reload;
+    if !(0.0..=1.0).contains(&r.min_keep_ratio) {
+        err(0, "reload.min_keep_ratio must be between 0 and 1".into());
+    }
+    if r.debounce_ms > 60_000 || r.poll_interval_ms == 0 || r.poll_stable_polls == 0 {
+        err(0, "reload: debounce_ms must be at most 60000, poll_interval_ms and poll_stable_polls at least 1".into());
+    }
+    if !r.control_socket.is_empty() && !r.control_socket.starts_with('/') {
+        err(
+            0,
+            "reload.control_socket must be an absolute path (or \"\" to disable)".into(),
+        );
+    }
+
     let mut policies = Vec::new();
     let mut names: Vec<&str> = Vec::new();
     for p in &raw.policy {
@@ -197,12 +225,39 @@ fn compile(
                 ),
             );
         }
-        match compile_policy(p, path, text, dir) {
+        match compile_policy(p, &raw.reload, path, text, dir) {
             Ok(spec) => policies.push(spec),
             Err(e) => e.into_iter().for_each(|d| err(d.line, d.message)),
         }
     }
 
+    // One file, one meaning: the same path may not be two kinds or carry two option sets.
+    let mut seen: Vec<&FileRef> = Vec::new();
+    for f in policies
+        .iter()
+        .flat_map(|p: &PolicySpec| p.sender_allowlist.iter().chain(p.access_rules.iter()))
+    {
+        match seen.iter().find(|s| s.path == f.path) {
+            Some(s) if s.key != f.key => err(
+                f.config_line,
+                format!(
+                    "{} is used as both {} and {}",
+                    f.path.display(),
+                    s.key,
+                    f.key
+                ),
+            ),
+            Some(s) if s.options != f.options => err(
+                f.config_line,
+                format!(
+                    "{} is configured twice with different options",
+                    f.path.display()
+                ),
+            ),
+            Some(_) => {}
+            None => seen.push(f),
+        }
+    }
     if !errors.is_empty() {
         return Err(Diagnostics(errors));
     }
@@ -218,12 +273,14 @@ fn compile(
         connection_timeout: Duration::from_secs(m.connection_timeout.max(1)),
         log: raw.log.clone(),
         subaddress_delimiter: raw.rules.subaddress_delimiter.clone(),
+        reload: raw.reload.clone(),
         policies,
     })
 }
 
 fn compile_policy(
     p: &RawPolicy,
+    reload: &ReloadSection,
     path: &Path,
     text: &str,
     dir: &Path,
@@ -231,16 +288,54 @@ fn compile_policy(
     let mut errors = Vec::new();
     let at = |span: std::ops::Range<usize>| line_col(text, span.start).0;
     let name = p.name.get_ref().clone();
-    let files = |key: &'static str, list: &[Spanned<String>]| -> Vec<FileRef> {
+    let files = |key: &'static str,
+                 list: &[Spanned<RawFileRef>],
+                 errors: &mut Vec<Diagnostic>|
+     -> Vec<FileRef> {
         list.iter()
-            .map(|s| FileRef {
-                path: resolve_path(dir, s.get_ref()),
-                key,
-                config_path: path.to_path_buf(),
-                config_line: at(s.span()),
+            .map(|s| {
+                let mut options = SourceOptions {
+                    on_bad_line: reload.on_bad_line,
+                    on_missing: reload.on_missing,
+                    min_keep_ratio: reload.min_keep_ratio,
+                    required: true,
+                };
+                let file = match s.get_ref() {
+                    RawFileRef::Path(p) => p,
+                    RawFileRef::Table(t) => {
+                        options.on_bad_line = t.on_bad_line.unwrap_or(options.on_bad_line);
+                        options.on_missing = t.on_missing.unwrap_or(options.on_missing);
+                        options.min_keep_ratio = t.min_keep_ratio.unwrap_or(options.min_keep_ratio);
+                        options.required = t.required.unwrap_or(true);
+                        &t.path
+                    }
+                };
+                if !(0.0..=1.0).contains(&options.min_keep_ratio) {
+                    errors.push(Diagnostic::new(
+                        path,
+                        at(s.span()),
+                        "min_keep_ratio must be between 0 and 1",
+                    ));
+                }
+                if file.is_empty() {
+                    errors.push(Diagnostic::new(
+                        path,
+                        at(s.span()),
+                        format!("{key}: empty path"),
+                    ));
+                }
+                FileRef {
+                    path: resolve_path(dir, file),
+                    key,
+                    config_path: path.to_path_buf(),
+                    config_line: at(s.span()),
+                    options,
+                }
             })
             .collect()
     };
+    let sender_allowlist = files("sender_allowlist", &p.sender_allowlist, &mut errors);
+    let access_rules = files("access_rules", &p.access_rules, &mut errors);
     let header = match &p.when.header {
         None => None,
         Some(h) => match parse_header_condition(h.get_ref()) {
@@ -306,8 +401,8 @@ fn compile_policy(
     Ok(PolicySpec {
         name,
         when,
-        sender_allowlist: files("sender_allowlist", &p.sender_allowlist),
-        access_rules: files("access_rules", &p.access_rules),
+        sender_allowlist,
+        access_rules,
         no_match: p.no_match,
         sender_source: p.sender_source,
         sender_reply,

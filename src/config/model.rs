@@ -17,6 +17,8 @@ pub struct RawSettings {
     #[serde(default)]
     pub rules: RulesSection,
     #[serde(default)]
+    pub reload: ReloadSection,
+    #[serde(default)]
     pub policy: Vec<RawPolicy>,
 }
 
@@ -141,9 +143,9 @@ pub struct RawPolicy {
     #[serde(default)]
     pub when: RawWhen,
     #[serde(default)]
-    pub sender_allowlist: Vec<Spanned<String>>,
+    pub sender_allowlist: Vec<Spanned<RawFileRef>>,
     #[serde(default)]
-    pub access_rules: Vec<Spanned<String>>,
+    pub access_rules: Vec<Spanned<RawFileRef>>,
     #[serde(default)]
     pub no_match: NoMatch,
     #[serde(default)]
@@ -155,4 +157,87 @@ pub struct RawPolicy {
     /// Add an `X-Mailwarden-Policy` header to accepted mail.
     #[serde(default)]
     pub annotate: bool,
+}
+
+/// How rule files are watched.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WatchMode {
+    /// inotify: close-after-write and rename-into-place events.
+    #[default]
+    Inotify,
+    /// Periodic stat, for filesystems without inotify (NFS); a weaker guarantee.
+    Poll,
+    /// Only SIGHUP and `mailwarden reload`.
+    Off,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnMissing {
+    /// Keep enforcing the last good version.
+    #[default]
+    Keep,
+    /// Treat a deleted file as empty (subject to the shrink guard).
+    Empty,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnBadLine {
+    /// One bad line rejects the whole new version (the previous one stays).
+    #[default]
+    Reject,
+    /// Bad lines are logged and left out; the rest is applied.
+    Skip,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReloadSection {
+    pub watch: WatchMode,
+    pub debounce_ms: u64,
+    pub poll_interval_ms: u64,
+    /// Polls a changed file must stay unchanged before it is read (poll mode).
+    pub poll_stable_polls: u32,
+    /// A new version with fewer than this share of the previous entries is held back.
+    pub min_keep_ratio: f64,
+    pub on_missing: OnMissing,
+    pub on_bad_line: OnBadLine,
+    /// Unix socket for `mailwarden reload` / `status`; "" disables it.
+    pub control_socket: String,
+}
+
+impl Default for ReloadSection {
+    fn default() -> Self {
+        Self {
+            watch: WatchMode::Inotify,
+            debounce_ms: 300,
+            poll_interval_ms: 1000,
+            poll_stable_polls: 3,
+            min_keep_ratio: 0.5,
+            on_missing: OnMissing::Keep,
+            on_bad_line: OnBadLine::Reject,
+            control_socket: "/run/mailwarden/control.sock".to_owned(),
+        }
+    }
+}
+
+/// A rule file: a path, or a table with per-file reload options.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum RawFileRef {
+    Path(String),
+    Table(RawFileTable),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFileTable {
+    pub path: String,
+    pub on_bad_line: Option<OnBadLine>,
+    pub on_missing: Option<OnMissing>,
+    pub min_keep_ratio: Option<f64>,
+    /// false: start (and answer 451 in this policy's scope) while the file cannot be loaded.
+    pub required: Option<bool>,
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use tracing::{debug, error, info, warn};
 
-use crate::policy::{Address, Facts, Headers, RecipientVerdict, SenderVerdict, Stage};
+use crate::policy::{Action, Address, Facts, Headers, RecipientVerdict, SenderVerdict, Stage};
 use crate::runtime::{InFlight, Runtime, Shared};
 
 /// Most header bytes kept for header-scoped policies (Postfix's own default limit is 100 KB).
@@ -161,6 +161,12 @@ impl Session {
                 Answer::Continue
             }
             SenderVerdict::NotChecked => Answer::Continue,
+            SenderVerdict::Unavailable { policy } => {
+                error!(queue_id = %txn.qid(), policy = %policy, "rules of this policy are not loaded; tempfail");
+                Answer::Tempfail {
+                    reason: "policy rules unavailable",
+                }
+            }
         };
         if answer == Answer::Continue {
             self.txn = Some(txn);
@@ -191,6 +197,12 @@ impl Session {
             &rcpt,
             Stage::Envelope,
         );
+        if verdict.action == Action::Tempfail {
+            error!(queue_id = %txn.qid(), policy = %verdict.policy.as_deref().unwrap_or("-"), rcpt = %rcpt, "rules of this policy are not loaded; tempfail");
+            return Answer::Tempfail {
+                reason: "policy rules unavailable",
+            };
+        }
         if verdict.is_rejected() {
             info!(
                 queue_id = %txn.qid(),
@@ -248,19 +260,33 @@ impl Session {
         }
         let facts = txn.facts();
         let mut lines = Vec::new();
-        if let SenderVerdict::Rejected {
-            policy,
-            rule,
-            address,
-            reply,
-        } = policies.check_sender(&facts, Stage::Headers)
-        {
-            info!(queue_id = %txn.qid(), policy = %policy, sender = %address, rule = %rule_text(&rule), stage = "headers", "sender refused");
-            lines.push(reply);
+        match policies.check_sender(&facts, Stage::Headers) {
+            SenderVerdict::Rejected {
+                policy,
+                rule,
+                address,
+                reply,
+            } => {
+                info!(queue_id = %txn.qid(), policy = %policy, sender = %address, rule = %rule_text(&rule), stage = "headers", "sender refused");
+                lines.push(reply);
+            }
+            SenderVerdict::Unavailable { policy } => {
+                error!(queue_id = %txn.qid(), policy = %policy, "rules of this policy are not loaded; tempfail");
+                return Answer::Tempfail {
+                    reason: "policy rules unavailable",
+                };
+            }
+            _ => {}
         }
         let mut refused = Vec::new();
         for (rcpt, _) in &txn.recipients {
             let v = policies.check_recipient(&facts, rcpt, Stage::Headers);
+            if v.action == Action::Tempfail {
+                error!(queue_id = %txn.qid(), policy = %v.policy.as_deref().unwrap_or("-"), rcpt = %rcpt, "rules of this policy are not loaded; tempfail");
+                return Answer::Tempfail {
+                    reason: "policy rules unavailable",
+                };
+            }
             if v.is_rejected() {
                 info!(
                     queue_id = %txn.qid(),

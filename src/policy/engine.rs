@@ -52,6 +52,8 @@ pub struct Policy {
     pub sender_reply: String,
     pub recipient_reply: String,
     pub annotate: bool,
+    /// False while a file it needs has never loaded: it then answers tempfail in its scope.
+    pub available: bool,
 }
 
 impl Policy {
@@ -287,6 +289,11 @@ impl PolicySet {
             if p.sender_allowlist.is_empty() || !p.when.recipient_domain.is_empty() {
                 continue;
             }
+            if !p.available {
+                return SenderVerdict::Unavailable {
+                    policy: p.name.clone(),
+                };
+            }
             match p.check_senders(facts) {
                 Ok(rule) => {
                     if verdict == SenderVerdict::NotChecked {
@@ -330,6 +337,13 @@ impl PolicySet {
             }
             if verdict.policy.is_none() {
                 verdict.policy = Some(p.name.clone());
+            }
+            if !p.available {
+                return RecipientVerdict {
+                    action: Action::Tempfail,
+                    policy: Some(p.name.clone()),
+                    ..RecipientVerdict::unaffected()
+                };
             }
             if checks_sender_per_rcpt {
                 match p.check_senders(facts) {
@@ -395,17 +409,17 @@ impl PolicySet {
             .map(|r| (r.clone(), self.check_recipient(facts, r, Stage::Envelope)))
             .collect();
         let mut refused_at_headers = false;
-        if !sender.is_rejected() && rcpts.iter().any(|(_, v)| !v.is_rejected()) {
+        if !sender.stops() && rcpts.iter().any(|(_, v)| !v.stops()) {
             let header_sender = self.check_sender(facts, Stage::Headers);
-            if header_sender.is_rejected() {
+            if header_sender.stops() {
                 refused_at_headers = true;
                 sender = header_sender;
             } else if sender == SenderVerdict::NotChecked {
                 sender = header_sender;
             }
-            for (r, v) in rcpts.iter_mut().filter(|(_, v)| !v.is_rejected()) {
+            for (r, v) in rcpts.iter_mut().filter(|(_, v)| !v.stops()) {
                 let hv = self.check_recipient(facts, r, Stage::Headers);
-                if hv.is_rejected() {
+                if hv.stops() {
                     refused_at_headers = true;
                     *v = hv;
                 } else if v.policy.is_none() || (v.method.is_none() && hv.method.is_some()) {
@@ -414,8 +428,13 @@ impl PolicySet {
             }
         }
         let all_refused = !rcpts.is_empty() && rcpts.iter().all(|(_, v)| v.is_rejected());
-        let action = if sender.is_rejected() || all_refused || refused_at_headers {
+        let unavailable = matches!(sender, SenderVerdict::Unavailable { .. })
+            || rcpts.iter().any(|(_, v)| v.action == Action::Tempfail);
+        let action = if sender.is_rejected() || all_refused || (refused_at_headers && !unavailable)
+        {
             Action::Reject
+        } else if unavailable {
+            Action::Tempfail
         } else {
             Action::Accept
         };
@@ -469,6 +488,7 @@ mod tests {
             sender_reply: DEFAULT_SENDER_REPLY.into(),
             recipient_reply: DEFAULT_RECIPIENT_REPLY.into(),
             annotate: false,
+            available: true,
         }
     }
 
@@ -690,6 +710,40 @@ mod tests {
                 .action,
             Action::Reject
         );
+    }
+
+    #[test]
+    fn unavailable_policy_tempfails_in_its_scope_only() {
+        let mut p = policy("optional");
+        p.when.recipient_domain = vec!["customer.fi".into()];
+        p.available = false;
+        p.access_rules = vec![];
+        p.sender_allowlist = vec![allow("l", "")];
+        let set = PolicySet { policies: vec![p] };
+        let s = a("x@example.org");
+        let f = facts(&s, None);
+        assert_eq!(
+            set.check_recipient(&f, &a("y@customer.fi"), Stage::Envelope)
+                .action,
+            Action::Tempfail
+        );
+        assert_eq!(
+            set.check_recipient(&f, &a("y@other.example"), Stage::Envelope)
+                .action,
+            Action::Accept
+        );
+        assert_eq!(
+            set.evaluate(&f, &[a("y@customer.fi")]).action,
+            Action::Tempfail
+        );
+        let mut p = policy("optional-sender");
+        p.available = false;
+        p.sender_allowlist = vec![allow("l", "")];
+        let set = PolicySet { policies: vec![p] };
+        assert!(matches!(
+            set.check_sender(&f, Stage::Envelope),
+            SenderVerdict::Unavailable { .. }
+        ));
     }
 
     #[test]

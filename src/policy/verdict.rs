@@ -9,6 +9,8 @@ use super::ruleset::RuleRef;
 pub enum Action {
     Accept,
     Reject,
+    /// The rules needed are not loaded: 451, the client retries.
+    Tempfail,
 }
 
 impl Action {
@@ -16,6 +18,7 @@ impl Action {
         match self {
             Self::Accept => "accept",
             Self::Reject => "reject",
+            Self::Tempfail => "tempfail",
         }
     }
 }
@@ -38,11 +41,18 @@ pub enum SenderVerdict {
         /// Reply text, without code.
         reply: String,
     },
+    /// A file this policy needs never loaded (`required = false`): answer 451.
+    Unavailable { policy: Arc<str> },
 }
 
 impl SenderVerdict {
     pub fn is_rejected(&self) -> bool {
         matches!(self, Self::Rejected { .. })
+    }
+
+    /// Refused or undecidable: the message cannot go on.
+    pub fn stops(&self) -> bool {
+        matches!(self, Self::Rejected { .. } | Self::Unavailable { .. })
     }
 }
 
@@ -76,6 +86,11 @@ impl RecipientVerdict {
 
     pub fn is_rejected(&self) -> bool {
         self.action == Action::Reject
+    }
+
+    /// Refused or undecidable: this recipient cannot go on.
+    pub fn stops(&self) -> bool {
+        self.action != Action::Accept
     }
 }
 

@@ -1,0 +1,107 @@
+//! The control socket: `mailwarden reload [--force]` and `mailwarden status` talk to the
+//! running daemon over a unix socket that only its owner can use (mode 0600).
+//!
+//! Protocol: the client sends one line (`reload`, `reload --force` or `status`), the server
+//! answers with one JSON object and closes.
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+use tokio::net::UnixListener;
+use tracing::{info, warn};
+
+use crate::runtime::Shared;
+
+/// Longest request line read; anything longer is refused.
+const MAX_REQUEST: usize = 256;
+
+pub struct ControlSocket {
+    listener: UnixListener,
+    path: PathBuf,
+}
+
+impl Drop for ControlSocket {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Binds the socket; `Ok(None)` when disabled (`""`).
+pub fn bind(path: &str) -> std::io::Result<Option<ControlSocket>> {
+    if path.is_empty() {
+        return Ok(None);
+    }
+    let path = PathBuf::from(path);
+    if let Ok(meta) = std::fs::symlink_metadata(&path) {
+        if !meta.file_type().is_socket() {
+            return Err(std::io::Error::other(format!(
+                "{}: exists and is not a socket",
+                path.display()
+            )));
+        }
+        if std::os::unix::net::UnixStream::connect(&path).is_ok() {
+            return Err(std::io::Error::other(format!(
+                "{}: another instance answers on it",
+                path.display()
+            )));
+        }
+        std::fs::remove_file(&path)?;
+    }
+    let listener = UnixListener::bind(&path)?;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+    info!(path = %path.display(), "control socket ready");
+    Ok(Some(ControlSocket { listener, path }))
+}
+
+pub async fn serve(socket: ControlSocket, shared: Arc<Shared>) {
+    loop {
+        let Ok((stream, _)) = socket.listener.accept().await else {
+            continue;
+        };
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let (read, mut write) = stream.into_split();
+            let mut line = String::new();
+            let mut reader = tokio::io::BufReader::new(read).take(MAX_REQUEST as u64);
+            let request =
+                tokio::time::timeout(Duration::from_secs(5), reader.read_line(&mut line)).await;
+            let answer = match request {
+                Ok(Ok(_)) => handle(line.trim(), &shared).await,
+                _ => serde_json::json!({"ok": false, "error": "no request"}),
+            };
+            let _ = write.write_all(format!("{answer}\n").as_bytes()).await;
+        });
+    }
+}
+
+async fn handle(request: &str, shared: &Arc<Shared>) -> serde_json::Value {
+    match request {
+        "status" => shared.status_json(),
+        "reload" | "reload --force" => {
+            let force = request.ends_with("--force");
+            info!(force, "reload requested on the control socket");
+            match crate::server::reload(shared, force).await {
+                Ok(v) => v,
+                Err(e) => serde_json::json!({"ok": false, "error": e}),
+            }
+        }
+        other => {
+            warn!(request = %other.chars().take(40).collect::<String>(), "unknown control request");
+            serde_json::json!({"ok": false, "error": "unknown request (expected reload, reload --force or status)"})
+        }
+    }
+}
+
+/// Client side: sends one request and returns the answer.
+pub fn request(path: &Path, line: &str) -> std::io::Result<serde_json::Value> {
+    let mut s = std::os::unix::net::UnixStream::connect(path)?;
+    s.set_read_timeout(Some(Duration::from_secs(600)))?;
+    s.write_all(format!("{line}\n").as_bytes())?;
+    let mut answer = String::new();
+    BufReader::new(s).read_line(&mut answer)?;
+    serde_json::from_str(&answer).map_err(std::io::Error::other)
+}

@@ -1,0 +1,317 @@
+//! Watching the rule files' directories and turning events into reloads.
+//!
+//! inotify mode: a file is complete when its writer closes it (IN_CLOSE_WRITE) or when it
+//! is renamed or linked into place (IN_MOVED_TO, a new symlink); a bare modification never
+//! triggers a read, however long the writer pauses. Other swaps in the directory (a
+//! Kubernetes `..data` symlink, a replaced directory) trigger a read only of files that are
+//! now a different inode. Bursts are debounced. Once a second the directories themselves are
+//! checked, so a directory that was replaced whole is watched again.
+//!
+//! poll mode (filesystems without inotify, e.g. NFS): a changed file is read once its size
+//! and times have stayed the same for `poll_stable_polls` polls and it ends with a newline.
+//! That is weaker: a writer that pauses longer than that, at a line end, is read early.
+
+use std::collections::HashMap;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use notify::event::{AccessKind, AccessMode, ModifyKind, RenameMode};
+use notify::{EventKind, RecursiveMode, Watcher};
+use tokio::sync::mpsc;
+use tracing::{debug, error, info, warn};
+
+use super::Fingerprint;
+use crate::config::model::WatchMode;
+use crate::runtime::{Change, Shared};
+
+/// Runs until the task is aborted.
+pub async fn run(shared: Arc<Shared>) {
+    let settings = shared.snapshot().settings.reload.clone();
+    match settings.watch {
+        WatchMode::Off => info!(
+            "rule files are not watched (reload.watch = \"off\"); use SIGHUP or mailwarden reload"
+        ),
+        WatchMode::Inotify => {
+            inotify_loop(shared, Duration::from_millis(settings.debounce_ms)).await
+        }
+        WatchMode::Poll => {
+            poll_loop(
+                shared,
+                Duration::from_millis(settings.poll_interval_ms),
+                settings.poll_stable_polls,
+            )
+            .await
+        }
+    }
+}
+
+/// What an event says about a file we load, given the file and directory sets.
+fn classify(kind: &EventKind, path: &Path, ours: &[PathBuf]) -> Vec<(PathBuf, Change)> {
+    let is_ours = ours.iter().any(|p| p == path);
+    let dir_files = || -> Vec<PathBuf> {
+        let dir = path.parent();
+        ours.iter().filter(|p| p.parent() == dir).cloned().collect()
+    };
+    let each = |files: Vec<PathBuf>, c: Change| files.into_iter().map(|p| (p, c)).collect();
+    match kind {
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) if is_ours => {
+            vec![(path.to_path_buf(), Change::Complete)]
+        }
+        EventKind::Modify(ModifyKind::Name(
+            RenameMode::To | RenameMode::Both | RenameMode::Any,
+        )) if is_ours => {
+            vec![(path.to_path_buf(), Change::Complete)]
+        }
+        EventKind::Modify(ModifyKind::Name(RenameMode::From)) | EventKind::Remove(_) if is_ours => {
+            vec![(path.to_path_buf(), Change::Removed)]
+        }
+        // A new symlink is complete the moment it exists; a new regular file is not (its
+        // IN_CLOSE_WRITE follows).
+        EventKind::Create(_) if is_ours => {
+            let link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+            if link {
+                vec![(path.to_path_buf(), Change::Complete)]
+            } else {
+                vec![]
+            }
+        }
+        EventKind::Modify(ModifyKind::Metadata(_)) if is_ours => {
+            vec![(path.to_path_buf(), Change::Metadata)]
+        }
+        // Something else in the directory was renamed, created or removed: maybe a symlink
+        // our path goes through.
+        EventKind::Modify(ModifyKind::Name(_)) | EventKind::Create(_) | EventKind::Remove(_)
+            if !is_ours =>
+        {
+            each(dir_files(), Change::Identity)
+        }
+        _ => vec![],
+    }
+}
+
+fn dir_identity(dir: &Path) -> Option<(u64, u64)> {
+    std::fs::metadata(dir).ok().map(|m| (m.dev(), m.ino()))
+}
+
+async fn inotify_loop(shared: Arc<Shared>, debounce: Duration) {
+    let (tx, mut rx) = mpsc::unbounded_channel::<notify::Result<notify::Event>>();
+    let mut watcher = match notify::recommended_watcher(move |e| {
+        let _ = tx.send(e);
+    }) {
+        Ok(w) => w,
+        Err(e) => {
+            error!(error = %e, "cannot start the file watcher; reload with SIGHUP or mailwarden reload");
+            return;
+        }
+    };
+    // Watched directories and the identity they had when the watch was set.
+    let mut dirs: HashMap<PathBuf, Option<(u64, u64)>> = HashMap::new();
+    let mut pending: HashMap<PathBuf, (Change, Instant)> = HashMap::new();
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let mut ours: Vec<PathBuf> = Vec::new();
+    let mut resync = true;
+    loop {
+        if resync {
+            resync = false;
+            ours = shared.watched().into_iter().map(|(p, _)| p).collect();
+            let wanted: Vec<PathBuf> = {
+                let mut d: Vec<PathBuf> = ours
+                    .iter()
+                    .filter_map(|p| p.parent().map(Path::to_path_buf))
+                    .collect();
+                d.sort();
+                d.dedup();
+                d
+            };
+            dirs.retain(|d, _| {
+                let keep = wanted.contains(d);
+                if !keep {
+                    let _ = watcher.unwatch(d);
+                }
+                keep
+            });
+            for d in wanted {
+                if let std::collections::hash_map::Entry::Vacant(v) = dirs.entry(d.clone()) {
+                    let id = dir_identity(&d);
+                    match watcher.watch(&d, RecursiveMode::NonRecursive) {
+                        Ok(()) => debug!(dir = %d.display(), "watching"),
+                        Err(e) => {
+                            warn!(dir = %d.display(), error = %e, "cannot watch directory yet; checking it every second")
+                        }
+                    }
+                    v.insert(id);
+                }
+            }
+        }
+        let next_due = pending.values().map(|(_, t)| *t).min();
+        tokio::select! {
+            ev = rx.recv() => {
+                let Some(ev) = ev else { return };
+                match ev {
+                    Ok(ev) => {
+                        for path in &ev.paths {
+                            for (file, change) in classify(&ev.kind, path, &ours) {
+                                let entry = pending.entry(file).or_insert((change, Instant::now()));
+                                // The strongest reason wins; the deadline moves with each event.
+                                if change == Change::Complete || entry.0 == Change::Metadata {
+                                    entry.0 = change;
+                                }
+                                entry.1 = Instant::now() + debounce;
+                            }
+                        }
+                    }
+                    Err(e) => warn!(error = %e, "file watcher error"),
+                }
+            }
+            _ = async {
+                match next_due {
+                    Some(t) => tokio::time::sleep_until(t.into()).await,
+                    None => std::future::pending().await,
+                }
+            } => {
+                let now = Instant::now();
+                let due: Vec<(PathBuf, Change)> = pending.iter().filter(|(_, (_, t))| *t <= now).map(|(p, (c, _))| (p.clone(), *c)).collect();
+                pending.retain(|_, (_, t)| *t > now);
+                reload(&shared, due).await;
+            }
+            _ = tick.tick() => {
+                // Directories replaced or re-created: watch the new one; its files are
+                // whole (a directory is swapped in complete), so compare identities.
+                let mut changed = Vec::new();
+                for (d, id) in dirs.iter_mut() {
+                    let now_id = dir_identity(d);
+                    if now_id != *id {
+                        let _ = watcher.unwatch(d);
+                        if now_id.is_some() && watcher.watch(d, RecursiveMode::NonRecursive).is_ok() {
+                            info!(dir = %d.display(), "directory replaced; watching the new one");
+                        }
+                        *id = now_id;
+                        let change = if now_id.is_some() { Change::Identity } else { Change::Removed };
+                        changed.extend(ours.iter().filter(|p| p.parent() == Some(d)).map(|p| (p.clone(), change)));
+                    }
+                }
+                if !changed.is_empty() {
+                    reload(&shared, changed).await;
+                }
+            }
+            _ = shared.sources_changed.notified() => resync = true,
+        }
+    }
+}
+
+async fn reload(shared: &Arc<Shared>, changes: Vec<(PathBuf, Change)>) {
+    if changes.is_empty() {
+        return;
+    }
+    let s = shared.clone();
+    // Parsing a large file takes a while: never on the runtime's worker threads.
+    if let Err(e) = tokio::task::spawn_blocking(move || s.reload_changed(&changes)).await {
+        error!(error = %e, "reload task failed; keeping the previous rules");
+    }
+}
+
+/// The last byte is a newline (or the file is empty): no line is cut in half.
+fn ends_with_newline(path: &Path) -> bool {
+    use std::io::{Read, Seek, SeekFrom};
+    let Ok(mut f) = std::fs::File::open(path) else {
+        return true;
+    };
+    let Ok(len) = f.seek(SeekFrom::End(0)) else {
+        return true;
+    };
+    if len == 0 {
+        return true;
+    }
+    let mut b = [0u8; 1];
+    f.seek(SeekFrom::End(-1)).is_ok() && f.read_exact(&mut b).is_ok() && b[0] == b'\n'
+}
+
+async fn poll_loop(shared: Arc<Shared>, interval: Duration, stable_polls: u32) {
+    // Per file: the candidate fingerprint seen and for how many polls it has held.
+    let mut seen: HashMap<PathBuf, (Option<Fingerprint>, u32)> = HashMap::new();
+    let mut tick = tokio::time::interval(interval);
+    loop {
+        tick.tick().await;
+        let mut due = Vec::new();
+        for (path, loaded) in shared.watched() {
+            let now = Fingerprint::read(&path);
+            if now == loaded {
+                seen.remove(&path);
+                continue;
+            }
+            let entry = seen.entry(path.clone()).or_insert((now, 0));
+            if entry.0 == now {
+                entry.1 += 1;
+            } else {
+                *entry = (now, 1);
+            }
+            let complete = now.is_none() || ends_with_newline(&path);
+            if entry.1 >= stable_polls && complete {
+                due.push((
+                    path.clone(),
+                    if now.is_some() {
+                        Change::Complete
+                    } else {
+                        Change::Removed
+                    },
+                ));
+                seen.remove(&path);
+            }
+        }
+        reload(&shared, due).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use notify::event::{CreateKind, DataChange, RemoveKind};
+
+    #[test]
+    fn classify_only_completion_events_read_our_file() {
+        let ours = vec![
+            PathBuf::from("/r/a.txt"),
+            PathBuf::from("/r/b.txt"),
+            PathBuf::from("/s/c.txt"),
+        ];
+        let a = Path::new("/r/a.txt");
+        let close = EventKind::Access(AccessKind::Close(AccessMode::Write));
+        assert_eq!(
+            classify(&close, a, &ours),
+            vec![(a.to_path_buf(), Change::Complete)]
+        );
+        let moved = EventKind::Modify(ModifyKind::Name(RenameMode::To));
+        assert_eq!(
+            classify(&moved, a, &ours),
+            vec![(a.to_path_buf(), Change::Complete)]
+        );
+        // A bare modification or a new regular file never triggers a read.
+        assert!(
+            classify(
+                &EventKind::Modify(ModifyKind::Data(DataChange::Any)),
+                a,
+                &ours
+            )
+            .is_empty()
+        );
+        assert!(classify(&EventKind::Create(CreateKind::File), a, &ours).is_empty());
+        let removed = EventKind::Remove(RemoveKind::File);
+        assert_eq!(
+            classify(&removed, a, &ours),
+            vec![(a.to_path_buf(), Change::Removed)]
+        );
+        // A swap beside our files (..data symlink) checks identities in that directory only.
+        let swap = classify(&moved, Path::new("/r/..data"), &ours);
+        assert_eq!(
+            swap,
+            vec![
+                (PathBuf::from("/r/a.txt"), Change::Identity),
+                (PathBuf::from("/r/b.txt"), Change::Identity)
+            ]
+        );
+        // vim's swap file closing is not our file.
+        assert!(classify(&close, Path::new("/r/.a.txt.swp"), &ours).is_empty());
+    }
+}
