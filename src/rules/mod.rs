@@ -313,10 +313,18 @@ impl SourceTable {
             let mut sender_allowlist = Vec::new();
             let mut access_rules = Vec::new();
             for r in spec.sender_allowlist.iter().chain(spec.access_rules.iter()) {
-                match self.get(&r.path).and_then(|s| s.current.clone()) {
-                    Some(Compiled::Allow(f)) => sender_allowlist.push(f),
-                    Some(Compiled::Access(f)) => access_rules.push(f),
-                    None => available = false,
+                // A file that never loaded stands in as empty, so the policy keeps its shape
+                // (what it checks), and `available` makes it answer tempfail, not decide.
+                let compiled = self
+                    .get(&r.path)
+                    .and_then(|s| s.current.clone())
+                    .unwrap_or_else(|| {
+                        available = false;
+                        Compiled::empty(Kind::of(r.key), &r.path)
+                    });
+                match compiled {
+                    Compiled::Allow(f) => sender_allowlist.push(f),
+                    Compiled::Access(f) => access_rules.push(f),
                 }
             }
             policies.push(Policy {

@@ -79,8 +79,28 @@ impl Milter {
     }
 
     pub fn start_args(args: &[&str]) -> Self {
-        let mut child = Command::new(bin())
-            .args(args)
+        Self::spawn(Command::new(bin()).args(args))
+    }
+
+    /// Starts as an unprivileged user (tests run as root, which reads any file).
+    pub fn start_as(config: &Path, uid: u32, gid: u32) -> Self {
+        use std::os::unix::process::CommandExt;
+        let mut cmd = Command::new(bin());
+        cmd.args([
+            "serve",
+            "-c",
+            config.to_str().unwrap(),
+            "--listen",
+            "inet:127.0.0.1:0",
+            "-v",
+        ])
+        .uid(uid)
+        .gid(gid);
+        Self::spawn(&mut cmd)
+    }
+
+    fn spawn(cmd: &mut Command) -> Self {
+        let mut child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -183,5 +203,34 @@ impl Milter {
 impl Drop for Milter {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+/// One transaction on a new milter connection: the answer to RCPT TO.
+pub async fn rcpt_status(port: u16, rcpt: &str) -> indymilter_test::Status {
+    use indymilter_test::{Status, TestConnection};
+    let mut conn = TestConnection::open(("127.0.0.1", port)).await.unwrap();
+    assert_eq!(
+        conn.mail(["<a@example.org>"]).await.unwrap(),
+        Status::Continue
+    );
+    let s = conn.rcpt([rcpt]).await.unwrap();
+    conn.abort().await.unwrap();
+    conn.close().await.unwrap();
+    s
+}
+
+/// Polls until RCPT TO `rcpt` is accepted (`true`) or refused (`false`), or the timeout.
+pub async fn wait_rcpt(port: u16, rcpt: &str, accepted: bool, timeout: Duration) -> bool {
+    let start = Instant::now();
+    loop {
+        let s = rcpt_status(port, rcpt).await;
+        if (s == indymilter_test::Status::Continue) == accepted {
+            return true;
+        }
+        if start.elapsed() > timeout {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
