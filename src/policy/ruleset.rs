@@ -5,6 +5,7 @@
 //! Both: `#` comments (whole lines, or from a field that starts with `#`), blank lines,
 //! CRLF, a UTF-8 BOM and surrounding white space are accepted.
 
+use std::io::{BufRead, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -150,33 +151,54 @@ impl AccessRuleFile {
     }
 }
 
-/// Splits a file into numbered, trimmed, non-comment lines of fields.
+/// Splits a file into numbered, trimmed, non-comment lines of fields, reading it line by
+/// line (a reload never holds a second copy of a large file in memory).
 /// Calls `each(line_no, fields)`; reports encoding and length problems itself.
 fn for_each_line(
     path: &Path,
-    bytes: &[u8],
+    reader: &mut impl BufRead,
     errors: &mut Vec<Diagnostic>,
     mut each: impl FnMut(u32, &[&str], &mut Vec<Diagnostic>),
-) {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    for (i, raw) in bytes.split(|&b| b == b'\n').enumerate() {
-        if errors.len() >= MAX_ERRORS {
-            errors.push(Diagnostic::new(
-                path,
-                i + 1,
-                "too many errors; stopped here",
-            ));
-            return;
+) -> std::io::Result<()> {
+    let mut buf = Vec::with_capacity(256);
+    let mut i = 0usize;
+    loop {
+        buf.clear();
+        // At most one byte over the limit is kept; the rest of an overlong line is skipped.
+        let n = reader
+            .by_ref()
+            .take(MAX_LINE_BYTES as u64 + 2)
+            .read_until(b'\n', &mut buf)?;
+        if n == 0 {
+            return Ok(());
         }
-        let line_no = i + 1;
-        if raw.len() > MAX_LINE_BYTES {
+        let mut overlong = 0;
+        if !buf.ends_with(b"\n") && buf.len() > MAX_LINE_BYTES {
+            overlong = buf.len() + reader.skip_until(b'\n')?;
+        }
+        i += 1;
+        let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
+        let raw = if i == 1 {
+            line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line)
+        } else {
+            line
+        };
+        if errors.len() >= MAX_ERRORS {
+            errors.push(Diagnostic::new(path, i, "too many errors; stopped here"));
+            return Ok(());
+        }
+        let line_no = i;
+        let raw = if overlong > 0 {
+            &buf[..MAX_LINE_BYTES + 1]
+        } else {
+            raw
+        };
+        let raw_len = overlong.max(raw.len());
+        if raw_len > MAX_LINE_BYTES {
             errors.push(Diagnostic::new(
                 path,
                 line_no,
-                format!(
-                    "line too long ({} bytes, at most {MAX_LINE_BYTES})",
-                    raw.len()
-                ),
+                format!("line too long ({raw_len} bytes, at most {MAX_LINE_BYTES})"),
             ));
             continue;
         }
@@ -217,12 +239,32 @@ fn for_each_line(
     }
 }
 
-/// Parses a sender allowlist. Returns the file and every problem found; the caller decides
+/// Parses a sender allowlist held in memory. See `read_allowlist`.
+pub fn parse_allowlist(path: &Path, mut bytes: &[u8]) -> (AllowlistFile, Vec<Diagnostic>) {
+    read_allowlist(path, &mut bytes).expect("reading from memory cannot fail")
+}
+
+/// Parses an access-rule file held in memory. See `read_access_rules`.
+pub fn parse_access_rules(path: &Path, mut bytes: &[u8]) -> (AccessRuleFile, Vec<Diagnostic>) {
+    read_access_rules(path, &mut bytes).expect("reading from memory cannot fail")
+}
+
+/// Vec::shrink_to_fit only when it frees a noticeable share (it may copy the whole vector).
+fn trim<T>(v: &mut Vec<T>) {
+    if v.capacity() - v.len() > v.len() / 16 {
+        v.shrink_to_fit();
+    }
+}
+
+/// Reads a sender allowlist. Returns the file and every problem found; the caller decides
 /// whether problems reject the whole file (the safe default) or only their lines.
-pub fn parse_allowlist(path: &Path, bytes: &[u8]) -> (AllowlistFile, Vec<Diagnostic>) {
+pub fn read_allowlist(
+    path: &Path,
+    reader: &mut impl BufRead,
+) -> std::io::Result<(AllowlistFile, Vec<Diagnostic>)> {
     let mut errors = Vec::new();
     let mut entries = Vec::new();
-    for_each_line(path, bytes, &mut errors, |line, fields, errors| {
+    for_each_line(path, reader, &mut errors, |line, fields, errors| {
         if fields.len() != 1 {
             errors.push(Diagnostic::new(
                 path,
@@ -243,23 +285,26 @@ pub fn parse_allowlist(path: &Path, bytes: &[u8]) -> (AllowlistFile, Vec<Diagnos
             }),
             Err(e) => errors.push(Diagnostic::new(path, line as usize, e.to_string())),
         }
-    });
-    entries.shrink_to_fit();
+    })?;
+    trim(&mut entries);
     let index = FirstMatchIndex::build(entries.len(), |i| [Some(&entries[i].pattern), None]);
     let file = AllowlistFile {
         path: Arc::from(path),
         entries,
         index,
     };
-    (file, errors)
+    Ok((file, errors))
 }
 
-/// Parses an access-rule file (`SENDER RECIPIENT <METHOD> PARAM FLAGS`).
-pub fn parse_access_rules(path: &Path, bytes: &[u8]) -> (AccessRuleFile, Vec<Diagnostic>) {
+/// Reads an access-rule file (`SENDER RECIPIENT <METHOD> PARAM FLAGS`).
+pub fn read_access_rules(
+    path: &Path,
+    reader: &mut impl BufRead,
+) -> std::io::Result<(AccessRuleFile, Vec<Diagnostic>)> {
     let mut errors = Vec::new();
     let mut rules = Vec::new();
     let mut methods: Vec<Box<str>> = Vec::new();
-    for_each_line(path, bytes, &mut errors, |line, fields, errors| {
+    for_each_line(path, reader, &mut errors, |line, fields, errors| {
         let mut fail = |msg: String| errors.push(Diagnostic::new(path, line as usize, msg));
         if fields.len() != 5 {
             fail(format!(
@@ -299,8 +344,8 @@ pub fn parse_access_rules(path: &Path, bytes: &[u8]) -> (AccessRuleFile, Vec<Dia
                 }
             }
         }
-    });
-    rules.shrink_to_fit();
+    })?;
+    trim(&mut rules);
     let index = FirstMatchIndex::build(rules.len(), |i| {
         [Some(&rules[i].recipient), Some(&rules[i].sender)]
     });
@@ -310,7 +355,7 @@ pub fn parse_access_rules(path: &Path, bytes: &[u8]) -> (AccessRuleFile, Vec<Dia
         methods,
         index,
     };
-    (file, errors)
+    Ok((file, errors))
 }
 
 fn intern(methods: &mut Vec<Box<str>>, method: &str) -> u16 {

@@ -12,7 +12,7 @@ use std::time::SystemTime;
 use crate::config::model::OnBadLine;
 use crate::config::{FileRef, Settings, SourceOptions};
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::policy::ruleset::{parse_access_rules, parse_allowlist};
+use crate::policy::ruleset::{read_access_rules, read_allowlist};
 use crate::policy::{AccessRuleFile, AllowlistFile, Policy, PolicySet};
 
 pub use guard::{Verdict, decide};
@@ -67,17 +67,25 @@ impl Compiled {
     }
 }
 
-fn parse(kind: Kind, path: &Path, bytes: &[u8]) -> (Compiled, Vec<Diagnostic>) {
-    match kind {
+fn parse(kind: Kind, path: &Path, mut bytes: &[u8]) -> (Compiled, Vec<Diagnostic>) {
+    parse_from(kind, path, &mut bytes).expect("reading from memory cannot fail")
+}
+
+fn parse_from(
+    kind: Kind,
+    path: &Path,
+    reader: &mut impl std::io::BufRead,
+) -> std::io::Result<(Compiled, Vec<Diagnostic>)> {
+    Ok(match kind {
         Kind::Allowlist => {
-            let (f, e) = parse_allowlist(path, bytes);
+            let (f, e) = read_allowlist(path, reader)?;
             (Compiled::Allow(Arc::new(f)), e)
         }
         Kind::AccessRules => {
-            let (f, e) = parse_access_rules(path, bytes);
+            let (f, e) = read_access_rules(path, reader)?;
             (Compiled::Access(Arc::new(f)), e)
         }
-    }
+    })
 }
 
 /// Identity and version of the file a path resolves to (symlinks followed).
@@ -137,14 +145,23 @@ pub fn read_file(path: &Path, kind: Kind) -> Read {
     if meta.len() > MAX_RULE_FILE_BYTES {
         return Read::Unreadable(format!("larger than {MAX_RULE_FILE_BYTES} bytes"));
     }
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
+    // Streamed: a reload holds the old and the new rule set, never the file text as well.
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Read::Missing,
         Err(e) => return Read::Unreadable(e.to_string()),
     };
-    // Identity after the read: if the file was swapped meanwhile, the next event re-reads it.
-    let fingerprint = Fingerprint::read(path).unwrap_or(Fingerprint::of(&meta));
-    let (compiled, problems) = parse(kind, path, &bytes);
+    // The identity of what is read is the open file's: if the path is swapped meanwhile, the
+    // next event sees a different file and reads again.
+    let fingerprint = file
+        .metadata()
+        .map(|m| Fingerprint::of(&m))
+        .unwrap_or(Fingerprint::of(&meta));
+    let mut reader = std::io::BufReader::with_capacity(1 << 16, file);
+    let (compiled, problems) = match parse_from(kind, path, &mut reader) {
+        Ok(parsed) => parsed,
+        Err(e) => return Read::Unreadable(e.to_string()),
+    };
     Read::Parsed {
         compiled,
         problems,
