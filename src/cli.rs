@@ -5,6 +5,13 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+
+/// println! that does not panic when stdout is closed (`mailwarden check | head`).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
 use serde_json::json;
 
 use crate::config::Settings;
@@ -175,13 +182,13 @@ fn check(config: Option<&Path>) -> ExitCode {
                 || "built-in defaults".to_owned(),
                 |p| p.display().to_string(),
             );
-            println!(
+            say!(
                 "ok: {shown}: listen {}, {} policies",
                 rt.settings.listen,
                 rt.settings.policies.len()
             );
             for s in &rt.sources {
-                println!("ok: {} {}: {} entries", s.kind, s.path.display(), s.entries);
+                say!("ok: {} {}: {} entries", s.kind, s.path.display(), s.entries);
             }
             ExitCode::SUCCESS
         }
@@ -343,7 +350,7 @@ fn control_request(config: Option<&Path>, request: &str, json: bool) -> ExitCode
         }
     };
     if json {
-        println!("{answer}");
+        say!("{answer}");
     } else {
         print_status(&answer);
     }
@@ -355,12 +362,13 @@ fn control_request(config: Option<&Path>, request: &str, json: bool) -> ExitCode
 }
 
 fn print_status(v: &serde_json::Value) {
-    println!(
+    say!(
         "generation {}, {} message(s) in flight",
-        v["generation"], v["in_flight"]
+        v["generation"],
+        v["in_flight"]
     );
     for s in v["sources"].as_array().into_iter().flatten() {
-        println!(
+        say!(
             "{} {}: {} entries, generation {}, loaded {}{}",
             s["kind"].as_str().unwrap_or("?"),
             s["path"].as_str().unwrap_or("?"),
