@@ -490,3 +490,34 @@ fn concurrent_lookups_during_100_reloads_are_all_consistent() {
     );
     assert_eq!(bad.load(Ordering::Relaxed), 0, "inconsistent decisions");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn file_added_by_a_settings_reload_is_watched_too() {
+    let f = fixture("");
+    let m = Milter::start(&f.config());
+    f.write("other.txt", &rules(&["a@o.example"]));
+    let cfg = std::fs::read_to_string(f.config()).unwrap().replace(
+        "name = \"c\"\n",
+        "name = \"c\"\nwhen = { recipient_domain = \"c.example\" }\n",
+    );
+    f.write("mailwarden.toml", &format!("{cfg}\n[[policy]]\nname = \"o\"\nwhen = {{ recipient_domain = \"o.example\" }}\naccess_rules = [\"other.txt\"]\n"));
+    let mark = m.log_len();
+    m.signal(nix::sys::signal::Signal::SIGHUP);
+    m.wait_log_after(mark, "configuration reloaded", LOG);
+    assert!(matches!(
+        common::rcpt_status(m.port, "<b@o.example>").await,
+        indymilter_test::Status::Reject { .. }
+    ));
+    // Give the watcher its one-second look at the new file set, then change the new file.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    replace(
+        f.dir.path(),
+        "other.txt",
+        &rules(&["a@o.example", "b@o.example"]),
+    );
+    assert!(
+        wait_rcpt(m.port, "<b@o.example>", true, APPLY).await,
+        "{}",
+        m.logs()
+    );
+}

@@ -177,6 +177,11 @@ async fn inotify_loop(shared: Arc<Shared>, debounce: Duration) {
                 reload(&shared, due).await;
             }
             _ = tick.tick() => {
+                // A settings reload may have changed the files (its wake-up can be missed
+                // while this loop is busy).
+                if shared.watched().into_iter().map(|(p, _)| p).ne(ours.iter().cloned()) {
+                    resync = true;
+                }
                 // Directories replaced or re-created: watch the new one; its files are
                 // whole (a directory is swapped in complete), so compare identities.
                 let mut changed = Vec::new();
