@@ -39,5 +39,5 @@ fi
 
 # Benchmarks first, as smoke tests (criterion runs each once), so that the runner's
 # closing lines are the test summary.
-cargo test --locked --benches
+cargo test --locked --bench rules --bench reload
 cargo test --locked --lib --bins --tests
