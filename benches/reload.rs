@@ -94,7 +94,9 @@ fn write_to_applied(n: usize, rounds: usize) {
         .enable_all()
         .build()
         .unwrap();
-    let watcher = rt.spawn(mailwarden::rules::watch::run(shared.clone()));
+    let (ready, ready_rx) = tokio::sync::oneshot::channel();
+    let watcher = rt.spawn(mailwarden::rules::watch::run(shared.clone(), ready));
+    rt.block_on(ready_rx).unwrap();
     std::thread::sleep(Duration::from_millis(300));
     let mut times = Vec::new();
     for r in 1..=rounds {

@@ -62,15 +62,14 @@ pub async fn serve(shared: Arc<Shared>, listen: Option<ListenAddr>) -> Result<()
         connection_timeout: rt.settings.connection_timeout,
         ..Default::default()
     };
-    info!(
-        listen = %bound.local,
-        generation = rt.generation,
-        policies = rt.policies.policies.len(),
-        rules = rt.rule_count(),
-        "listening"
-    );
     drop(rt);
 
+    // Signal handlers before anything announces readiness: SIGHUP's default action kills.
+    let signals = Signals {
+        hup: signal(SignalKind::hangup()),
+        term: signal(SignalKind::terminate()),
+        int: signal(SignalKind::interrupt()),
+    };
     let control = match control::bind(&shared.snapshot().settings.reload.control_socket) {
         Ok(c) => c,
         Err(e) => {
@@ -79,8 +78,22 @@ pub async fn serve(shared: Arc<Shared>, listen: Option<ListenAddr>) -> Result<()
         }
     };
     let control_task = control.map(|c| tokio::spawn(control::serve(c, shared.clone())));
-    let watcher = tokio::spawn(rules::watch::run(shared.clone()));
-    let signals = tokio::spawn(handle_signals(shared.clone(), stop_tx, done_tx));
+    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+    let watcher = tokio::spawn(rules::watch::run(shared.clone(), ready_tx));
+    if tokio::time::timeout(std::time::Duration::from_secs(10), ready_rx)
+        .await
+        .is_err()
+    {
+        warn!("file watcher not ready after 10 s; continuing");
+    }
+    info!(
+        listen = %bound.local,
+        generation = shared.snapshot().generation,
+        policies = shared.snapshot().policies.policies.len(),
+        rules = shared.snapshot().rule_count(),
+        "listening"
+    );
+    let signals = tokio::spawn(handle_signals(signals, shared.clone(), stop_tx, done_tx));
     let result = indymilter::run(listener, callbacks::build(shared), config, wait(done_rx)).await;
     signals.abort();
     watcher.abort();
@@ -95,12 +108,19 @@ pub async fn serve(shared: Arc<Shared>, listen: Option<ListenAddr>) -> Result<()
     Ok(())
 }
 
-async fn handle_signals(shared: Arc<Shared>, stop: watch::Sender<bool>, done: watch::Sender<bool>) {
-    let (Ok(mut hup), Ok(mut term), Ok(mut int)) = (
-        signal(SignalKind::hangup()),
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) else {
+struct Signals {
+    hup: io::Result<tokio::signal::unix::Signal>,
+    term: io::Result<tokio::signal::unix::Signal>,
+    int: io::Result<tokio::signal::unix::Signal>,
+}
+
+async fn handle_signals(
+    signals: Signals,
+    shared: Arc<Shared>,
+    stop: watch::Sender<bool>,
+    done: watch::Sender<bool>,
+) {
+    let (Ok(mut hup), Ok(mut term), Ok(mut int)) = (signals.hup, signals.term, signals.int) else {
         error!("cannot install signal handlers");
         return;
     };

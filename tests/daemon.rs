@@ -8,7 +8,7 @@ use std::time::Duration;
 use indymilter_test::{Status, TestConnection};
 use nix::sys::signal::Signal;
 
-use common::{Fixture, Milter, run};
+use common::{Fixture, Milter, rcpt_status, run};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -20,18 +20,6 @@ fn fixture() -> Fixture {
         "[[policy]]\nname = \"c\"\naccess_rules = [\"rules.txt\"]\n",
     );
     f
-}
-
-async fn rcpt_status(port: u16, rcpt: &str) -> Status {
-    let mut conn = TestConnection::open(("127.0.0.1", port)).await.unwrap();
-    assert_eq!(
-        conn.mail(["<a@example.org>"]).await.unwrap(),
-        Status::Continue
-    );
-    let s = conn.rcpt([rcpt]).await.unwrap();
-    conn.abort().await.unwrap();
-    conn.close().await.unwrap();
-    s
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -146,28 +146,7 @@ impl Session {
             },
             Stage::Envelope,
         );
-        let answer = match &verdict {
-            SenderVerdict::Rejected {
-                policy,
-                rule,
-                address,
-                reply,
-            } => {
-                info!(queue_id = %txn.qid(), policy = %policy, sender = %address, rule = %rule_text(rule), "sender refused");
-                Answer::reject(vec![reply.clone()])
-            }
-            SenderVerdict::Accepted { policy, rule } => {
-                debug!(queue_id = %txn.qid(), policy = %policy, sender = %txn.sender, rule = %rule_text(rule), "sender accepted");
-                Answer::Continue
-            }
-            SenderVerdict::NotChecked => Answer::Continue,
-            SenderVerdict::Unavailable { policy } => {
-                error!(queue_id = %txn.qid(), policy = %policy, "rules of this policy are not loaded; tempfail");
-                Answer::Tempfail {
-                    reason: "policy rules unavailable",
-                }
-            }
-        };
+        let answer = sender_answer(&txn, verdict, "envelope");
         if answer == Answer::Continue {
             self.txn = Some(txn);
         }
@@ -198,10 +177,7 @@ impl Session {
             Stage::Envelope,
         );
         if verdict.action == Action::Tempfail {
-            error!(queue_id = %txn.qid(), policy = %verdict.policy.as_deref().unwrap_or("-"), rcpt = %rcpt, "rules of this policy are not loaded; tempfail");
-            return Answer::Tempfail {
-                reason: "policy rules unavailable",
-            };
+            return unavailable(txn, verdict.policy.as_deref().unwrap_or("-"), Some(&rcpt));
         }
         if verdict.is_rejected() {
             info!(
@@ -260,32 +236,20 @@ impl Session {
         }
         let facts = txn.facts();
         let mut lines = Vec::new();
-        match policies.check_sender(&facts, Stage::Headers) {
-            SenderVerdict::Rejected {
-                policy,
-                rule,
-                address,
-                reply,
-            } => {
-                info!(queue_id = %txn.qid(), policy = %policy, sender = %address, rule = %rule_text(&rule), stage = "headers", "sender refused");
-                lines.push(reply);
-            }
-            SenderVerdict::Unavailable { policy } => {
-                error!(queue_id = %txn.qid(), policy = %policy, "rules of this policy are not loaded; tempfail");
-                return Answer::Tempfail {
-                    reason: "policy rules unavailable",
-                };
-            }
-            _ => {}
+        match sender_answer(
+            txn,
+            policies.check_sender(&facts, Stage::Headers),
+            "headers",
+        ) {
+            Answer::Reject { lines: l, .. } => lines = l,
+            Answer::Continue => {}
+            tempfail => return tempfail,
         }
         let mut refused = Vec::new();
         for (rcpt, _) in &txn.recipients {
             let v = policies.check_recipient(&facts, rcpt, Stage::Headers);
             if v.action == Action::Tempfail {
-                error!(queue_id = %txn.qid(), policy = %v.policy.as_deref().unwrap_or("-"), rcpt = %rcpt, "rules of this policy are not loaded; tempfail");
-                return Answer::Tempfail {
-                    reason: "policy rules unavailable",
-                };
+                return unavailable(txn, v.policy.as_deref().unwrap_or("-"), Some(rcpt));
             }
             if v.is_rejected() {
                 info!(
@@ -395,6 +359,35 @@ fn reply_safe(s: &str) -> String {
         .take(320)
         .map(|c| if c.is_ascii_graphic() { c } else { '?' })
         .collect()
+}
+
+/// The answer to a sender verdict, logged once, at either stage.
+fn sender_answer(txn: &Transaction, verdict: SenderVerdict, stage: &'static str) -> Answer {
+    match verdict {
+        SenderVerdict::Rejected {
+            policy,
+            rule,
+            address,
+            reply,
+        } => {
+            info!(queue_id = %txn.qid(), policy = %policy, sender = %address, rule = %rule_text(&rule), stage, "sender refused");
+            Answer::reject(vec![reply])
+        }
+        SenderVerdict::Accepted { policy, rule } => {
+            debug!(queue_id = %txn.qid(), policy = %policy, sender = %txn.sender, rule = %rule_text(&rule), stage, "sender accepted");
+            Answer::Continue
+        }
+        SenderVerdict::NotChecked => Answer::Continue,
+        SenderVerdict::Unavailable { policy } => unavailable(txn, &policy, None),
+    }
+}
+
+/// A policy whose rules never loaded: 451, so the client retries.
+fn unavailable(txn: &Transaction, policy: &str, rcpt: Option<&Address>) -> Answer {
+    error!(queue_id = %txn.qid(), policy, rcpt = %rcpt.map(ToString::to_string).unwrap_or_default(), "rules of this policy are not loaded; tempfail");
+    Answer::Tempfail {
+        reason: "policy rules unavailable",
+    }
 }
 
 fn rule_text(rule: &Option<crate::policy::RuleRef>) -> String {

@@ -26,17 +26,22 @@ use super::Fingerprint;
 use crate::config::model::WatchMode;
 use crate::runtime::{Change, Shared};
 
-/// Runs until the task is aborted.
-pub async fn run(shared: Arc<Shared>) {
+/// Runs until the task is aborted. `ready` fires once the watches are in place, so that the
+/// daemon announces itself only when no change can slip by unseen.
+pub async fn run(shared: Arc<Shared>, ready: tokio::sync::oneshot::Sender<()>) {
     let settings = shared.snapshot().settings.reload.clone();
     match settings.watch {
-        WatchMode::Off => info!(
-            "rule files are not watched (reload.watch = \"off\"); use SIGHUP or mailwarden reload"
-        ),
+        WatchMode::Off => {
+            info!(
+                "rule files are not watched (reload.watch = \"off\"); use SIGHUP or mailwarden reload"
+            );
+            let _ = ready.send(());
+        }
         WatchMode::Inotify => {
-            inotify_loop(shared, Duration::from_millis(settings.debounce_ms)).await
+            inotify_loop(shared, Duration::from_millis(settings.debounce_ms), ready).await
         }
         WatchMode::Poll => {
+            let _ = ready.send(());
             poll_loop(
                 shared,
                 Duration::from_millis(settings.poll_interval_ms),
@@ -95,7 +100,12 @@ fn dir_identity(dir: &Path) -> Option<(u64, u64)> {
     std::fs::metadata(dir).ok().map(|m| (m.dev(), m.ino()))
 }
 
-async fn inotify_loop(shared: Arc<Shared>, debounce: Duration) {
+async fn inotify_loop(
+    shared: Arc<Shared>,
+    debounce: Duration,
+    ready: tokio::sync::oneshot::Sender<()>,
+) {
+    let mut ready = Some(ready);
     let (tx, mut rx) = mpsc::unbounded_channel::<notify::Result<notify::Event>>();
     let mut watcher = match notify::recommended_watcher(move |e| {
         let _ = tx.send(e);
@@ -143,6 +153,14 @@ async fn inotify_loop(shared: Arc<Shared>, debounce: Duration) {
                     }
                     v.insert(id);
                 }
+            }
+            if let Some(r) = ready.take() {
+                // A file swapped between the first load and the watch: compare identities.
+                let s = shared.clone();
+                let all: Vec<(PathBuf, Change)> =
+                    ours.iter().map(|p| (p.clone(), Change::Identity)).collect();
+                let _ = tokio::task::spawn_blocking(move || s.reload_changed(&all)).await;
+                let _ = r.send(());
             }
         }
         let next_due = pending.values().map(|(_, t)| *t).min();
