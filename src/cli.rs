@@ -75,11 +75,28 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// The S/MIME trust store
+    Trust {
+        #[command(subcommand)]
+        command: TrustCommand,
+    },
     /// Show the running daemon's rule sources: path, entries, generation, loaded-at, last error
     Status {
         #[command(flatten)]
         config: ConfigArg,
         /// Print the JSON object
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TrustCommand {
+    /// List every certificate of [smime] trust: subject, issuer, serial, SHA-256, validity, role
+    List {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// Print one JSON object
         #[arg(long)]
         json: bool,
     },
@@ -128,6 +145,9 @@ pub fn main() -> ExitCode {
             if force { "reload --force" } else { "reload" },
             true,
         ),
+        Command::Trust {
+            command: TrustCommand::List { config, json },
+        } => trust_list(config.path().as_deref(), json),
         Command::Status { config, json } => {
             control_request(config.path().as_deref(), "status", json)
         }
@@ -190,7 +210,20 @@ fn check(config: Option<&Path>) -> ExitCode {
             for s in &rt.sources {
                 say!("ok: {} {}: {} entries", s.kind, s.path.display(), s.entries);
             }
-            ExitCode::SUCCESS
+            if rt.settings.smime_trust.is_empty() {
+                return ExitCode::SUCCESS;
+            }
+            match load_trust(&rt.settings) {
+                Ok(store) => {
+                    say!(
+                        "ok: smime trust: {} anchors, {} intermediates",
+                        store.anchors().count(),
+                        store.intermediates().count()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(()) => ExitCode::FAILURE,
+            }
         }
         Err(e) => {
             print_load_error(&e);
@@ -383,4 +416,96 @@ fn print_status(v: &serde_json::Value) {
                 .unwrap_or_default()
         );
     }
+}
+
+/// Loads `[smime] trust`, printing each problem as `PATH[:LINE]: message`.
+fn load_trust(settings: &Settings) -> Result<crate::smime::trust::TrustStore, ()> {
+    let sources: Vec<_> = settings
+        .smime_trust
+        .iter()
+        .map(|t| (t.path.clone(), t.role))
+        .collect();
+    crate::smime::trust::load(&sources).map_err(|errors| {
+        for e in errors {
+            eprintln!("mailwarden: {e}");
+        }
+    })
+}
+
+/// Expired and soon-expiring certificates are what an operator must act on.
+const EXPIRY_WARNING: std::time::Duration = std::time::Duration::from_secs(30 * 86_400);
+
+fn trust_list(config: Option<&Path>, json: bool) -> ExitCode {
+    let settings = match Settings::load(config) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("mailwarden: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let Ok(store) = load_trust(&settings) else {
+        return ExitCode::FAILURE;
+    };
+    let now = std::time::SystemTime::now();
+    let mut certs = Vec::new();
+    let mut warnings = Vec::new();
+    for c in &store.certs {
+        let na = c.not_after();
+        let status = if na < now {
+            warnings.push(format!(
+                "{}: {} expired on {}",
+                c.source.display(),
+                c.subject(),
+                crate::runtime::rfc3339(na)
+            ));
+            "expired"
+        } else if na < now + EXPIRY_WARNING {
+            warnings.push(format!(
+                "{}: {} expires on {}",
+                c.source.display(),
+                c.subject(),
+                crate::runtime::rfc3339(na)
+            ));
+            "expiring"
+        } else if c.not_before() > now {
+            "not-yet-valid"
+        } else {
+            "valid"
+        };
+        certs.push(json!({
+            "subject": c.subject(),
+            "issuer": c.issuer(),
+            "serial": c.serial_hex(),
+            "sha256": c.fingerprint(),
+            "not_before": crate::runtime::rfc3339(c.not_before()),
+            "not_after": crate::runtime::rfc3339(na),
+            "role": c.kind.as_str(),
+            "status": status,
+            "source": c.source.display().to_string(),
+        }));
+    }
+    if json {
+        say!("{}", json!({"certificates": certs, "warnings": warnings}));
+    } else {
+        for c in &certs {
+            say!(
+                "{} {}",
+                c["role"].as_str().unwrap_or(""),
+                c["subject"].as_str().unwrap_or("")
+            );
+            say!("  issuer  {}", c["issuer"].as_str().unwrap_or(""));
+            say!("  serial  {}", c["serial"].as_str().unwrap_or(""));
+            say!("  sha256  {}", c["sha256"].as_str().unwrap_or(""));
+            say!(
+                "  valid   {} .. {} ({})",
+                c["not_before"].as_str().unwrap_or(""),
+                c["not_after"].as_str().unwrap_or(""),
+                c["status"].as_str().unwrap_or("")
+            );
+        }
+        for w in &warnings {
+            eprintln!("mailwarden: warning: {w}");
+        }
+    }
+    ExitCode::SUCCESS
 }

@@ -14,3 +14,4 @@ pub mod policy;
 pub mod rules;
 pub mod runtime;
 pub mod server;
+pub mod smime;

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use model::{
-    LogSection, NoMatch, OnBadLine, OnMissing, RawFileRef, RawPolicy, RawSettings, ReloadSection,
-    SenderSource,
+    LogSection, NoMatch, OnBadLine, OnMissing, RawFileRef, RawPolicy, RawSettings, RawTrustRef,
+    ReloadSection, SenderSource, TrustRole,
 };
 use toml::Spanned;
 
@@ -75,7 +75,16 @@ pub struct Settings {
     pub log: LogSection,
     pub subaddress_delimiter: String,
     pub reload: ReloadSection,
+    /// `[smime] trust`: files or directories, their role, and the settings line naming them.
+    pub smime_trust: Vec<TrustRef>,
     pub policies: Vec<PolicySpec>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrustRef {
+    pub path: PathBuf,
+    pub role: crate::smime::trust::Role,
+    pub config_line: usize,
 }
 
 impl Settings {
@@ -274,6 +283,34 @@ fn compile(
         log: raw.log.clone(),
         subaddress_delimiter: raw.rules.subaddress_delimiter.clone(),
         reload: raw.reload.clone(),
+        smime_trust: raw
+            .smime
+            .trust
+            .iter()
+            .map(|t| {
+                use crate::smime::trust::Role;
+                let (p, role) = match t.get_ref() {
+                    RawTrustRef::Path(p) => (p, Role::Auto),
+                    RawTrustRef::Table(tt) => (
+                        &tt.path,
+                        match tt.role {
+                            TrustRole::Auto => Role::Auto,
+                            TrustRole::Anchors => Role::AnchorsOnly,
+                            TrustRole::Intermediates => Role::IntermediatesOnly,
+                        },
+                    ),
+                };
+                TrustRef {
+                    path: resolve_path(dir, p),
+                    role,
+                    config_line: if text.is_empty() {
+                        0
+                    } else {
+                        line_col(text, t.span().start).0
+                    },
+                }
+            })
+            .collect(),
         policies,
     })
 }

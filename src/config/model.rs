@@ -19,6 +19,8 @@ pub struct RawSettings {
     #[serde(default)]
     pub reload: ReloadSection,
     #[serde(default)]
+    pub smime: SmimeSection,
+    #[serde(default)]
     pub policy: Vec<RawPolicy>,
 }
 
@@ -240,4 +242,35 @@ pub struct RawFileTable {
     pub min_keep_ratio: Option<f64>,
     /// false: start (and answer 451 in this policy's scope) while the file cannot be loaded.
     pub required: Option<bool>,
+}
+
+/// `[smime]`: so far the trust store (verification settings follow with verification).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmimeSection {
+    /// Files or directories of CA certificates (PEM, DER, PKCS#7, .sst).
+    pub trust: Vec<Spanned<RawTrustRef>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TrustRole {
+    /// Self-signed certificates are anchors, the others intermediates.
+    Auto,
+    Anchors,
+    Intermediates,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum RawTrustRef {
+    Path(String),
+    Table(RawTrustTable),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTrustTable {
+    pub path: String,
+    pub role: TrustRole,
 }

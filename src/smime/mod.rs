@@ -1,0 +1,3 @@
+//! S/MIME: the trust store so far (verification and decryption follow).
+
+pub mod trust;
