@@ -452,26 +452,27 @@ fn trust_list(config: Option<&Path>, json: bool) -> ExitCode {
     for c in &store.certs {
         let na = c.not_after();
         let status = if na < now {
-            warnings.push(format!(
-                "{}: {} expired on {}",
-                c.source.display(),
-                c.subject(),
-                crate::runtime::rfc3339(na)
-            ));
             "expired"
         } else if na < now + EXPIRY_WARNING {
-            warnings.push(format!(
-                "{}: {} expires on {}",
-                c.source.display(),
-                c.subject(),
-                crate::runtime::rfc3339(na)
-            ));
             "expiring"
         } else if c.not_before() > now {
             "not-yet-valid"
         } else {
             "valid"
         };
+        if matches!(status, "expired" | "expiring") {
+            let verb = if status == "expired" {
+                "expired"
+            } else {
+                "expires"
+            };
+            let when = crate::runtime::rfc3339(na);
+            warnings.push(format!(
+                "{}: {} {verb} on {when}",
+                c.source.display(),
+                c.subject()
+            ));
+        }
         certs.push(json!({
             "subject": c.subject(),
             "issuer": c.issuer(),

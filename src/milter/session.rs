@@ -124,8 +124,10 @@ impl Session {
                 reason: "policy reloaded, please retry",
             };
         }
-        let delimiters = runtime.settings.subaddress_delimiter.clone();
-        let sender = Address::parse(sender_arg.unwrap_or("<>"), &delimiters);
+        let sender = Address::parse(
+            sender_arg.unwrap_or("<>"),
+            &runtime.settings.subaddress_delimiter,
+        );
         let txn = Transaction {
             runtime,
             queue_id: macros.queue_id,

@@ -68,14 +68,20 @@ pub struct Milter {
 impl Milter {
     /// Starts on a free loopback port and waits until it listens.
     pub fn start(config: &Path) -> Self {
-        Self::start_args(&[
+        Self::spawn(&mut Self::serve_on_free_port(config))
+    }
+
+    fn serve_on_free_port(config: &Path) -> Command {
+        let mut cmd = Command::new(bin());
+        cmd.args([
             "serve",
             "-c",
             config.to_str().unwrap(),
             "--listen",
             "inet:127.0.0.1:0",
             "-v",
-        ])
+        ]);
+        cmd
     }
 
     pub fn start_args(args: &[&str]) -> Self {
@@ -85,17 +91,8 @@ impl Milter {
     /// Starts as an unprivileged user (tests run as root, which reads any file).
     pub fn start_as(config: &Path, uid: u32, gid: u32) -> Self {
         use std::os::unix::process::CommandExt;
-        let mut cmd = Command::new(bin());
-        cmd.args([
-            "serve",
-            "-c",
-            config.to_str().unwrap(),
-            "--listen",
-            "inet:127.0.0.1:0",
-            "-v",
-        ])
-        .uid(uid)
-        .gid(gid);
+        let mut cmd = Self::serve_on_free_port(config);
+        cmd.uid(uid).gid(gid);
         Self::spawn(&mut cmd)
     }
 
