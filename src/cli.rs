@@ -80,6 +80,20 @@ pub enum Command {
         #[command(subcommand)]
         command: TrustCommand,
     },
+    /// Verify S/MIME messages offline with the configured trust store, as the milter would
+    Smime {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// Judge certificates at this time (RFC 3339) instead of now
+        #[arg(long, value_name = "RFC3339")]
+        at: Option<String>,
+        /// Print one JSON object per file, one per line
+        #[arg(long)]
+        json: bool,
+        /// Messages (.eml); LF line ends are read as CRLF, as they travel
+        #[arg(required = true, value_name = "FILE.eml")]
+        files: Vec<PathBuf>,
+    },
     /// Show the running daemon's rule sources: path, entries, generation, loaded-at, last error
     Status {
         #[command(flatten)]
@@ -148,6 +162,7 @@ pub fn main() -> ExitCode {
         Command::Trust {
             command: TrustCommand::List { config, json },
         } => trust_list(config.path().as_deref(), json),
+        Command::Smime { config, at, json, files } => smime(config.path().as_deref(), at.as_deref(), json, &files),
         Command::Status { config, json } => {
             control_request(config.path().as_deref(), "status", json)
         }
@@ -509,4 +524,89 @@ fn trust_list(config: Option<&Path>, json: bool) -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+/// `mailwarden smime`: the milter's verification pipeline over files.
+fn smime(config: Option<&Path>, at: Option<&str>, json: bool, files: &[PathBuf]) -> ExitCode {
+    let at = match at.map(crate::smime::parse_rfc3339) {
+        Some(None) => {
+            eprintln!("mailwarden: --at: not an RFC 3339 time (like 2026-02-01T00:00:00Z)");
+            return ExitCode::from(2);
+        }
+        Some(t) => t,
+        None => None,
+    };
+    let settings = match Settings::load(config) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("mailwarden: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let engine = match crate::smime::Engine::load(&settings) {
+        Ok(e) => e,
+        Err(errors) => {
+            for e in errors {
+                eprintln!("mailwarden: {e}");
+            }
+            return ExitCode::FAILURE;
+        }
+    };
+    if engine.trust.certs.is_empty() {
+        eprintln!("mailwarden: warning: no [smime] trust configured; no signature can pass");
+    }
+    let mut status = ExitCode::SUCCESS;
+    for file in files {
+        let raw = match std::fs::read(file) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("mailwarden: {}: {e}", file.display());
+                status = ExitCode::FAILURE;
+                continue;
+            }
+        };
+        let raw = crate::smime::to_crlf(&raw);
+        let now = crate::smime::path::unix_secs(std::time::SystemTime::now());
+        let report = engine.verify(&raw, now, at);
+        let ar = report.authentication_results(&engine.settings.authserv_id);
+        let signer = report.signer().and_then(|s| s.emails.first().cloned());
+        if json {
+            let signatures: Vec<_> = report
+                .signatures
+                .iter()
+                .map(|l| {
+                    json!({
+                        "result": l.outcome.result.as_str(),
+                        "reason": l.outcome.reason.map(|r| r.token()),
+                        "signer": l.signer().and_then(|s| s.emails.first().cloned()),
+                    })
+                })
+                .collect();
+            say!(
+                "{}",
+                json!({
+                    "file": file.display().to_string(),
+                    "layers": report.layers,
+                    "result": report.outcome.result.as_str(),
+                    "reason": report.outcome.reason.map(|r| r.token()),
+                    "signer": signer,
+                    "decryption": report.decryption.as_str(),
+                    "signatures": signatures,
+                    "authentication_results": ar,
+                })
+            );
+        } else {
+            say!("{}: {}", file.display(), ar);
+            for (i, l) in report.signatures.iter().enumerate() {
+                say!(
+                    "  layer {} {}{} signer={}",
+                    i + 1,
+                    l.outcome.result,
+                    l.outcome.reason.map(|r| format!(" ({})", r.token())).unwrap_or_default(),
+                    l.signer().and_then(|s| s.emails.first().cloned()).unwrap_or_else(|| "-".into())
+                );
+            }
+        }
+    }
+    status
 }

@@ -77,7 +77,50 @@ pub struct Settings {
     pub reload: ReloadSection,
     /// `[smime] trust`: files or directories, their role, and the settings line naming them.
     pub smime_trust: Vec<TrustRef>,
+    /// The rest of `[smime]`.
+    pub smime: SmimeSettings,
     pub policies: Vec<PolicySpec>,
+}
+
+/// `[smime]` verification settings, validated.
+#[derive(Debug, Clone)]
+pub struct SmimeSettings {
+    /// Verify messages in the milter (on when a trust store is configured, unless turned off).
+    pub verify: bool,
+    pub crls: Vec<PathBuf>,
+    pub authserv_id: String,
+    pub verify_time: model::VerifyTimeSetting,
+    pub allow_sha1: bool,
+    pub max_message_size: u64,
+    pub actions: model::RawSmimeActions,
+    pub tag_prefix: String,
+    pub require_signature: Vec<crate::policy::pattern::Pattern>,
+    pub audit_file: Option<PathBuf>,
+}
+
+impl SmimeSettings {
+    /// The action configured for `result`.
+    pub fn action(&self, result: crate::smime::verdict::SmimeResult) -> model::SmimeAction {
+        use crate::smime::verdict::SmimeResult as R;
+        let a = &self.actions;
+        match result {
+            R::Pass => a.pass,
+            R::Fail => a.fail,
+            R::Policy => a.policy,
+            R::PermError => a.permerror,
+            R::TempError => a.temperror,
+            R::None => a.none,
+        }
+    }
+}
+
+/// The host name, for the default authserv-id.
+fn host_name() -> String {
+    nix::unistd::gethostname()
+        .ok()
+        .and_then(|h| h.into_string().ok())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_string())
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -267,10 +310,43 @@ fn compile(
             None => seen.push(f),
         }
     }
+    let sm = &raw.smime;
+    let mut require_signature = Vec::new();
+    for p in &sm.require_signature {
+        match crate::policy::pattern::parse_pattern(p) {
+            Ok(pat) => require_signature.push(pat),
+            Err(e) => err(0, format!("smime.require_signature: {e}")),
+        }
+    }
+    let authserv_id = sm.authserv_id.clone().unwrap_or_else(host_name);
+    if authserv_id.is_empty()
+        || !authserv_id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
+    {
+        err(0, format!("smime.authserv_id {authserv_id:?}: use a host name (letters, digits, '-', '.', '_')"));
+    }
+    if sm.max_message_size == 0 {
+        err(0, "smime.max_message_size must be at least 1".into());
+    }
+    if sm.verify == Some(true) && sm.trust.is_empty() {
+        err(0, "smime.verify = true needs smime.trust".into());
+    }
+    let smime = SmimeSettings {
+        verify: sm.verify.unwrap_or(!sm.trust.is_empty()),
+        crls: sm.crls.iter().map(|c| resolve_path(dir, c.get_ref())).collect(),
+        authserv_id,
+        verify_time: sm.verify_time,
+        allow_sha1: sm.allow_sha1,
+        max_message_size: sm.max_message_size,
+        actions: sm.actions,
+        tag_prefix: sm.tag_prefix.clone(),
+        require_signature,
+        audit_file: sm.audit_file.as_ref().map(|f| resolve_path(dir, f.get_ref())),
+    };
     if !errors.is_empty() {
         return Err(Diagnostics(errors));
     }
     Ok(Settings {
+        smime,
         path: None,
         listen: listen.expect("checked above"),
         unix_socket: UnixSocketOptions {

@@ -244,12 +244,92 @@ pub struct RawFileTable {
     pub required: Option<bool>,
 }
 
-/// `[smime]`: so far the trust store (verification settings follow with verification).
-#[derive(Debug, Clone, Default, Deserialize)]
+/// `[smime]`: the trust store and how signed mail is verified and acted on.
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SmimeSection {
     /// Files or directories of CA certificates (PEM, DER, PKCS#7, .sst).
     pub trust: Vec<Spanned<RawTrustRef>>,
+    /// Files or directories of CRLs (PEM or DER).
+    pub crls: Vec<Spanned<String>>,
+    /// Verify S/MIME in messages passing through. Default: on when `trust` is set.
+    pub verify: Option<bool>,
+    /// authserv-id of the Authentication-Results header; default: the host name.
+    pub authserv_id: Option<String>,
+    /// When certificates are judged: "now" or "signing-time".
+    pub verify_time: VerifyTimeSetting,
+    /// Accept SHA-1 signatures (otherwise `policy (weak-algorithm)`).
+    pub allow_sha1: bool,
+    /// Messages larger than this (bytes) are not buffered for verification.
+    pub max_message_size: u64,
+    /// What to do per result.
+    pub actions: RawSmimeActions,
+    /// Subject prefix for the `tag` action; `{result}` is replaced by the result word.
+    pub tag_prefix: String,
+    /// Senders (address patterns, as in allowlists) whose mail must be signed.
+    pub require_signature: Vec<String>,
+    /// Also write audit lines to this file (appended), besides the `audit` log target.
+    pub audit_file: Option<Spanned<String>>,
+}
+
+impl Default for SmimeSection {
+    fn default() -> Self {
+        SmimeSection {
+            trust: Vec::new(),
+            crls: Vec::new(),
+            verify: None,
+            authserv_id: None,
+            verify_time: VerifyTimeSetting::Now,
+            allow_sha1: false,
+            max_message_size: 25 << 20,
+            actions: RawSmimeActions::default(),
+            tag_prefix: "[S/MIME {result}] ".to_string(),
+            require_signature: Vec::new(),
+            audit_file: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum VerifyTimeSetting {
+    Now,
+    SigningTime,
+}
+
+/// One action per S/MIME result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmimeAction {
+    Accept,
+    Tag,
+    Quarantine,
+    Reject,
+    Tempfail,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawSmimeActions {
+    pub pass: SmimeAction,
+    pub fail: SmimeAction,
+    pub policy: SmimeAction,
+    pub permerror: SmimeAction,
+    pub temperror: SmimeAction,
+    pub none: SmimeAction,
+}
+
+impl Default for RawSmimeActions {
+    fn default() -> Self {
+        RawSmimeActions {
+            pass: SmimeAction::Accept,
+            fail: SmimeAction::Accept,
+            policy: SmimeAction::Accept,
+            permerror: SmimeAction::Accept,
+            temperror: SmimeAction::Accept,
+            none: SmimeAction::Accept,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -1,0 +1,91 @@
+//! `[smime] crls`: certificate revocation lists, PEM (`X509 CRL`) or DER, from files or
+//! directories. Each one must parse; path validation (certval) checks their signatures.
+
+use std::path::{Path, PathBuf};
+
+use der::Decode;
+use x509_cert::crl::CertificateList;
+
+use crate::diag::Diagnostic;
+
+const MAX_CRL_FILE_BYTES: u64 = 256 << 20;
+
+/// Loads every CRL, as DER.
+pub fn load(paths: &[PathBuf]) -> Result<Vec<Vec<u8>>, Vec<Diagnostic>> {
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for path in paths {
+        let files = match std::fs::metadata(path) {
+            Ok(m) if m.is_dir() => match std::fs::read_dir(path) {
+                Ok(entries) => {
+                    let mut f: Vec<PathBuf> = entries
+                        .filter_map(Result::ok)
+                        .map(|e| e.path())
+                        .filter(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file()))
+                        .collect();
+                    f.sort();
+                    f
+                }
+                Err(e) => {
+                    errors.push(Diagnostic::new(path, 0, format!("cannot read directory: {e}")));
+                    continue;
+                }
+            },
+            Ok(_) => vec![path.clone()],
+            Err(e) => {
+                errors.push(Diagnostic::new(path, 0, format!("cannot read: {e}")));
+                continue;
+            }
+        };
+        for file in files {
+            match read_file(&file) {
+                Ok(mut crls) => out.append(&mut crls),
+                Err(d) => errors.push(d),
+            }
+        }
+    }
+    if errors.is_empty() { Ok(out) } else { Err(errors) }
+}
+
+fn read_file(path: &Path) -> Result<Vec<Vec<u8>>, Diagnostic> {
+    let len = std::fs::metadata(path).map_err(|e| Diagnostic::new(path, 0, format!("cannot read: {e}")))?.len();
+    if len > MAX_CRL_FILE_BYTES {
+        return Err(Diagnostic::new(path, 0, format!("larger than {MAX_CRL_FILE_BYTES} bytes")));
+    }
+    let bytes = std::fs::read(path).map_err(|e| Diagnostic::new(path, 0, format!("cannot read: {e}")))?;
+    parse(&bytes).map_err(|(line, msg)| Diagnostic::new(path, line, msg))
+}
+
+/// Parses CRLs from one file's bytes; errors carry the line of the PEM block.
+pub fn parse(bytes: &[u8]) -> Result<Vec<Vec<u8>>, (usize, String)> {
+    let text_start = bytes.iter().position(|b| !b.is_ascii_whitespace());
+    if text_start.is_some_and(|i| bytes[i..].starts_with(b"-----BEGIN")) || bytes.windows(11).any(|w| w == b"-----BEGIN ") {
+        let text = std::str::from_utf8(bytes).map_err(|_| (0, "PEM file is not valid text".to_string()))?;
+        let mut out = Vec::new();
+        let mut n = 0;
+        let mut rest = text;
+        let mut offset = 0;
+        while let Some(begin) = rest.find("-----BEGIN ") {
+            n += 1;
+            let line = text[..offset + begin].matches('\n').count() + 1;
+            let block = &rest[begin..];
+            let end_marker = block.find("-----END ").ok_or((line, format!("PEM block {n}: no END line")))?;
+            let end = block[end_marker..].find('\n').map(|e| end_marker + e + 1).unwrap_or(block.len());
+            let (label, der) = pem_rfc7468::decode_vec(block[..end].as_bytes())
+                .map_err(|e| (line, format!("PEM block {n}: {e}")))?;
+            if label != "X509 CRL" {
+                return Err((line, format!("PEM block {n} is {label:?}, expected \"X509 CRL\"")));
+            }
+            <CertificateList>::from_der(&der).map_err(|e| (line, format!("PEM block {n}: not a CRL: {e}")))?;
+            out.push(der);
+            offset += begin + end;
+            rest = &rest[begin + end..];
+        }
+        if out.is_empty() {
+            return Err((0, "no CRL found".to_string()));
+        }
+        return Ok(out);
+    }
+    <CertificateList>::from_der(bytes).map_err(|e| (0, format!("not a DER CRL: {e}")))?;
+    Ok(vec![bytes.to_vec()])
+}

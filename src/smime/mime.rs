@@ -1,0 +1,165 @@
+//! Finding S/MIME in a MIME entity (mail-parser does the MIME parsing).
+//!
+//! A detached signature covers the first body part exactly as transmitted, so that part is
+//! returned as a byte range of the input, never re-encoded.
+
+use std::ops::Range;
+
+use mail_parser::{MessageParser, MimeHeaders, PartType};
+
+/// What one MIME entity is, as far as S/MIME goes.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Entity {
+    /// `multipart/signed` with a PKCS#7 signature: the signed first part (a range of the
+    /// input) and the decoded signature.
+    Detached { signed: Range<usize>, signature: Vec<u8> },
+    /// `application/pkcs7-mime` (or a sniffed `smime.p7m`): the decoded CMS, with the
+    /// `smime-type` parameter when there was one.
+    Pkcs7 { der: Vec<u8>, smime_type: Option<String> },
+    /// Claims to be S/MIME but is not usable (no signature part, empty body...).
+    Broken(&'static str),
+    /// Not S/MIME.
+    Plain,
+}
+
+/// Header facts the verdict needs, read from the top-level entity.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct TopHeaders {
+    pub from: Option<String>,
+    pub message_id: Option<String>,
+    pub subject: Option<String>,
+}
+
+fn is_pkcs7_signature(s: &str) -> bool {
+    s.eq_ignore_ascii_case("application/pkcs7-signature") || s.eq_ignore_ascii_case("application/x-pkcs7-signature")
+}
+
+fn is_pkcs7_mime(s: &str) -> bool {
+    s.eq_ignore_ascii_case("pkcs7-mime") || s.eq_ignore_ascii_case("x-pkcs7-mime")
+}
+
+/// Classifies `raw`, a whole message or a MIME entity (headers, blank line, body).
+pub fn classify(raw: &[u8]) -> (Entity, TopHeaders) {
+    let Some(message) = MessageParser::new().parse(raw) else {
+        return (Entity::Plain, TopHeaders::default());
+    };
+    let top = TopHeaders {
+        from: message
+            .from()
+            .and_then(|a| a.first())
+            .and_then(|a| a.address())
+            .map(|s| s.to_string()),
+        message_id: message.message_id().map(|s| s.to_string()),
+        subject: message.subject().map(|s| s.to_string()),
+    };
+    let root = message.root_part();
+    let Some(ct) = root.content_type() else {
+        return (Entity::Plain, top);
+    };
+    let ctype = ct.ctype();
+    let subtype = ct.subtype().unwrap_or("");
+    let entity = if ctype.eq_ignore_ascii_case("multipart") && subtype.eq_ignore_ascii_case("signed") {
+        match ct.attribute("protocol") {
+            Some(p) if is_pkcs7_signature(p) => detached(&message, root, raw),
+            _ => Entity::Plain,
+        }
+    } else if ctype.eq_ignore_ascii_case("application") && is_pkcs7_mime(subtype) {
+        pkcs7(root, ct.attribute("smime-type").map(|s| s.to_ascii_lowercase()))
+    } else if ctype.eq_ignore_ascii_case("application") && subtype.eq_ignore_ascii_case("octet-stream") {
+        // Some clients label S/MIME as octet-stream and rely on the file name.
+        let name = ct.attribute("name").or_else(|| root.attachment_name()).unwrap_or("");
+        if name.to_ascii_lowercase().ends_with(".p7m") {
+            pkcs7(root, None)
+        } else {
+            Entity::Plain
+        }
+    } else {
+        Entity::Plain
+    };
+    (entity, top)
+}
+
+fn pkcs7(part: &mail_parser::MessagePart<'_>, smime_type: Option<String>) -> Entity {
+    let der = part.contents();
+    if der.is_empty() {
+        return Entity::Broken("empty application/pkcs7-mime body");
+    }
+    Entity::Pkcs7 { der: der.to_vec(), smime_type }
+}
+
+fn detached(message: &mail_parser::Message<'_>, root: &mail_parser::MessagePart<'_>, raw: &[u8]) -> Entity {
+    let Some(children) = root.sub_parts() else {
+        return Entity::Broken("multipart/signed without parts");
+    };
+    if children.len() != 2 {
+        return Entity::Broken("multipart/signed needs exactly two parts");
+    }
+    let (Some(first), Some(second)) = (message.part(children[0]), message.part(children[1])) else {
+        return Entity::Broken("multipart/signed parts missing");
+    };
+    let sig_type_ok = second
+        .content_type()
+        .map(|ct| is_pkcs7_signature(&format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or(""))))
+        .unwrap_or(false);
+    if !sig_type_ok {
+        return Entity::Broken("second part of multipart/signed is not a PKCS#7 signature");
+    }
+    let signature = match &second.body {
+        PartType::Binary(b) | PartType::InlineBinary(b) => b.to_vec(),
+        PartType::Text(t) => t.as_bytes().to_vec(),
+        _ => return Entity::Broken("signature part has no body"),
+    };
+    let start = first.offset_header as usize;
+    // mail-parser ends a part before the CRLF that belongs to the next boundary delimiter
+    // (RFC 2046 5.1.1), which is exactly where the signed content ends.
+    let end = first.offset_end as usize;
+    if start > end || end > raw.len() {
+        return Entity::Broken("signed part out of range");
+    }
+    Entity::Detached { signed: start..end, signature }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SIGNED: &[u8] = b"From: Alice <alice@example.org>\r\n\
+Subject: hi\r\n\
+MIME-Version: 1.0\r\n\
+Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; micalg=sha-256; boundary=\"B\"\r\n\
+\r\n\
+This is a signed message.\r\n\
+--B\r\n\
+Content-Type: text/plain\r\n\
+\r\n\
+hello\r\n\
+\r\n\
+--B\r\n\
+Content-Type: application/pkcs7-signature; name=smime.p7s\r\n\
+Content-Transfer-Encoding: base64\r\n\
+\r\n\
+AAEC\r\n\
+--B--\r\n";
+
+    #[test]
+    fn detached_signed_part_is_exact_bytes_without_delimiter_crlf() {
+        let (entity, top) = classify(SIGNED);
+        let Entity::Detached { signed, signature } = entity else { panic!("{entity:?}") };
+        assert_eq!(&SIGNED[signed], b"Content-Type: text/plain\r\n\r\nhello\r\n");
+        assert_eq!(signature, vec![0, 1, 2]);
+        assert_eq!(top.from.as_deref(), Some("alice@example.org"));
+    }
+
+    #[test]
+    fn plain_and_broken() {
+        assert_eq!(classify(b"Subject: x\r\n\r\nbody\r\n").0, Entity::Plain);
+        let one_part = b"Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; boundary=B\r\n\r\n--B\r\n\r\nx\r\n--B--\r\n";
+        assert!(matches!(classify(one_part).0, Entity::Broken(_)));
+    }
+
+    #[test]
+    fn sniffs_octet_stream_p7m() {
+        let m = b"Content-Type: application/octet-stream; name=smime.p7m\r\nContent-Transfer-Encoding: base64\r\n\r\nMAA=\r\n";
+        assert_eq!(classify(m).0, Entity::Pkcs7 { der: vec![0x30, 0], smime_type: None });
+    }
+}

@@ -1,0 +1,254 @@
+//! Certificate path building and RFC 5280 validation, done by certval with aws-lc-rs plugged
+//! into its signature callback. This module only assembles the environment (anchors and
+//! intermediates from the trust store, certificates carried by the message, CRLs), maps
+//! certval's statuses onto our reasons, and caches results for signers seen before.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use certval::{
+    check_revocation_local, parse_cert, validate_path_rfc5280, CertFile, CertSource, CertVector,
+    CertificationPathResults, CertificationPathSettings, Error as CvError,
+    MemoryCrlSource, PDVCertificate, PathValidationStatus, PkiEnvironment, TaSource, TimeOfInterest,
+};
+use der::asn1::BitString;
+use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
+
+use super::algorithms::{self, AlgError};
+use super::trust::{Kind, TrustStore};
+use super::verdict::Reason;
+
+/// Cached results older than this are recomputed (a CRL or the clock may have moved).
+const CACHE_WINDOW_SECS: u64 = 300;
+/// At most this many cached paths; the cache is emptied when full.
+const CACHE_CAP: usize = 10_000;
+
+/// A validated path, as the audit line reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PathInfo {
+    /// Certificates from the signer up to and including the trust anchor.
+    pub chain_len: usize,
+}
+
+type CacheKey = ([u8; 32], u64);
+
+/// Path validation against one trust store generation.
+pub struct PathValidator {
+    base: PkiEnvironment,
+    anchors: Vec<(String, Vec<u8>)>,
+    intermediates: Vec<(String, Vec<u8>)>,
+    crls: Vec<Vec<u8>>,
+    allow_sha1: bool,
+    cache: Mutex<HashMap<CacheKey, (u64, Result<PathInfo, Reason>)>>,
+}
+
+impl PathValidator {
+    pub fn new(store: &TrustStore, crls: &[Vec<u8>], allow_sha1: bool) -> PathValidator {
+        let label = |c: &super::trust::TrustCert| format!("{}", c.source.display());
+        let anchors: Vec<_> = store
+            .certs
+            .iter()
+            .filter(|c| c.kind == Kind::Anchor)
+            .map(|c| (label(c), c.der.clone()))
+            .collect();
+        let intermediates: Vec<_> = store
+            .certs
+            .iter()
+            .filter(|c| c.kind == Kind::Intermediate)
+            .map(|c| (label(c), c.der.clone()))
+            .collect();
+        let base = environment(&anchors, &intermediates, &[], crls, allow_sha1);
+        PathValidator {
+            base,
+            anchors,
+            intermediates,
+            crls: crls.to_vec(),
+            allow_sha1,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Validates the signer certificate `leaf` at `at` (Unix seconds), with `extra` the other
+    /// certificates the message carries (possible intermediates).
+    pub fn validate(&self, leaf: &[u8], extra: &[&[u8]], at: u64) -> Result<PathInfo, Reason> {
+        let key = cache_key(leaf, extra, at);
+        if let Some((_, cached)) = self.cache_lock().get(&key) {
+            return *cached;
+        }
+        let result = self.validate_uncached(leaf, extra, at);
+        let mut cache = self.cache_lock();
+        if cache.len() >= CACHE_CAP {
+            cache.clear();
+        }
+        cache.insert(key, (at, result));
+        result
+    }
+
+    fn cache_lock(&self) -> std::sync::MutexGuard<'_, HashMap<CacheKey, (u64, Result<PathInfo, Reason>)>> {
+        self.cache.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn validate_uncached(&self, leaf: &[u8], extra: &[&[u8]], at: u64) -> Result<PathInfo, Reason> {
+        let target = parse_cert(leaf, "signer").map_err(|_| Reason::Malformed)?;
+        let toi = TimeOfInterest::from_unix_secs(at).map_err(|_| Reason::Internal)?;
+        let first = try_paths(&self.base, &target, toi, !self.crls.is_empty());
+        if first.is_ok() {
+            return first;
+        }
+        // The store alone gave no valid path; try again with the certificates the message
+        // brought, which are often the intermediates.
+        let novel: Vec<(String, Vec<u8>)> = extra
+            .iter()
+            .filter(|der| **der != leaf && !self.intermediates.iter().any(|(_, d)| d == *der))
+            .filter(|der| !self.anchors.iter().any(|(_, d)| d == *der))
+            .map(|der| ("message".to_string(), der.to_vec()))
+            .collect();
+        if novel.is_empty() {
+            return first;
+        }
+        let env = environment(&self.anchors, &self.intermediates, &novel, &self.crls, self.allow_sha1);
+        let second = try_paths(&env, &target, toi, !self.crls.is_empty());
+        match (&first, &second) {
+            // Report the more specific of two failures.
+            (Err(a), Err(Reason::UntrustedIssuer)) if *a != Reason::UntrustedIssuer => first,
+            _ => second,
+        }
+    }
+}
+
+fn cache_key(leaf: &[u8], extra: &[&[u8]], at: u64) -> CacheKey {
+    let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+    ctx.update(&(leaf.len() as u64).to_be_bytes());
+    ctx.update(leaf);
+    for e in extra {
+        ctx.update(&(e.len() as u64).to_be_bytes());
+        ctx.update(e);
+    }
+    let mut out = [0u8; 32];
+    out.copy_from_slice(ctx.finish().as_ref());
+    (out, at / CACHE_WINDOW_SECS)
+}
+
+fn settings(toi: TimeOfInterest, crls: bool) -> CertificationPathSettings {
+    let mut cps = CertificationPathSettings::new();
+    cps.set_time_of_interest(toi);
+    // Nothing is fetched from the network by a mail filter.
+    cps.set_retrieve_from_aia_sia_http(false);
+    cps.set_check_ocsp_from_aia(false);
+    cps.set_check_crldp_http(false);
+    cps.set_check_revocation_status(crls);
+    cps.set_check_crls(crls);
+    cps
+}
+
+fn try_paths(env: &PkiEnvironment, target: &PDVCertificate, toi: TimeOfInterest, crls: bool) -> Result<PathInfo, Reason> {
+    let cps = settings(toi, crls);
+    let mut paths = Vec::new();
+    if env.get_paths_for_target(target, &mut paths, 0, toi).is_err() || paths.is_empty() {
+        return Err(Reason::UntrustedIssuer);
+    }
+    let mut best = Reason::UntrustedIssuer;
+    for path in paths.iter().take(16) {
+        let mut cpr = CertificationPathResults::new();
+        match env.validate_path(env, &cps, path, &mut cpr) {
+            Ok(()) => {
+                if crls {
+                    let mut rr = CertificationPathResults::new();
+                    match check_revocation_local(env, &cps, path, &mut rr) {
+                        Err(CvError::PathValidation(
+                            PathValidationStatus::CertificateRevoked
+                            | PathValidationStatus::CertificateRevokedEndEntity
+                            | PathValidationStatus::CertificateRevokedIntermediateCa
+                            | PathValidationStatus::CertificateOnHold,
+                        )) => return Err(Reason::Revoked),
+                        // No CRL covers this path: soft-fail, as without CRLs.
+                        _ => {}
+                    }
+                }
+                return Ok(PathInfo { chain_len: path.intermediates.len() + 2 });
+            }
+            Err(e) => {
+                let reason = map_error(&e);
+                if reason != Reason::UntrustedIssuer {
+                    best = reason;
+                }
+            }
+        }
+    }
+    Err(best)
+}
+
+fn map_error(e: &CvError) -> Reason {
+    match e {
+        CvError::PathValidation(s) => match s {
+            PathValidationStatus::InvalidNotAfterDate => Reason::Expired,
+            PathValidationStatus::InvalidNotBeforeDate => Reason::NotYetValid,
+            PathValidationStatus::CertificateRevoked
+            | PathValidationStatus::CertificateRevokedEndEntity
+            | PathValidationStatus::CertificateRevokedIntermediateCa
+            | PathValidationStatus::CertificateOnHold => Reason::Revoked,
+            PathValidationStatus::InvalidKeyUsage => Reason::BadKeyUsage,
+            _ => Reason::UntrustedIssuer,
+        },
+        _ => Reason::UntrustedIssuer,
+    }
+}
+
+fn environment(
+    anchors: &[(String, Vec<u8>)],
+    intermediates: &[(String, Vec<u8>)],
+    extra: &[(String, Vec<u8>)],
+    crls: &[Vec<u8>],
+    allow_sha1: bool,
+) -> PkiEnvironment {
+    let mut pe = PkiEnvironment::new();
+    pe.add_validate_path_callback(validate_path_rfc5280);
+    pe.add_verify_signature_message_callback(
+        move |_pe: &PkiEnvironment,
+              message: &[u8],
+              signature: &BitString,
+              alg: &AlgorithmIdentifierOwned,
+              spki: &SubjectPublicKeyInfoOwned|
+              -> certval::Result<()> {
+            let scheme = algorithms::scheme_from_alg(alg, None).map_err(|_| CvError::Unrecognized)?;
+            let sig = signature.as_bytes().ok_or(CvError::Unrecognized)?;
+            match algorithms::verify(scheme, spki, message, sig, allow_sha1) {
+                Ok(()) => Ok(()),
+                Err(AlgError::BadSignature) => Err(CvError::PathValidation(
+                    PathValidationStatus::SignatureVerificationFailure,
+                )),
+                Err(_) => Err(CvError::Unrecognized),
+            }
+        },
+    );
+    let mut tas = TaSource::new();
+    for (name, der) in anchors {
+        tas.push(CertFile { filename: name.clone(), bytes: der.clone() });
+    }
+    let _ = tas.initialize();
+    pe.add_trust_anchor_source(Box::new(tas));
+
+    let cps = settings(TimeOfInterest::disabled(), false);
+    let mut cs = CertSource::new();
+    for (name, der) in intermediates.iter().chain(extra) {
+        cs.push(CertFile { filename: name.clone(), bytes: der.clone() });
+    }
+    let _ = cs.initialize(&cps);
+    cs.find_all_partial_paths(&pe, &cps);
+    pe.add_certificate_source(Box::new(cs));
+
+    if !crls.is_empty() {
+        let source = MemoryCrlSource::new();
+        for crl in crls {
+            source.add(crl);
+        }
+        pe.add_crl_source(Box::new(source));
+    }
+    pe
+}
+
+/// Seconds since the Unix epoch of `t`.
+pub fn unix_secs(t: std::time::SystemTime) -> u64 {
+    t.duration_since(std::time::UNIX_EPOCH).unwrap_or(Duration::ZERO).as_secs()
+}

@@ -1,0 +1,226 @@
+//! From raw message bytes to a verdict: peel the S/MIME layers outermost first, verify each
+//! signature layer, bind the innermost signer to From:, and combine.
+
+use cms::signed_data::SignedData;
+
+use super::algorithms::oid;
+use super::mime::{self, Entity, TopHeaders};
+use super::signed::{self, SignerReport, Verifier};
+use super::verdict::{authentication_results, Outcome, Reason, SignerIdentity, SmimeResult};
+
+/// Layers deeper than this end in `permerror` (`malformed`).
+pub const MAX_LAYERS: usize = 8;
+
+/// Whether an enveloped layer was opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decryption {
+    None,
+    Ok,
+    NoKey,
+    Failed,
+    Unsupported,
+}
+
+impl Decryption {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Ok => "ok",
+            Self::NoKey => "no-key",
+            Self::Failed => "failed",
+            Self::Unsupported => "unsupported",
+        }
+    }
+}
+
+/// One signature layer: every signer, and the layer's outcome (a layer passes when one of
+/// its signers passes).
+#[derive(Debug, Clone)]
+pub struct SignatureLayer {
+    pub outcome: Outcome,
+    pub signers: Vec<SignerReport>,
+    /// The signer that decides the layer (the passing one, else the least bad).
+    pub decisive: Option<usize>,
+}
+
+impl SignatureLayer {
+    pub fn signer(&self) -> Option<&SignerReport> {
+        self.decisive.and_then(|i| self.signers.get(i))
+    }
+
+    fn malformed() -> SignatureLayer {
+        SignatureLayer { outcome: Outcome::from_reason(Reason::Malformed), signers: Vec::new(), decisive: None }
+    }
+}
+
+/// The verdict on a whole message.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// Outermost first: "signed" or "enveloped".
+    pub layers: Vec<&'static str>,
+    pub signatures: Vec<SignatureLayer>,
+    pub outcome: Outcome,
+    pub decryption: Decryption,
+    pub headers: TopHeaders,
+}
+
+impl Report {
+    /// Whether the message had any S/MIME at all.
+    pub fn is_smime(&self) -> bool {
+        !self.layers.is_empty()
+    }
+
+    /// The innermost signature layer's deciding signer (the author).
+    pub fn signer(&self) -> Option<&SignerReport> {
+        self.signatures.last().and_then(|l| l.signer())
+    }
+
+    pub fn identity(&self) -> SignerIdentity {
+        match self.signer() {
+            Some(s) => SignerIdentity {
+                email: s.emails.first().cloned(),
+                serial_hex: s.serial_hex.clone(),
+                issuer: s.issuer.clone(),
+            },
+            None => SignerIdentity::default(),
+        }
+    }
+
+    pub fn authentication_results(&self, authserv_id: &str) -> String {
+        authentication_results(authserv_id, self.outcome, &self.identity())
+    }
+}
+
+/// Verifies every S/MIME layer of `raw` (a whole message, CRLF line ends as on the wire).
+pub fn verify_message(raw: &[u8], v: &Verifier<'_>) -> Report {
+    let mut report = Report {
+        layers: Vec::new(),
+        signatures: Vec::new(),
+        outcome: Outcome::NONE,
+        decryption: Decryption::None,
+        headers: TopHeaders::default(),
+    };
+    let mut current: Vec<u8> = Vec::new();
+    let mut first = true;
+    loop {
+        let entity_bytes: &[u8] = if first { raw } else { &current };
+        let (entity, top) = mime::classify(entity_bytes);
+        if first {
+            report.headers = top;
+            first = false;
+        }
+        if matches!(entity, Entity::Plain) {
+            break;
+        }
+        if report.layers.len() >= MAX_LAYERS {
+            report.layers.push("signed");
+            report.signatures.push(SignatureLayer::malformed());
+            break;
+        }
+        match entity {
+            Entity::Plain => unreachable!("handled above"),
+            Entity::Broken(_) => {
+                report.layers.push("signed");
+                report.signatures.push(SignatureLayer::malformed());
+                break;
+            }
+            Entity::Detached { signed, signature } => {
+                report.layers.push("signed");
+                let content = entity_bytes[signed].to_vec();
+                // A detached signature is checked over the MIME part, never over eContent an
+                // attached signature may also carry.
+                let layer = match parse_signed(&signature) {
+                    Some(sd) => combine(signed::verify(&sd, &content, v)),
+                    None => SignatureLayer::malformed(),
+                };
+                report.signatures.push(layer);
+                current = content;
+            }
+            Entity::Pkcs7 { der, smime_type } => {
+                let Ok(ci) = signed::content_info(&der) else {
+                    let enveloped = smime_type.as_deref() == Some("enveloped-data");
+                    report.layers.push(if enveloped { "enveloped" } else { "signed" });
+                    if enveloped {
+                        report.decryption = Decryption::Failed;
+                    }
+                    report.signatures.push(SignatureLayer::malformed());
+                    break;
+                };
+                if ci.content_type == oid::ENVELOPED_DATA || ci.content_type == oid::AUTH_ENVELOPED_DATA {
+                    // Decryption is not configured (no keys): the inside cannot be reached.
+                    report.layers.push("enveloped");
+                    report.decryption = Decryption::NoKey;
+                    break;
+                }
+                report.layers.push("signed");
+                if ci.content_type != oid::SIGNED_DATA {
+                    report.signatures.push(SignatureLayer::malformed());
+                    break;
+                }
+                let Ok(sd) = signed::decode_any::<SignedData>(&ci.content) else {
+                    report.signatures.push(SignatureLayer::malformed());
+                    break;
+                };
+                let Ok(Some(econtent)) = signed::encapsulated_content(&ci.content) else {
+                    // Opaque signed data without content has nothing to verify over.
+                    report.signatures.push(SignatureLayer::malformed());
+                    break;
+                };
+                report.signatures.push(combine(signed::verify(&sd, &econtent, v)));
+                // The encapsulated entity is read as MIME, whose canonical line end is CRLF;
+                // clients (NSS) store it with LF and sign its inner parts in CRLF form.
+                current = super::to_crlf(&econtent).into_owned();
+            }
+        }
+    }
+    bind_from(&mut report);
+    report.outcome = report
+        .signatures
+        .iter()
+        .fold(Outcome::NONE, |acc, l| acc.worst(l.outcome));
+    report
+}
+
+fn parse_signed(signature: &[u8]) -> Option<SignedData> {
+    let ci = signed::content_info(signature).ok()?;
+    if ci.content_type != oid::SIGNED_DATA {
+        return None;
+    }
+    signed::decode_any::<SignedData>(&ci.content).ok()
+}
+
+fn combine(signers: Vec<SignerReport>) -> SignatureLayer {
+    let decisive = signers
+        .iter()
+        .enumerate()
+        .min_by_key(|(_, s)| s.outcome.result.severity_for_choice())
+        .map(|(i, _)| i);
+    let outcome = decisive.map(|i| signers[i].outcome).unwrap_or(Outcome::from_reason(Reason::Malformed));
+    SignatureLayer { outcome, signers, decisive }
+}
+
+impl SmimeResult {
+    /// Which signer of a layer to report: pass first, then the least bad.
+    fn severity_for_choice(self) -> u8 {
+        match self {
+            SmimeResult::Pass => 0,
+            other => other.severity() + 1,
+        }
+    }
+}
+
+/// The innermost signature is the author's: its address must match From:.
+fn bind_from(report: &mut Report) {
+    let from = report.headers.from.as_ref().map(|f| f.to_ascii_lowercase());
+    let Some(layer) = report.signatures.last_mut() else { return };
+    if layer.outcome.result != SmimeResult::Pass {
+        return;
+    }
+    let matches = match (&from, layer.signer()) {
+        (Some(from), Some(signer)) => signer.emails.iter().any(|e| e == from),
+        _ => false,
+    };
+    if !matches {
+        layer.outcome = Outcome::from_reason(Reason::FromMismatch);
+    }
+}
