@@ -225,6 +225,19 @@ fn check(config: Option<&Path>) -> ExitCode {
             for s in &rt.sources {
                 say!("ok: {} {}: {} entries", s.kind, s.path.display(), s.entries);
             }
+            if let Some(engine) = &rt.smime {
+                say!(
+                    "ok: smime trust: {} anchors, {} intermediates",
+                    engine.trust.anchors().count(),
+                    engine.trust.intermediates().count()
+                );
+                say!(
+                    "ok: smime verification on: {} CRLs, authserv-id {}",
+                    engine.crl_count,
+                    engine.settings.authserv_id
+                );
+                return ExitCode::SUCCESS;
+            }
             if rt.settings.smime_trust.is_empty() {
                 return ExitCode::SUCCESS;
             }

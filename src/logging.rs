@@ -37,7 +37,12 @@ pub fn init(level: LogLevel, format: LogFormat) {
     } else {
         "warn"
     };
-    let filter = EnvFilter::new(format!("{deps},mailwarden={}", level_name(level)));
+    // Audit lines are records, not diagnostics: kept at every level but "error".
+    let audit = if level == LogLevel::Error { "error" } else { "info" };
+    let filter = EnvFilter::new(format!(
+        "{deps},mailwarden={},audit={audit}",
+        level_name(level)
+    ));
     let under_journald = std::env::var_os("JOURNAL_STREAM").is_some();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

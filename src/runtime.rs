@@ -25,6 +25,8 @@ pub struct Runtime {
     pub policies: PolicySet,
     pub sources: Vec<SourceSummary>,
     pub generation: u64,
+    /// The S/MIME verifier, when `[smime]` verification is on.
+    pub smime: Option<Arc<crate::smime::Engine>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -40,15 +42,22 @@ impl Runtime {
     pub fn load(config: Option<&Path>, generation: u64) -> Result<(Self, SourceTable), LoadError> {
         let settings = Settings::load(config)?;
         let (table, _) = SourceTable::load(&settings, None, false).map_err(LoadError::Rules)?;
-        Ok((Self::build(settings, &table, generation), table))
+        let smime = load_smime(&settings)?;
+        Ok((Self::build(settings, &table, generation, smime), table))
     }
 
-    fn build(settings: Settings, table: &SourceTable, generation: u64) -> Self {
+    fn build(
+        settings: Settings,
+        table: &SourceTable,
+        generation: u64,
+        smime: Option<Arc<crate::smime::Engine>>,
+    ) -> Self {
         Self {
             policies: table.build_policies(&settings),
             sources: table.summaries(),
             settings,
             generation,
+            smime,
         }
     }
 
@@ -111,9 +120,14 @@ impl Shared {
         self.table.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn publish(&self, settings: Settings, table: &SourceTable) -> Arc<Runtime> {
+    fn publish(
+        &self,
+        settings: Settings,
+        table: &SourceTable,
+        smime: Option<Arc<crate::smime::Engine>>,
+    ) -> Arc<Runtime> {
         let generation = self.next_generation.fetch_add(1, Ordering::Relaxed);
-        let rt = Arc::new(Runtime::build(settings, table, generation));
+        let rt = Arc::new(Runtime::build(settings, table, generation, smime));
         self.current.store(rt.clone());
         rt
     }
@@ -128,7 +142,16 @@ impl Shared {
         let (new_table, verdicts) =
             SourceTable::load(&settings, Some(&table), force).map_err(LoadError::Rules)?;
         warn_non_reloadable(&before.settings, &settings);
-        let rt = self.publish(settings, &new_table);
+        // The trust store and CRLs are read again too; any problem keeps everything as it was.
+        let smime = load_smime(&settings)?;
+        if let Some(e) = &smime {
+            info!(
+                certificates = e.trust.certs.len(),
+                crls = e.crl_count,
+                "smime trust store loaded"
+            );
+        }
+        let rt = self.publish(settings, &new_table, smime);
         *table = new_table;
         drop(table);
         for v in &verdicts {
@@ -163,8 +186,8 @@ impl Shared {
             }
         }
         if verdicts.iter().any(Verdict::is_apply) {
-            let settings = self.snapshot().settings.clone();
-            let rt = self.publish(settings, &table);
+            let before = self.snapshot();
+            let rt = self.publish(before.settings.clone(), &table, before.smime.clone());
             drop(table);
             for v in &verdicts {
                 log_verdict(v, rt.generation);
@@ -362,4 +385,14 @@ mod tests {
         let leap = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(951_782_400);
         assert_eq!(rfc3339(leap), "2000-02-29T00:00:00Z");
     }
+}
+
+/// The S/MIME engine when verification is on; errors name each file.
+fn load_smime(settings: &Settings) -> Result<Option<Arc<crate::smime::Engine>>, LoadError> {
+    if !settings.smime.verify {
+        return Ok(None);
+    }
+    crate::smime::Engine::load(settings)
+        .map(|e| Some(Arc::new(e)))
+        .map_err(|errors| LoadError::Rules(Diagnostics(errors)))
 }

@@ -4,12 +4,13 @@ use std::ffi::{CStr, CString};
 use std::sync::Arc;
 
 use indymilter::{
-    Actions, Callbacks, Context, ContextActions, MacroStage, Macros, ProtoOpts, SetErrorReply,
+    Actions, Callbacks, Context, ContextActions, EomContext, MacroStage, Macros, ProtoOpts, SetErrorReply,
     Status,
 };
 use tracing::error;
 
 use super::session::{ANNOTATION_HEADER, Answer, Session, StageMacros};
+use super::smime::{AR_HEADER, Disposition, Plan};
 use crate::runtime::Shared;
 
 /// Macros we ask Postfix/Sendmail for, per stage.
@@ -21,19 +22,23 @@ pub fn build(shared: Arc<Shared>) -> Callbacks<Session> {
     let session_shared = shared;
     Callbacks::new()
         .on_negotiate(move |cx, _actions, _opts| {
-            let wants_headers = negotiate_shared.snapshot().policies.wants_headers();
+            let runtime = negotiate_shared.snapshot();
+            // S/MIME verification needs the whole message: headers and body.
+            let smime_on = runtime.smime.is_some();
+            let wants_headers = runtime.policies.wants_headers() || smime_on;
             // Only the stages our features need: a body stream costs Postfix ~22 %
             // throughput. DATA stays on: without it Postfix's unanswered DATA macros
             // stall each message ~40 ms over TCP (Nagle + delayed ACK).
-            let mut opts = ProtoOpts::NO_CONNECT
-                | ProtoOpts::NO_HELO
-                | ProtoOpts::NO_BODY
-                | ProtoOpts::NO_UNKNOWN;
+            let mut opts = ProtoOpts::NO_CONNECT | ProtoOpts::NO_HELO | ProtoOpts::NO_UNKNOWN;
             if !wants_headers {
                 opts |= ProtoOpts::NO_HEADER | ProtoOpts::NO_EOH;
             }
+            if !smime_on {
+                opts |= ProtoOpts::NO_BODY;
+            }
             cx.requested_opts = opts;
-            cx.requested_actions = Actions::ADD_HEADER | Actions::CHANGE_HEADER;
+            cx.requested_actions =
+                Actions::ADD_HEADER | Actions::CHANGE_HEADER | Actions::QUARANTINE;
             cx.requested_macros
                 .insert(MacroStage::Mail, MAIL_MACROS.into());
             for stage in [
@@ -44,7 +49,11 @@ pub fn build(shared: Arc<Shared>) -> Callbacks<Session> {
             ] {
                 cx.requested_macros.insert(stage, LATER_MACROS.into());
             }
-            cx.data = Some(Session::new(session_shared.clone(), wants_headers));
+            cx.data = Some(Session::new(
+                session_shared.clone(),
+                wants_headers,
+                smime_on,
+            ));
             Box::pin(async { Status::Continue })
         })
         .on_mail(|cx, args| {
@@ -61,6 +70,10 @@ pub fn build(shared: Arc<Shared>) -> Callbacks<Session> {
                 .map(|(s, _)| s.header(&name.to_string_lossy(), &value.to_string_lossy()));
             Box::pin(async move { reply(cx, answer) })
         })
+        .on_body(|cx, chunk| {
+            let answer = session(cx).map(|(s, _)| s.body(&chunk));
+            Box::pin(async move { reply(cx, answer) })
+        })
         .on_eoh(|cx| {
             let answer = session(cx).map(|(s, m)| s.end_of_headers(m));
             Box::pin(async move { reply(cx, answer) })
@@ -71,9 +84,25 @@ pub fn build(shared: Arc<Shared>) -> Callbacks<Session> {
                 None => None,
             };
             Box::pin(async move {
-                let Some(changes) = changes else {
+                let Some((changes, job)) = changes else {
                     return tempfail(&mut cx.reply, "internal error");
                 };
+                let plan = match job {
+                    // Verification is CPU work: keep it off the connection tasks.
+                    Some(job) => match tokio::task::spawn_blocking(move || job.run()).await {
+                        Ok(plan) => Some(plan),
+                        Err(e) => {
+                            error!(error = %e, "smime verification failed");
+                            return tempfail(&mut cx.reply, "internal error");
+                        }
+                    },
+                    None => None,
+                };
+                if let Some(plan) = &plan {
+                    if let Err(status) = apply_smime_headers(cx, plan).await {
+                        return status;
+                    }
+                }
                 for index in changes.delete {
                     if let Err(e) = cx
                         .actions
@@ -90,7 +119,28 @@ pub fn build(shared: Arc<Shared>) -> Callbacks<Session> {
                         return tempfail(&mut cx.reply, "internal error");
                     }
                 }
-                Status::Continue
+                match plan.map(|p| p.disposition) {
+                    None | Some(Disposition::Continue) => Status::Continue,
+                    Some(Disposition::Quarantine(reason)) => {
+                        match cx.actions.quarantine(reason).await {
+                            Ok(()) => Status::Continue,
+                            Err(e) => {
+                                error!(error = %e, "cannot quarantine");
+                                tempfail(&mut cx.reply, "internal error")
+                            }
+                        }
+                    }
+                    Some(Disposition::Reject { xcode, line }) => {
+                        match cx.reply.set_error_reply("550", Some(xcode), [line]) {
+                            Ok(()) => Status::Reject,
+                            Err(_) => tempfail(&mut cx.reply, "internal error"),
+                        }
+                    }
+                    Some(Disposition::Tempfail { line }) => {
+                        let _ = cx.reply.set_error_reply("451", Some("4.7.5"), [line]);
+                        Status::Tempfail
+                    }
+                }
             })
         })
         .on_abort(|cx| {
@@ -103,6 +153,38 @@ pub fn build(shared: Arc<Shared>) -> Callbacks<Session> {
             cx.data = None;
             Box::pin(async { Status::Continue })
         })
+}
+
+/// Removes forged Authentication-Results, inserts ours at the top, tags the Subject.
+async fn apply_smime_headers(cx: &mut EomContext<Session>, plan: &Plan) -> Result<(), Status> {
+    for index in &plan.delete_ar {
+        if let Err(e) = cx
+            .actions
+            .change_header(AR_HEADER, *index, None::<CString>)
+            .await
+        {
+            error!(error = %e, "cannot delete header");
+            return Err(tempfail(&mut cx.reply, "internal error"));
+        }
+    }
+    if let Some(value) = &plan.insert_ar {
+        if let Err(e) = cx.actions.insert_header(0, AR_HEADER, value.as_str()).await {
+            error!(error = %e, "cannot insert header");
+            return Err(tempfail(&mut cx.reply, "internal error"));
+        }
+    }
+    if let Some((exists, subject)) = &plan.subject {
+        let done = if *exists {
+            cx.actions.change_header("Subject", 1, Some(subject.as_str())).await
+        } else {
+            cx.actions.add_header("Subject", subject.as_str()).await
+        };
+        if let Err(e) = done {
+            error!(error = %e, "cannot tag the subject");
+            return Err(tempfail(&mut cx.reply, "internal error"));
+        }
+    }
+    Ok(())
 }
 
 fn session(cx: &mut Context<Session>) -> Option<(&mut Session, StageMacros)> {

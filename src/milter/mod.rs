@@ -2,5 +2,6 @@
 
 pub mod callbacks;
 pub mod session;
+pub mod smime;
 
 pub use session::{Answer, Session};

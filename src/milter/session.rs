@@ -69,6 +69,8 @@ pub struct Transaction {
     headers_overflow: bool,
     /// How many `X-Mailwarden-Policy` headers arrived (forged or stale; removed at EOM).
     annotations_seen: i32,
+    /// The message being captured for S/MIME verification, when that is on.
+    smime: Option<super::smime::Capture>,
     _in_flight: InFlight,
 }
 
@@ -98,14 +100,17 @@ pub struct Session {
     shared: Arc<Shared>,
     /// Whether this connection negotiated header delivery.
     pub receives_headers: bool,
+    /// Whether this connection negotiated body delivery (S/MIME needs it).
+    pub receives_body: bool,
     txn: Option<Transaction>,
 }
 
 impl Session {
-    pub fn new(shared: Arc<Shared>, receives_headers: bool) -> Self {
+    pub fn new(shared: Arc<Shared>, receives_headers: bool, receives_body: bool) -> Self {
         Self {
             shared,
             receives_headers,
+            receives_body,
             txn: None,
         }
     }
@@ -114,7 +119,10 @@ impl Session {
     pub fn mail(&mut self, sender_arg: Option<&str>, macros: StageMacros) -> Answer {
         self.txn = None;
         let runtime = self.shared.snapshot();
-        if runtime.policies.wants_headers() && !self.receives_headers {
+        let smime_on = runtime.smime.is_some();
+        if (runtime.policies.wants_headers() || smime_on) && !self.receives_headers
+            || smime_on && !self.receives_body
+        {
             // Rules changed to need headers after this connection negotiated without them.
             warn!(
                 generation = runtime.generation,
@@ -128,6 +136,10 @@ impl Session {
             sender_arg.unwrap_or("<>"),
             &runtime.settings.subaddress_delimiter,
         );
+        let capture = runtime
+            .smime
+            .as_ref()
+            .map(|e| super::smime::Capture::new(e.settings.max_message_size));
         let txn = Transaction {
             runtime,
             queue_id: macros.queue_id,
@@ -139,6 +151,7 @@ impl Session {
             header_bytes: 0,
             headers_overflow: false,
             annotations_seen: 0,
+            smime: capture,
             _in_flight: self.shared.begin_message(),
         };
         let verdict = txn.runtime.policies.check_sender(
@@ -203,6 +216,9 @@ impl Session {
         if name.eq_ignore_ascii_case(ANNOTATION_HEADER) {
             txn.annotations_seen += 1;
         }
+        if let (Some(capture), Some(engine)) = (txn.smime.as_mut(), txn.runtime.smime.as_ref()) {
+            capture.header(name, value, &engine.settings.authserv_id);
+        }
         txn.header_bytes += name.len() + value.len() + 4;
         if txn.header_bytes > MAX_HEADER_BYTES {
             txn.headers_overflow = true;
@@ -218,6 +234,9 @@ impl Session {
             return Answer::Continue;
         };
         txn.note_macros(macros);
+        if let Some(capture) = txn.smime.as_mut() {
+            capture.end_of_headers();
+        }
         let policies = &txn.runtime.policies;
         if !policies.needs_headers() {
             return Answer::Continue;
@@ -284,10 +303,22 @@ impl Session {
         Answer::reject(lines)
     }
 
-    /// End of message: the header changes to make, then the transaction ends.
-    pub fn end_of_message(&mut self, macros: StageMacros) -> HeaderChanges {
+    /// A body chunk, kept for S/MIME verification.
+    pub fn body(&mut self, chunk: &[u8]) -> Answer {
+        if let Some(capture) = self.txn.as_mut().and_then(|t| t.smime.as_mut()) {
+            capture.body(chunk);
+        }
+        Answer::Continue
+    }
+
+    /// End of message: the header changes to make and the S/MIME verification to run,
+    /// then the transaction ends.
+    pub fn end_of_message(
+        &mut self,
+        macros: StageMacros,
+    ) -> (HeaderChanges, Option<super::smime::Job>) {
         let Some(mut txn) = self.txn.take() else {
-            return HeaderChanges::default();
+            return (HeaderChanges::default(), None);
         };
         txn.note_macros(macros);
         let mut add = Vec::new();
@@ -324,7 +355,17 @@ impl Session {
             generation = txn.runtime.generation,
             "message accepted"
         );
-        HeaderChanges { delete, add }
+        let job = match (txn.smime.take(), txn.runtime.smime.clone()) {
+            (Some(capture), Some(engine)) => Some(super::smime::Job {
+                engine,
+                capture,
+                queue_id: txn.qid().to_string(),
+                sender: txn.sender.clone(),
+                json_audit: txn.runtime.settings.log.format == crate::config::model::LogFormat::Json,
+            }),
+            _ => None,
+        };
+        (HeaderChanges { delete, add }, job)
     }
 
     pub fn abort(&mut self) {

@@ -24,6 +24,15 @@ pub struct Engine {
     pub crl_count: usize,
 }
 
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("certificates", &self.trust.certs.len())
+            .field("crls", &self.crl_count)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Engine {
     /// Loads `[smime] trust` and `crls`; every problem names its file.
     pub fn load(settings: &Settings) -> Result<Engine, Vec<Diagnostic>> {

@@ -1,0 +1,328 @@
+//! S/MIME at end of message: the message is captured as it streams in (headers, then the
+//! body as Postfix sends it, CRLF line ends), verified off the async runtime, and turned
+//! into header edits, an audit line and a disposition. No indymilter types here.
+
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Instant;
+
+use tracing::{info, warn};
+
+use crate::config::model::SmimeAction;
+use crate::policy::Address;
+use crate::smime::pipeline::Report;
+use crate::smime::verdict::SmimeResult;
+use crate::smime::Engine;
+
+pub const AR_HEADER: &str = "Authentication-Results";
+
+/// The message as it arrives, bounded by `max_message_size`.
+#[derive(Debug)]
+pub struct Capture {
+    raw: Vec<u8>,
+    limit: usize,
+    pub too_large: bool,
+    /// 1-based indices (among Authentication-Results headers) of those claiming our
+    /// authserv-id.
+    pub forged: Vec<i32>,
+    ar_seen: i32,
+    /// The first Subject value, for the `tag` action.
+    pub subject: Option<String>,
+    /// Whether the top-level Content-Type looks like S/MIME (for "too large" audit lines).
+    pub looks_smime: bool,
+    size: usize,
+}
+
+impl Capture {
+    pub fn new(limit: u64) -> Capture {
+        Capture {
+            raw: Vec::new(),
+            limit: usize::try_from(limit).unwrap_or(usize::MAX),
+            too_large: false,
+            forged: Vec::new(),
+            ar_seen: 0,
+            subject: None,
+            looks_smime: false,
+            size: 0,
+        }
+    }
+
+    fn push(&mut self, bytes: &[u8]) {
+        self.size += bytes.len();
+        if self.too_large {
+            return;
+        }
+        if self.raw.len() + bytes.len() > self.limit {
+            self.too_large = true;
+            self.raw = Vec::new();
+            return;
+        }
+        self.raw.extend_from_slice(bytes);
+    }
+
+    pub fn header(&mut self, name: &str, value: &str, authserv_id: &str) {
+        if name.eq_ignore_ascii_case(AR_HEADER) {
+            self.ar_seen += 1;
+            if claims_authserv_id(value, authserv_id) {
+                self.forged.push(self.ar_seen);
+            }
+        } else if name.eq_ignore_ascii_case("Subject") && self.subject.is_none() {
+            self.subject = Some(value.to_string());
+        } else if name.eq_ignore_ascii_case("Content-Type") {
+            let v = value.to_ascii_lowercase();
+            self.looks_smime = v.contains("pkcs7") || v.contains("multipart/signed") || v.contains(".p7m");
+        }
+        let mut line = Vec::with_capacity(name.len() + value.len() + 4);
+        line.extend_from_slice(name.as_bytes());
+        line.extend_from_slice(b": ");
+        // Postfix sends folded values with bare LF; the wire form is CRLF.
+        line.extend_from_slice(&crate::smime::to_crlf(value.trim_start().as_bytes()));
+        line.extend_from_slice(b"\r\n");
+        self.push(&line);
+    }
+
+    pub fn end_of_headers(&mut self) {
+        self.push(b"\r\n");
+    }
+
+    pub fn body(&mut self, chunk: &[u8]) {
+        self.push(chunk);
+    }
+}
+
+/// Whether an Authentication-Results value names `authserv_id` (any letter case,
+/// any folding, an optional leading comment).
+pub fn claims_authserv_id(value: &str, authserv_id: &str) -> bool {
+    let mut v = value.trim_start_matches(|c: char| c.is_whitespace());
+    // Skip leading comments: "(comment) id;"
+    while let Some(rest) = v.strip_prefix('(') {
+        let Some(end) = rest.find(')') else { return false };
+        v = rest[end + 1..].trim_start_matches(|c: char| c.is_whitespace());
+    }
+    let id: String = v.chars().take_while(|c| !c.is_whitespace() && *c != ';' && *c != '(').collect();
+    id.eq_ignore_ascii_case(authserv_id)
+}
+
+/// What the milter does with the message after verification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Disposition {
+    Continue,
+    Quarantine(String),
+    Reject { xcode: &'static str, line: String },
+    Tempfail { line: String },
+}
+
+/// Header edits and disposition for one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// Authentication-Results occurrences to delete (1-based, highest first).
+    pub delete_ar: Vec<i32>,
+    /// Our Authentication-Results value, inserted at the top.
+    pub insert_ar: Option<String>,
+    /// New Subject value (`tag`): replace the first Subject, or add one.
+    pub subject: Option<(bool, String)>,
+    pub disposition: Disposition,
+}
+
+/// Everything verification needs, moved to a blocking thread.
+pub struct Job {
+    pub engine: Arc<Engine>,
+    pub capture: Capture,
+    pub queue_id: String,
+    pub sender: Address,
+    pub json_audit: bool,
+}
+
+impl Job {
+    /// Verifies and decides. CPU-bound: run it off the async runtime.
+    pub fn run(self) -> Plan {
+        let Job { engine, capture, queue_id, sender, json_audit } = self;
+        let settings = &engine.settings;
+        let mut delete_ar = capture.forged.clone();
+        delete_ar.sort_unstable_by(|a, b| b.cmp(a));
+        for index in &delete_ar {
+            info!(queue_id = %queue_id, index, authserv_id = %settings.authserv_id,
+                "removed an Authentication-Results header claiming our authserv-id");
+        }
+        if capture.too_large {
+            if capture.looks_smime {
+                audit_skipped(&engine, &queue_id, capture.size, json_audit);
+            }
+            return Plan { delete_ar, insert_ar: None, subject: None, disposition: Disposition::Continue };
+        }
+        let started = Instant::now();
+        let now = crate::smime::path::unix_secs(std::time::SystemTime::now());
+        let report = engine.verify(&capture.raw, now, None);
+        let micros = started.elapsed().as_micros();
+        let required = settings.require_signature.iter().any(|p| p.matches(&sender));
+        if !report.is_smime() && !required {
+            return Plan { delete_ar, insert_ar: None, subject: None, disposition: Disposition::Continue };
+        }
+        audit(&engine, &report, &queue_id, capture.size, micros, json_audit);
+        let result = report.outcome.result;
+        let mut action = settings.action(result);
+        if result == SmimeResult::None && required {
+            action = SmimeAction::Reject;
+        }
+        let reason = report.outcome.reason.map(|r| r.token()).unwrap_or(if result == SmimeResult::None {
+            "no signature"
+        } else {
+            "-"
+        });
+        let mut subject = None;
+        let disposition = match action {
+            SmimeAction::Accept => Disposition::Continue,
+            SmimeAction::Tag => {
+                let prefix = settings.tag_prefix.replace("{result}", result.as_str());
+                let (exists, old) = match &capture.subject {
+                    Some(s) => (true, s.trim_start().to_string()),
+                    None => (false, String::new()),
+                };
+                subject = Some((exists, format!("{prefix}{old}")));
+                Disposition::Continue
+            }
+            SmimeAction::Quarantine => Disposition::Quarantine(format!("S/MIME {result} ({reason})")),
+            SmimeAction::Reject => Disposition::Reject {
+                xcode: if result == SmimeResult::Fail { "5.7.7" } else { "5.7.1" },
+                line: if result == SmimeResult::None {
+                    "Message refused: an S/MIME signature is required".to_string()
+                } else {
+                    format!("Message refused: S/MIME signature {result} ({reason})")
+                },
+            },
+            SmimeAction::Tempfail => Disposition::Tempfail {
+                line: format!("S/MIME signature {result} ({reason}), try again later"),
+            },
+        };
+        Plan {
+            delete_ar,
+            insert_ar: Some(report.authentication_results(&settings.authserv_id)),
+            subject,
+            disposition,
+        }
+    }
+}
+
+/// One audit line per S/MIME message, on the `audit` log target (and the audit file).
+fn audit(engine: &Engine, report: &Report, queue_id: &str, size: usize, micros: u128, json: bool) {
+    let signer = report.signer();
+    let h = &report.headers;
+    let fields: Vec<(&str, String)> = vec![
+        ("queue_id", queue_id.to_string()),
+        ("message_id", h.message_id.clone().unwrap_or_default()),
+        ("from", h.from.clone().unwrap_or_default()),
+        ("layers", report.layers.join(",")),
+        ("result", report.outcome.result.as_str().to_string()),
+        ("reason", report.outcome.reason.map(|r| r.token()).unwrap_or("").to_string()),
+        ("signer", signer.and_then(|s| s.emails.first().cloned()).unwrap_or_default()),
+        ("subject", h.subject.clone().unwrap_or_default()),
+        ("issuer", signer.and_then(|s| s.issuer.clone()).unwrap_or_default()),
+        ("serial", signer.and_then(|s| s.serial_hex.clone()).unwrap_or_default()),
+        (
+            "not_after",
+            signer
+                .and_then(|s| s.not_after)
+                .map(|t| crate::runtime::rfc3339(std::time::UNIX_EPOCH + std::time::Duration::from_secs(t)))
+                .unwrap_or_default(),
+        ),
+        ("digest", signer.and_then(|s| s.digest).unwrap_or("").to_string()),
+        ("signature", signer.and_then(|s| s.signature.clone()).unwrap_or_default()),
+        ("chain_len", signer.map(|s| s.chain_len).unwrap_or(0).to_string()),
+        ("decryption", report.decryption.as_str().to_string()),
+        ("size", size.to_string()),
+        ("verify_us", micros.to_string()),
+    ];
+    emit(engine, &fields, json);
+}
+
+fn audit_skipped(engine: &Engine, queue_id: &str, size: usize, json: bool) {
+    let fields = vec![
+        ("queue_id", queue_id.to_string()),
+        ("result", "skipped".to_string()),
+        ("reason", "too large".to_string()),
+        ("size", size.to_string()),
+    ];
+    emit(engine, &fields, json);
+}
+
+fn emit(engine: &Engine, fields: &[(&str, String)], json: bool) {
+    let line = format_audit(fields, json);
+    info!(target: "audit", "audit: {line}");
+    if let Some(path) = &engine.settings.audit_file {
+        let written = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .and_then(|mut f| f.write_all(format!("{line}\n").as_bytes()));
+        if let Err(e) = written {
+            warn!(path = %path.display(), error = %e, "cannot write the audit file; mail keeps flowing");
+        }
+    }
+}
+
+/// `key=value` pairs (values with spaces or quotes are quoted, control characters
+/// escaped), or one JSON object.
+pub fn format_audit(fields: &[(&str, String)], json: bool) -> String {
+    if json {
+        let map: serde_json::Map<String, serde_json::Value> =
+            fields.iter().map(|(k, v)| (k.to_string(), serde_json::Value::String(v.clone()))).collect();
+        return serde_json::Value::Object(map).to_string();
+    }
+    let mut out = String::new();
+    for (k, v) in fields {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(k);
+        out.push('=');
+        if !v.is_empty() && v.chars().all(|c| c.is_ascii_graphic() && c != '"' && c != '\\') {
+            out.push_str(v);
+        } else {
+            out.push('"');
+            for c in v.chars() {
+                match c {
+                    '"' => out.push_str("\\\""),
+                    '\\' => out.push_str("\\\\"),
+                    c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+                    c => out.push(c),
+                }
+            }
+            out.push('"');
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forged_header_detection_any_case_and_folding() {
+        assert!(claims_authserv_id("mx.example.org; smime=pass", "mx.example.org"));
+        assert!(claims_authserv_id(" MX.Example.ORG;\n\tsmime=pass", "mx.example.org"));
+        assert!(claims_authserv_id("(forged) mx.example.org 1; none", "mx.example.org"));
+        assert!(claims_authserv_id("\n mx.example.org\n ; smime=pass", "mx.example.org"));
+        assert!(!claims_authserv_id("other.example.org; smime=pass", "mx.example.org"));
+        assert!(!claims_authserv_id("mx.example.org.evil; smime=pass", "mx.example.org"));
+    }
+
+    #[test]
+    fn capture_is_bounded_and_counts_forged_headers() {
+        let mut c = Capture::new(200);
+        c.header("Authentication-Results", "other; dkim=pass", "mx");
+        c.header("authentication-results", "MX; smime=pass", "mx");
+        c.end_of_headers();
+        assert_eq!(c.forged, vec![2]);
+        assert!(!c.too_large);
+        c.body(&[b'x'; 300]);
+        assert!(c.too_large);
+        assert!(c.raw.is_empty());
+    }
+
+    #[test]
+    fn audit_text_quotes_and_escapes() {
+        let line = format_audit(&[("a", "x".into()), ("b", "two words".into()), ("c", "q\"\n".into()), ("d", String::new())], false);
+        assert_eq!(line, "a=x b=\"two words\" c=\"q\\\"\\u{a}\" d=\"\"");
+    }
+}

@@ -1,0 +1,160 @@
+//! S/MIME verification through `mailwarden smime --json`, over messages signed with the
+//! openssl CLI at test time (tests/smime/make-pki.sh): every reason token, both signature
+//! forms, RSA PKCS#1, RSA-PSS, ECDSA, name constraints, CRLs, nesting.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::{run, Fixture};
+use serde_json::Value;
+
+fn pki() -> Fixture {
+    let f = Fixture::new();
+    let status = Command::new("bash")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/smime/make-pki.sh"))
+        .arg(f.dir.path())
+        .status()
+        .expect("run make-pki.sh");
+    assert!(status.success(), "make-pki.sh failed");
+    f.write(
+        "mailwarden.toml",
+        "[smime]\ntrust = [\"trust.pem\"]\ncrls = [\"int.crl.pem\"]\nauthserv_id = \"mx.test\"\n",
+    );
+    f
+}
+
+/// Runs the verifier over `files` (relative to the fixture): one JSON object each.
+fn verify(f: &Fixture, extra: &[&str], files: &[&str]) -> Vec<Value> {
+    let config = f.config();
+    let mut args = vec!["smime", "-c", config.to_str().unwrap(), "--json"];
+    args.extend_from_slice(extra);
+    let paths: Vec<String> = files.iter().map(|n| f.path(n).display().to_string()).collect();
+    args.extend(paths.iter().map(String::as_str));
+    let (code, out, err) = run(&args);
+    assert_eq!(code, 0, "stderr: {err}");
+    out.lines().map(|l| serde_json::from_str(l).expect("one JSON object per line")).collect()
+}
+
+fn verdict(v: &Value) -> (String, Option<String>) {
+    (
+        v["result"].as_str().unwrap().to_string(),
+        v["reason"].as_str().map(str::to_string),
+    )
+}
+
+#[test]
+fn every_reason_token_is_produced_by_generated_messages() {
+    let f = pki();
+    let cases: &[(&str, &str, Option<&str>)] = &[
+        ("pass-rsa.eml", "pass", None),
+        ("pass-opaque.eml", "pass", None),
+        ("pass-ec.eml", "pass", None),
+        ("pass-pss.eml", "pass", None),
+        ("pass-nc.eml", "pass", None),
+        ("no-attrs.eml", "pass", None),
+        ("tampered-body.eml", "fail", Some("digest-mismatch")),
+        ("tampered-sig.eml", "fail", Some("bad-signature")),
+        ("untrusted.eml", "policy", Some("untrusted-issuer")),
+        ("nc-violation.eml", "policy", Some("untrusted-issuer")),
+        ("revoked.eml", "policy", Some("revoked")),
+        ("wrong-eku.eml", "policy", Some("bad-key-usage")),
+        ("bad-ku.eml", "policy", Some("bad-key-usage")),
+        ("sha1.eml", "policy", Some("weak-algorithm")),
+        ("from-mismatch.eml", "policy", Some("from-mismatch")),
+        ("no-email.eml", "policy", Some("from-mismatch")),
+        ("malformed.eml", "permerror", Some("malformed")),
+        ("sha3.eml", "permerror", Some("unsupported-algorithm")),
+    ];
+    let files: Vec<&str> = cases.iter().map(|c| c.0).collect();
+    let out = verify(&f, &[], &files);
+    assert_eq!(out.len(), cases.len());
+    for ((file, result, reason), v) in cases.iter().zip(&out) {
+        assert!(v["file"].as_str().unwrap().ends_with(file));
+        assert_eq!(
+            verdict(v),
+            (result.to_string(), reason.map(str::to_string)),
+            "{file}: {v}"
+        );
+        assert_eq!(v["layers"], serde_json::json!(["signed"]), "{file}");
+        assert_eq!(v["decryption"], "none");
+        let ar = v["authentication_results"].as_str().unwrap();
+        let expected_start = match reason {
+            Some(r) => format!("mx.test; smime={result} ({r})"),
+            None => format!("mx.test; smime={result}"),
+        };
+        assert!(ar.starts_with(&expected_start), "{file}: {ar}");
+    }
+    // The passing ones name the signer, serial and issuer.
+    let ar = out[0]["authentication_results"].as_str().unwrap();
+    assert!(ar.contains("body.smime-identifier=alice@example.org"), "{ar}");
+    assert!(ar.contains("body.smime-serial="), "{ar}");
+    assert!(ar.contains("body.smime-issuer=\"O=mailwarden tests,CN=Test Intermediate CA\""), "{ar}");
+    assert_eq!(out[0]["signer"], "alice@example.org");
+}
+
+#[test]
+fn validity_is_judged_at_the_requested_time() {
+    let f = pki();
+    let late = verify(&f, &["--at", "2040-01-01T00:00:00Z"], &["pass-rsa.eml"]);
+    assert_eq!(verdict(&late[0]), ("policy".into(), Some("expired".into())));
+    let early = verify(&f, &["--at", "2001-01-01T00:00:00+02:00"], &["pass-rsa.eml"]);
+    assert_eq!(verdict(&early[0]), ("policy".into(), Some("not-yet-valid".into())));
+    let (code, _, err) = run(&["smime", "-c", f.config().to_str().unwrap(), "--at", "yesterday", "x.eml"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("RFC 3339"), "{err}");
+}
+
+#[test]
+fn nested_layers_are_reported_outermost_first() {
+    let f = pki();
+    let out = verify(&f, &[], &["nested.eml"]);
+    let v = &out[0];
+    assert_eq!(v["layers"], serde_json::json!(["signed", "signed"]));
+    assert_eq!(v["signatures"].as_array().unwrap().len(), 2);
+    assert_eq!(verdict(v), ("pass".into(), None));
+    // The inner (author's) signature decides the signer.
+    assert_eq!(v["signer"], "alice@example.org");
+}
+
+#[test]
+fn sha1_can_be_allowed_and_store_intermediates_are_used() {
+    let f = pki();
+    f.write(
+        "mailwarden.toml",
+        "[smime]\ntrust = [\"trust.pem\", { path = \"int.pem\", role = \"intermediates\" }]\nallow_sha1 = true\nauthserv_id = \"mx.test\"\n",
+    );
+    let out = verify(&f, &[], &["sha1.eml", "pass-rsa.eml", "revoked.eml"]);
+    assert_eq!(verdict(&out[0]), ("pass".into(), None));
+    assert_eq!(verdict(&out[1]), ("pass".into(), None));
+    // Without CRLs configured, revocation is not known.
+    assert_eq!(verdict(&out[2]), ("pass".into(), None));
+}
+
+#[test]
+fn unsigned_and_unreadable_files() {
+    let f = pki();
+    f.write("plain.eml", "From: a@example.org\nSubject: x\n\nhello\n");
+    let out = verify(&f, &[], &["plain.eml"]);
+    assert_eq!(verdict(&out[0]), ("none".into(), None));
+    assert_eq!(out[0]["layers"], serde_json::json!([]));
+    assert_eq!(out[0]["authentication_results"], "mx.test; smime=none");
+    let (code, out, err) = run(&["smime", "-c", f.config().to_str().unwrap(), "--json", "/nonexistent.eml"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(err.contains("/nonexistent.eml"), "{err}");
+}
+
+#[test]
+fn a_bad_crl_file_is_an_error_naming_it() {
+    let f = pki();
+    f.write("bad.crl", "-----BEGIN X509 CRL-----\nnot base64!\n-----END X509 CRL-----\n");
+    f.write(
+        "mailwarden.toml",
+        "[smime]\ntrust = [\"trust.pem\"]\ncrls = [\"bad.crl\"]\n",
+    );
+    let (code, _, err) = run(&["check", "-c", f.config().to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(err.contains("bad.crl"), "{err}");
+    assert!(Path::new(&f.path("bad.crl")).exists());
+}

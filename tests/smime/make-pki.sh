@@ -1,0 +1,151 @@
+#!/bin/bash
+# Test PKI and S/MIME messages, made with the openssl CLI at test time.
+#   root (self-signed) -> int (CA, emailProtection) -> leaves
+#   int-nc: CA constrained to rfc822Name example.org
+#   other-root: a root that is not in the trust store
+# Usage: make-pki.sh DIR
+set -euo pipefail
+D=$1
+mkdir -p "$D"
+cd "$D"
+O="openssl"
+
+cat > ext.cnf <<'CNF'
+[ca]
+basicConstraints = critical,CA:true
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+[int]
+basicConstraints = critical,CA:true,pathlen:0
+keyUsage = critical,keyCertSign,cRLSign
+extendedKeyUsage = emailProtection
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+[int_nc]
+basicConstraints = critical,CA:true,pathlen:0
+keyUsage = critical,keyCertSign,cRLSign
+nameConstraints = critical,permitted;email:example.org
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+[leaf]
+basicConstraints = CA:false
+keyUsage = critical,digitalSignature,nonRepudiation,keyEncipherment
+extendedKeyUsage = emailProtection
+subjectAltName = email:alice@example.org
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+[leaf_bob_com]
+basicConstraints = CA:false
+keyUsage = critical,digitalSignature
+extendedKeyUsage = emailProtection
+subjectAltName = email:bob@example.com
+[leaf_server]
+basicConstraints = CA:false
+keyUsage = critical,digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = email:alice@example.org
+[leaf_noemail]
+basicConstraints = CA:false
+keyUsage = critical,digitalSignature
+extendedKeyUsage = emailProtection
+[leaf_keyenc]
+basicConstraints = CA:false
+keyUsage = critical,keyEncipherment
+extendedKeyUsage = emailProtection
+subjectAltName = email:alice@example.org
+CNF
+
+ca() { # name subj
+  $O req -x509 -newkey rsa:2048 -nodes -keyout $1.key -out $1.pem -days 3650 -subj "$2" \
+     -config /dev/null -extensions ca -addext "basicConstraints=critical,CA:true" \
+     -addext "keyUsage=critical,keyCertSign,cRLSign" -addext "subjectKeyIdentifier=hash" 2>/dev/null ||
+  $O req -x509 -newkey rsa:2048 -nodes -keyout $1.key -out $1.pem -days 3650 -subj "$2" \
+     -addext "basicConstraints=critical,CA:true" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+}
+issue() { # name subj issuer ext keyspec [days]
+  $O req -new -newkey $5 -nodes -keyout $1.key -out $1.csr -subj "$2" 2>/dev/null
+  $O x509 -req -in $1.csr -CA $3.pem -CAkey $3.key -CAcreateserial -out $1.pem \
+     -days ${6:-365} -sha256 -extfile ext.cnf -extensions $4 2>/dev/null
+}
+ca root "/CN=Test Root CA/O=mailwarden tests"
+ca other-root "/CN=Other Root CA/O=mailwarden tests"
+issue int "/CN=Test Intermediate CA/O=mailwarden tests" root int rsa:2048 1825
+issue int-nc "/CN=Constrained CA/O=mailwarden tests" root int_nc rsa:2048 1825
+issue alice "/CN=Alice/emailAddress=alice@example.org" int leaf rsa:2048
+issue alice-ec "/CN=Alice EC" int leaf ec:<($O ecparam -name prime256v1)
+issue alice-server "/CN=Alice server" int leaf_server rsa:2048
+issue alice-noemail "/CN=Alice no email" int leaf_noemail rsa:2048
+issue alice-keyenc "/CN=Alice keyenc" int leaf_keyenc rsa:2048
+issue alice-revoked "/CN=Alice revoked" int leaf rsa:2048
+issue alice-untrusted "/CN=Alice untrusted" other-root leaf rsa:2048
+issue alice-nc "/CN=Alice constrained" int-nc leaf rsa:2048
+issue bob-nc "/CN=Bob constrained" int-nc leaf_bob_com rsa:2048
+cat root.pem > trust.pem
+
+# CRL from the intermediate revoking alice-revoked.
+mkdir -p crlca && : > crlca/index.txt && echo 01 > crlca/crlnumber
+cat > crlca.cnf <<CNF
+[ca]
+default_ca = int
+[int]
+database = $D/crlca/index.txt
+crlnumber = $D/crlca/crlnumber
+certificate = $D/int.pem
+private_key = $D/int.key
+default_md = sha256
+default_crl_days = 30
+CNF
+$O ca -config crlca.cnf -revoke alice-revoked.pem 2>/dev/null
+$O ca -config crlca.cnf -gencrl -out int.crl.pem 2>/dev/null
+
+body() {
+  printf 'Content-Type: text/plain; charset=utf-8\r\n\r\nHello from Alice.\r\nSecond line.\r\n'
+}
+hdr() { # from subject
+  printf 'From: %s\r\nTo: bob@example.org\r\nSubject: %s\r\nMessage-ID: <%s@example.org>\r\nDate: Wed, 25 Nov 2026 10:00:00 +0000\r\n' "$1" "$2" "$RANDOM$RANDOM"
+}
+sign() { # out signer from [extra openssl args...]
+  local out=$1 signer=$2 from=$3; shift 3
+  local chain=int.pem
+  case $signer in alice-untrusted) chain=other-root.pem;; *-nc) chain=int-nc.pem;; esac
+  body > $out.content
+  { hdr "$from" "$out"; $O cms -sign -in $out.content -signer $signer.pem -inkey $signer.key \
+      -certfile $chain -crlfeol "$@"; } > $out.eml
+}
+sign pass-rsa alice alice@example.org
+sign pass-opaque alice alice@example.org -nodetach
+sign pass-ec alice-ec alice@example.org
+sign pass-pss alice alice@example.org -keyopt rsa_padding_mode:pss
+sign pass-nc alice-nc alice@example.org
+sign nc-violation bob-nc bob@example.com
+sign sha1 alice alice@example.org -md sha1
+sign sha3 alice alice@example.org -md sha3-256
+sign wrong-eku alice-server alice@example.org
+sign bad-ku alice-keyenc alice@example.org
+sign no-email alice-noemail alice@example.org
+sign from-mismatch alice mallory@example.org
+sign untrusted alice-untrusted alice@example.org
+sign revoked alice-revoked alice@example.org
+sign no-attrs alice alice@example.org -noattr
+# One byte of the signed body changed.
+sed 's/Hello from Alice/Hello from Alicf/' pass-rsa.eml > tampered-body.eml
+# One byte of the signature value flipped.
+python3 - <<'PY'
+import base64, re
+m = open('pass-rsa.eml', 'rb').read().replace(b'\r\n', b'\n').replace(b'\n', b'\r\n')
+head, sep, rest = m.partition(b'filename="smime.p7s"\r\n\r\n')
+b64, sep2, tail = rest.partition(b'\r\n\r\n')
+der = bytearray(base64.b64decode(b64))
+# The RSA-2048 signature value: the last OCTET STRING of 256 bytes.
+at = bytes(der).rindex(b'\x04\x82\x01\x00') + 4 + 100
+der[at] ^= 0x01
+enc = base64.encodebytes(bytes(der)).replace(b'\n', b'\r\n').rstrip(b'\r\n')
+open('tampered-sig.eml', 'wb').write(head + sep + enc + sep2 + tail)
+# A signature part that is not CMS at all.
+garbage = base64.encodebytes(b'\x30\x82\x01\x00garbage' * 8).replace(b'\n', b'\r\n').rstrip(b'\r\n')
+open('malformed.eml', 'wb').write(head + sep + garbage + sep2 + tail)
+PY
+# Nested: alice signs, then a gateway re-signs the signed entity (outer = transport).
+{ hdr alice@example.org nested; $O cms -sign -in pass-rsa.eml -signer alice-ec.pem -inkey alice-ec.key -certfile int.pem -crlfeol; } > nested.eml
+ls *.eml | wc -l > count

@@ -1,0 +1,113 @@
+//! S/MIME through a real Postfix: the verdict arrives as an Authentication-Results header
+//! at the top, a forged one claiming our authserv-id is removed, the signed body is
+//! delivered untouched, actions apply, and one audit line is logged per S/MIME message.
+
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+use common::postfix::Postfix;
+use common::smtp::Client;
+use common::{Fixture, Milter};
+
+const WAIT: Duration = Duration::from_secs(30);
+
+fn pki(config: &str) -> Fixture {
+    let f = Fixture::new();
+    let status = Command::new("bash")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/smime/make-pki.sh"))
+        .arg(f.dir.path())
+        .status()
+        .expect("run make-pki.sh");
+    assert!(status.success());
+    f.write("mailwarden.toml", config);
+    f
+}
+
+/// A generated message as it goes on the wire (CRLF), with `extra` headers on top.
+fn wire(f: &Fixture, name: &str, extra: &str) -> Vec<u8> {
+    let raw = std::fs::read(f.path(name)).unwrap();
+    let text = String::from_utf8(raw).unwrap().replace("\r\n", "\n").replace('\n', "\r\n");
+    format!("{extra}{text}").into_bytes()
+}
+
+fn send(port: u16, message: &[u8]) -> common::smtp::Reply {
+    let mut c = Client::connect(port).unwrap();
+    assert_eq!(c.cmd("MAIL FROM:<alice@example.org>").unwrap().code, 250);
+    assert_eq!(c.cmd("RCPT TO:<bob@elsewhere.example>").unwrap().code, 250);
+    let r = c.data(message).unwrap();
+    c.quit();
+    r
+}
+
+#[test]
+fn signed_message_gets_our_header_and_a_forged_one_is_removed() {
+    let f = pki(
+        "[reload]\ncontrol_socket = \"\"\n[smime]\ntrust = [\"trust.pem\"]\nauthserv_id = \"mx.test\"\nactions = { fail = \"reject\" }\n",
+    );
+    let milter = Milter::start(&f.config());
+    let pf = Postfix::start(&milter.socket());
+
+    let forged = "Authentication-Results: other.example; dkim=pass\r\n\
+                  Authentication-Results: MX.Test;\r\n\tsmime=pass (forged upstream)\r\n";
+    let message = wire(&f, "pass-rsa.eml", forged);
+    let r = send(pf.port, &message);
+    assert_eq!(r.code, 250, "{r}");
+    let got = pf.sink.wait_for(1, WAIT);
+    assert_eq!(got.len(), 1, "maillog:\n{}", pf.maillog());
+    let headers = got[0].header_section();
+    let ours: Vec<&str> = headers
+        .lines()
+        .filter(|l| l.to_ascii_lowercase().starts_with("authentication-results:"))
+        .collect();
+    assert_eq!(ours.len(), 2, "{headers}");
+    // Ours, first of all the Authentication-Results (Postfix puts its Received: above).
+    assert!(
+        ours[0].starts_with("Authentication-Results: mx.test; smime=pass body.smime-identifier=alice@example.org body.smime-serial="),
+        "{headers}"
+    );
+    assert!(ours[1].contains("other.example; dkim=pass"), "{headers}");
+    assert!(!headers.contains("forged upstream"), "{headers}");
+    // The signed body arrives byte for byte.
+    let original = &message[common::smtp::find(&message, b"\r\n\r\n").unwrap() + 4..];
+    assert_eq!(got[0].body(), original);
+    milter.wait_log("removed an Authentication-Results header claiming our authserv-id", WAIT);
+    let audit = milter.wait_log("result=pass", WAIT);
+    assert!(audit.contains("signer=alice@example.org"), "{audit}");
+    assert!(audit.contains("layers=signed"), "{audit}");
+}
+
+#[test]
+fn actions_reject_fail_and_tag_policy() {
+    let f = pki(
+        "[reload]\ncontrol_socket = \"\"\n[smime]\ntrust = [\"trust.pem\"]\nauthserv_id = \"mx.test\"\nactions = { fail = \"reject\", policy = \"tag\" }\nrequire_signature = [\"@secure.example\"]\n",
+    );
+    let milter = Milter::start(&f.config());
+    let pf = Postfix::start(&milter.socket());
+
+    let r = send(pf.port, &wire(&f, "tampered-body.eml", ""));
+    assert_eq!(r.code, 550, "{r}");
+    assert!(r.text().contains("5.7.7") && r.text().contains("digest-mismatch"), "{r}");
+
+    let r = send(pf.port, &wire(&f, "untrusted.eml", ""));
+    assert_eq!(r.code, 250, "{r}");
+    let got = pf.sink.wait_for(1, WAIT);
+    assert_eq!(got.len(), 1, "maillog:\n{}", pf.maillog());
+    let headers = got[0].header_section();
+    assert!(headers.contains("Subject: [S/MIME policy] untrusted"), "{headers}");
+    assert!(headers.contains("smime=policy (untrusted-issuer)"), "{headers}");
+
+    // A sender that must sign, and did not.
+    let mut c = Client::connect(pf.port).unwrap();
+    assert_eq!(c.cmd("MAIL FROM:<boss@secure.example>").unwrap().code, 250);
+    assert_eq!(c.cmd("RCPT TO:<bob@elsewhere.example>").unwrap().code, 250);
+    let r = c
+        .data(b"From: boss@secure.example\r\nSubject: unsigned\r\n\r\nhello\r\n")
+        .unwrap();
+    c.quit();
+    assert_eq!(r.code, 550, "{r}");
+    assert!(r.text().contains("signature is required"), "{r}");
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(pf.sink.received().len(), 1, "refused mail was delivered");
+}
