@@ -18,11 +18,37 @@ fn pki() -> Fixture {
         .status()
         .expect("run make-pki.sh");
     assert!(status.success(), "make-pki.sh failed");
+    derive_broken_signatures(&f);
     f.write(
         "mailwarden.toml",
         "[smime]\ntrust = [\"trust.pem\"]\ncrls = [\"int.crl.pem\"]\nauthserv_id = \"mx.test\"\n",
     );
     f
+}
+
+/// From pass-rsa.eml: `tampered-sig.eml` (one byte of the RSA signature value flipped)
+/// and `malformed.eml` (a signature part that is not CMS).
+fn derive_broken_signatures(f: &Fixture) {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let text = std::fs::read_to_string(f.path("pass-rsa.eml")).unwrap().replace("\r\n", "\n");
+    let marker = "filename=\"smime.p7s\"\n\n";
+    let start = text.find(marker).expect("signature part") + marker.len();
+    let end = start + text[start..].find("\n\n").expect("end of signature");
+    let sig: String = text[start..end].split_whitespace().collect();
+    let mut der = b64.decode(sig).unwrap();
+    // The RSA-2048 signature value is the last OCTET STRING of 256 bytes.
+    let at = der.windows(4).rposition(|w| w == [0x04, 0x82, 0x01, 0x00]).unwrap() + 4 + 100;
+    der[at] ^= 1;
+    let wrap = |bytes: &[u8]| {
+        let s = b64.encode(bytes);
+        s.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap()).collect::<Vec<_>>().join("\n")
+    };
+    let write = |name: &str, sig: String| {
+        std::fs::write(f.path(name), format!("{}{sig}{}", &text[..start], &text[end..])).unwrap();
+    };
+    write("tampered-sig.eml", wrap(&der));
+    write("malformed.eml", wrap(&b"\x30\x82\x01\x00garbage".repeat(8)));
 }
 
 /// Runs the verifier over `files` (relative to the fixture): one JSON object each.

@@ -5,6 +5,7 @@
 
 use std::ops::Range;
 
+use mail_parser::parsers::MessageStream;
 use mail_parser::{MessageParser, MimeHeaders, PartType};
 
 /// What one MIME entity is, as far as S/MIME goes.
@@ -12,7 +13,7 @@ use mail_parser::{MessageParser, MimeHeaders, PartType};
 pub enum Entity {
     /// `multipart/signed` with a PKCS#7 signature: the signed first part (a range of the
     /// input) and the decoded signature.
-    Detached { signed: Range<usize>, signature: Vec<u8> },
+    Detached { signed: Range<usize>, signature: Vec<u8>, inner_may_be_smime: bool },
     /// `application/pkcs7-mime` (or a sniffed `smime.p7m`): the decoded CMS, with the
     /// `smime-type` parameter when there was one.
     Pkcs7 { der: Vec<u8>, smime_type: Option<String> },
@@ -39,37 +40,46 @@ fn is_pkcs7_mime(s: &str) -> bool {
 }
 
 /// Classifies `raw`, a whole message or a MIME entity (headers, blank line, body).
+///
+/// Only the header section is parsed first. A multipart/signed body is then split with
+/// mail-parser's boundary scanner, without decoding the signed part (which may be
+/// megabytes of text nobody needs decoded); only the small signature part is decoded.
+/// PKCS#7 bodies are decoded in full, since their bytes are the CMS.
 pub fn classify(raw: &[u8]) -> (Entity, TopHeaders) {
-    let Some(message) = MessageParser::new().parse(raw) else {
+    let parser = MessageParser::new();
+    let Some(head) = parser.parse_headers(raw) else {
         return (Entity::Plain, TopHeaders::default());
     };
     let top = TopHeaders {
-        from: message
+        from: head
             .from()
             .and_then(|a| a.first())
             .and_then(|a| a.address())
             .map(|s| s.to_string()),
-        message_id: message.message_id().map(|s| s.to_string()),
-        subject: message.subject().map(|s| s.to_string()),
+        message_id: head.message_id().map(|s| s.to_string()),
+        subject: head.subject().map(|s| s.to_string()),
     };
-    let root = message.root_part();
+    let root = head.root_part();
     let Some(ct) = root.content_type() else {
         return (Entity::Plain, top);
     };
     let ctype = ct.ctype();
     let subtype = ct.subtype().unwrap_or("");
     let entity = if ctype.eq_ignore_ascii_case("multipart") && subtype.eq_ignore_ascii_case("signed") {
-        match ct.attribute("protocol") {
-            Some(p) if is_pkcs7_signature(p) => detached(&message, root, raw),
+        match (ct.attribute("protocol"), ct.attribute("boundary")) {
+            (Some(p), Some(boundary)) if is_pkcs7_signature(p) && !boundary.is_empty() => {
+                detached(raw, body_offset(raw), boundary.as_bytes())
+            }
+            (Some(p), None) if is_pkcs7_signature(p) => Entity::Broken("multipart/signed without boundary"),
             _ => Entity::Plain,
         }
     } else if ctype.eq_ignore_ascii_case("application") && is_pkcs7_mime(subtype) {
-        pkcs7(root, ct.attribute("smime-type").map(|s| s.to_ascii_lowercase()))
+        pkcs7(raw, ct.attribute("smime-type").map(|s| s.to_ascii_lowercase()))
     } else if ctype.eq_ignore_ascii_case("application") && subtype.eq_ignore_ascii_case("octet-stream") {
         // Some clients label S/MIME as octet-stream and rely on the file name.
         let name = ct.attribute("name").or_else(|| root.attachment_name()).unwrap_or("");
         if name.to_ascii_lowercase().ends_with(".p7m") {
-            pkcs7(root, None)
+            pkcs7(raw, None)
         } else {
             Entity::Plain
         }
@@ -79,44 +89,86 @@ pub fn classify(raw: &[u8]) -> (Entity, TopHeaders) {
     (entity, top)
 }
 
-fn pkcs7(part: &mail_parser::MessagePart<'_>, smime_type: Option<String>) -> Entity {
-    let der = part.contents();
+/// Where the body starts: after the first empty line (CRLF or bare LF).
+fn body_offset(raw: &[u8]) -> usize {
+    let mut pos = 0;
+    while let Some(nl) = raw[pos..].iter().position(|&b| b == b'\n') {
+        let line = &raw[pos..pos + nl];
+        if line.is_empty() || line == b"\r" {
+            return pos + nl + 1;
+        }
+        pos += nl + 1;
+    }
+    raw.len()
+}
+
+/// The decoded body of a single-part entity.
+fn pkcs7(raw: &[u8], smime_type: Option<String>) -> Entity {
+    let Some(message) = MessageParser::new().parse(raw) else {
+        return Entity::Broken("unparseable application/pkcs7-mime entity");
+    };
+    let der = message.root_part().contents();
     if der.is_empty() {
         return Entity::Broken("empty application/pkcs7-mime body");
     }
     Entity::Pkcs7 { der: der.to_vec(), smime_type }
 }
 
-fn detached(message: &mail_parser::Message<'_>, root: &mail_parser::MessagePart<'_>, raw: &[u8]) -> Entity {
-    let Some(children) = root.sub_parts() else {
-        return Entity::Broken("multipart/signed without parts");
+/// Splits a multipart/signed body at its boundary: the first part (exact bytes, as
+/// signed) and the decoded signature of the second.
+fn detached(raw: &[u8], body_offset: usize, boundary: &[u8]) -> Entity {
+    let Some(body) = raw.get(body_offset..) else {
+        return Entity::Broken("multipart/signed without body");
     };
-    if children.len() != 2 {
+    let mut stream = MessageStream::new(body);
+    if !stream.seek_next_part(boundary) {
+        return Entity::Broken("multipart/signed: no boundary delimiter");
+    }
+    stream.skip_crlf();
+    let start = stream.offset();
+    // The end is before the CRLF that belongs to the next delimiter (RFC 2046 5.1.1),
+    // which is exactly where the signed content ends.
+    let (end, found) = stream.seek_part_end(Some(boundary));
+    if !found || stream.is_multipart_end() {
         return Entity::Broken("multipart/signed needs exactly two parts");
     }
-    let (Some(first), Some(second)) = (message.part(children[0]), message.part(children[1])) else {
-        return Entity::Broken("multipart/signed parts missing");
+    let sig_start = stream.offset();
+    let (sig_end, _) = stream.seek_part_end(Some(boundary));
+    if start > end || sig_start > sig_end || sig_end > body.len() {
+        return Entity::Broken("multipart/signed parts out of range");
+    }
+    let Some(sig_part) = MessageParser::new().parse(&body[sig_start..sig_end]) else {
+        return Entity::Broken("unparseable signature part");
     };
-    let sig_type_ok = second
+    let sig_root = sig_part.root_part();
+    let sig_type_ok = sig_root
         .content_type()
         .map(|ct| is_pkcs7_signature(&format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or(""))))
         .unwrap_or(false);
     if !sig_type_ok {
         return Entity::Broken("second part of multipart/signed is not a PKCS#7 signature");
     }
-    let signature = match &second.body {
+    let signature = match &sig_root.body {
         PartType::Binary(b) | PartType::InlineBinary(b) => b.to_vec(),
         PartType::Text(t) => t.as_bytes().to_vec(),
         _ => return Entity::Broken("signature part has no body"),
     };
-    let start = first.offset_header as usize;
-    // mail-parser ends a part before the CRLF that belongs to the next boundary delimiter
-    // (RFC 2046 5.1.1), which is exactly where the signed content ends.
-    let end = first.offset_end as usize;
-    if start > end || end > raw.len() {
-        return Entity::Broken("signed part out of range");
+    let inner_may_be_smime = MessageParser::new()
+        .parse_headers(&body[start..end])
+        .and_then(|m| {
+            m.root_part().content_type().map(|ct| {
+                let (t, s) = (ct.ctype(), ct.subtype().unwrap_or(""));
+                t.eq_ignore_ascii_case("multipart") && s.eq_ignore_ascii_case("signed")
+                    || t.eq_ignore_ascii_case("application")
+                        && (is_pkcs7_mime(s) || s.eq_ignore_ascii_case("octet-stream"))
+            })
+        })
+        .unwrap_or(false);
+    Entity::Detached {
+        signed: body_offset + start..body_offset + end,
+        signature,
+        inner_may_be_smime,
     }
-    Entity::Detached { signed: start..end, signature }
 }
 
 #[cfg(test)]
@@ -144,7 +196,8 @@ AAEC\r\n\
     #[test]
     fn detached_signed_part_is_exact_bytes_without_delimiter_crlf() {
         let (entity, top) = classify(SIGNED);
-        let Entity::Detached { signed, signature } = entity else { panic!("{entity:?}") };
+        let Entity::Detached { signed, signature, inner_may_be_smime } = entity else { panic!("{entity:?}") };
+        assert!(!inner_may_be_smime);
         assert_eq!(&SIGNED[signed], b"Content-Type: text/plain\r\n\r\nhello\r\n");
         assert_eq!(signature, vec![0, 1, 2]);
         assert_eq!(top.from.as_deref(), Some("alice@example.org"));

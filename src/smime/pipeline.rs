@@ -100,10 +100,13 @@ pub fn verify_message(raw: &[u8], v: &Verifier<'_>) -> Report {
         decryption: Decryption::None,
         headers: TopHeaders::default(),
     };
-    let mut current: Vec<u8> = Vec::new();
+    // The entity being peeled: a range of `buf`. Detached layers narrow the range (no
+    // copy); opaque layers replace the buffer with their encapsulated content.
+    let mut buf: std::borrow::Cow<'_, [u8]> = std::borrow::Cow::Borrowed(raw);
+    let mut range = 0..raw.len();
     let mut first = true;
     loop {
-        let entity_bytes: &[u8] = if first { raw } else { &current };
+        let entity_bytes: &[u8] = &buf[range.clone()];
         let (entity, top) = mime::classify(entity_bytes);
         if first {
             report.headers = top;
@@ -124,17 +127,20 @@ pub fn verify_message(raw: &[u8], v: &Verifier<'_>) -> Report {
                 report.signatures.push(SignatureLayer::malformed());
                 break;
             }
-            Entity::Detached { signed, signature } => {
+            Entity::Detached { signed, signature, inner_may_be_smime } => {
                 report.layers.push("signed");
-                let content = entity_bytes[signed].to_vec();
+                let content = &entity_bytes[signed.clone()];
                 // A detached signature is checked over the MIME part, never over eContent an
                 // attached signature may also carry.
                 let layer = match parse_signed(&signature) {
-                    Some(sd) => combine(signed::verify(&sd, &content, v)),
+                    Some(sd) => combine(signed::verify(&sd, content, v)),
                     None => SignatureLayer::malformed(),
                 };
                 report.signatures.push(layer);
-                current = content;
+                if !inner_may_be_smime {
+                    break;
+                }
+                range = range.start + signed.start..range.start + signed.end;
             }
             Entity::Pkcs7 { der, smime_type } => {
                 let Ok(ci) = signed::content_info(&der) else {
@@ -169,7 +175,9 @@ pub fn verify_message(raw: &[u8], v: &Verifier<'_>) -> Report {
                 report.signatures.push(combine(signed::verify(&sd, &econtent, v)));
                 // The encapsulated entity is read as MIME, whose canonical line end is CRLF;
                 // clients (NSS) store it with LF and sign its inner parts in CRLF form.
-                current = super::to_crlf(&econtent).into_owned();
+                let inner = super::to_crlf(&econtent).into_owned();
+                range = 0..inner.len();
+                buf = std::borrow::Cow::Owned(inner);
             }
         }
     }
