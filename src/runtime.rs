@@ -90,6 +90,48 @@ pub struct Shared {
     idle: Notify,
     /// Wakes the watcher after a settings reload (the set of files may have changed).
     pub sources_changed: Notify,
+    /// The trust store and CRL files as last loaded, and a changed state waiting to hold.
+    smime_watch: Mutex<SmimeWatch>,
+}
+
+/// Files of the trust store and CRLs: path, size, mtime (ns), inode.
+type SourcesState = Vec<(PathBuf, u64, i128, u64)>;
+
+#[derive(Debug, Default)]
+struct SmimeWatch {
+    loaded: SourcesState,
+    candidate: Option<(SourcesState, u32)>,
+}
+
+/// How many consecutive checks (one a second) a changed trust store must hold still before
+/// it is read: a sync writing several files finishes first.
+const SMIME_STABLE_CHECKS: u32 = 2;
+
+/// The state of every file under the `[smime]` trust and CRL paths (directories listed).
+fn smime_sources_state(settings: &Settings) -> SourcesState {
+    use std::os::unix::fs::MetadataExt;
+    let mut out = Vec::new();
+    let paths = settings
+        .smime_trust
+        .iter()
+        .map(|t| t.path.clone())
+        .chain(settings.smime.crls.iter().cloned());
+    for p in paths {
+        let mut files = vec![p.clone()];
+        if std::fs::metadata(&p).is_ok_and(|m| m.is_dir()) {
+            files = std::fs::read_dir(&p)
+                .map(|rd| rd.filter_map(Result::ok).map(|e| e.path()).collect())
+                .unwrap_or_default();
+            files.sort();
+        }
+        for f in files {
+            match std::fs::metadata(&f) {
+                Ok(m) => out.push((f, m.len(), i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()), m.ino())),
+                Err(_) => out.push((f, 0, -1, 0)),
+            }
+        }
+    }
+    out
 }
 
 impl Shared {
@@ -103,7 +145,65 @@ impl Shared {
             in_flight: AtomicUsize::new(0),
             idle: Notify::new(),
             sources_changed: Notify::new(),
+            smime_watch: Mutex::new(SmimeWatch::default()),
         })
+        .with_smime_state()
+    }
+
+    fn with_smime_state(self: Arc<Self>) -> Arc<Self> {
+        let state = smime_sources_state(&self.snapshot().settings);
+        self.smime_lock().loaded = state;
+        self
+    }
+
+    fn smime_lock(&self) -> MutexGuard<'_, SmimeWatch> {
+        self.smime_watch.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Called by the watcher once a second (blocking): when the trust store or CRL files
+    /// changed and have held still, read them again and swap the verifier in; a store
+    /// that does not load (a half-synced or emptied file) keeps the previous one.
+    pub fn check_smime_sources(&self) {
+        let before = self.snapshot();
+        if !before.settings.smime.verify {
+            return;
+        }
+        let now = smime_sources_state(&before.settings);
+        {
+            let mut w = self.smime_lock();
+            if now == w.loaded {
+                w.candidate = None;
+                return;
+            }
+            let count = match &w.candidate {
+                Some((c, n)) if *c == now => n + 1,
+                _ => 1,
+            };
+            w.candidate = Some((now.clone(), count));
+            if count < SMIME_STABLE_CHECKS {
+                return;
+            }
+            w.loaded = now;
+            w.candidate = None;
+        }
+        match crate::smime::Engine::load(&before.settings) {
+            Ok(engine) => {
+                let table = self.table();
+                let rt = self.publish(before.settings.clone(), &table, Some(Arc::new(engine)));
+                drop(table);
+                info!(
+                    generation = rt.generation,
+                    certificates = rt.smime.as_ref().map_or(0, |e| e.trust.certs.len()),
+                    crls = rt.smime.as_ref().map_or(0, |e| e.crl_count),
+                    "smime trust store reloaded"
+                );
+            }
+            Err(errors) => {
+                for e in &errors {
+                    error!(problem = %e, "smime trust store not reloaded; keeping the previous one");
+                }
+            }
+        }
     }
 
     pub fn snapshot(&self) -> Arc<Runtime> {
@@ -151,7 +251,9 @@ impl Shared {
                 "smime trust store loaded"
             );
         }
+        let state = smime_sources_state(&settings);
         let rt = self.publish(settings, &new_table, smime);
+        self.smime_lock().loaded = state;
         *table = new_table;
         drop(table);
         for v in &verdicts {

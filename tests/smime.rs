@@ -184,3 +184,31 @@ fn a_bad_crl_file_is_an_error_naming_it() {
     assert!(err.contains("bad.crl"), "{err}");
     assert!(Path::new(&f.path("bad.crl")).exists());
 }
+
+#[test]
+fn the_running_daemon_follows_trust_store_changes_and_keeps_a_good_store() {
+    use common::Milter;
+    use std::time::Duration;
+    let f = pki();
+    std::fs::create_dir(f.path("trust.d")).unwrap();
+    std::fs::copy(f.path("other-root.pem"), f.path("trust.d/other.pem")).unwrap();
+    f.write(
+        "mailwarden.toml",
+        "[reload]\ncontrol_socket = \"\"\n[smime]\ntrust = [\"trust.d\"]\nauthserv_id = \"mx.test\"\n",
+    );
+    let milter = Milter::start(&f.config());
+    // A new file in the trust directory is picked up.
+    std::fs::copy(f.path("root.pem"), f.path("trust.d/root.pem")).unwrap();
+    let line = milter.wait_log("smime trust store reloaded", Duration::from_secs(20));
+    assert!(line.contains("certificates=2"), "{line}");
+    // A file emptied by a failed sync is refused; the loaded store stays.
+    let skip = milter.log_len();
+    std::fs::write(f.path("trust.d/root.pem"), "").unwrap();
+    let line = milter.wait_log_after(skip, "smime trust store not reloaded", Duration::from_secs(20));
+    assert!(line.contains("root.pem"), "{line}");
+    let logs = milter.logs();
+    assert!(
+        !logs.lines().skip(skip).any(|l| l.contains("smime trust store reloaded")),
+        "{logs}"
+    );
+}

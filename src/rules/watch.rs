@@ -195,6 +195,7 @@ async fn inotify_loop(
                 reload(&shared, due).await;
             }
             _ = tick.tick() => {
+                check_smime(&shared).await;
                 // A settings reload may have changed the files (its wake-up can be missed
                 // while this loop is busy).
                 if shared.watched().into_iter().map(|(p, _)| p).ne(ours.iter().cloned()) {
@@ -221,6 +222,15 @@ async fn inotify_loop(
             }
             _ = shared.sources_changed.notified() => resync = true,
         }
+    }
+}
+
+/// The trust store and CRLs are compared once a second (they are few files, often whole
+/// directories, where a new file must be noticed too).
+async fn check_smime(shared: &Arc<Shared>) {
+    let s = shared.clone();
+    if let Err(e) = tokio::task::spawn_blocking(move || s.check_smime_sources()).await {
+        error!(error = %e, "trust store check failed; keeping the previous one");
     }
 }
 
@@ -255,8 +265,13 @@ async fn poll_loop(shared: Arc<Shared>, interval: Duration, stable_polls: u32) {
     // Per file: the candidate fingerprint seen and for how many polls it has held.
     let mut seen: HashMap<PathBuf, (Option<Fingerprint>, u32)> = HashMap::new();
     let mut tick = tokio::time::interval(interval);
+    let mut last_smime_check = Instant::now();
     loop {
         tick.tick().await;
+        if last_smime_check.elapsed() >= Duration::from_secs(1) {
+            last_smime_check = Instant::now();
+            check_smime(&shared).await;
+        }
         let mut due = Vec::new();
         for (path, loaded) in shared.watched() {
             let now = Fingerprint::read(&path);
