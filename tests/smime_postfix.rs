@@ -81,8 +81,9 @@ fn signed_message_gets_our_header_and_a_forged_one_is_removed() {
 #[test]
 fn actions_reject_fail_and_tag_policy() {
     let f = pki(
-        "[reload]\ncontrol_socket = \"\"\n[smime]\ntrust = [\"trust.pem\"]\nauthserv_id = \"mx.test\"\nactions = { fail = \"reject\", policy = \"tag\" }\nrequire_signature = [\"@secure.example\"]\n",
+        "[reload]\ncontrol_socket = \"\"\n[smime]\ntrust = [\"trust.pem\"]\nauthserv_id = \"mx.test\"\nactions = { fail = \"reject\", policy = \"tag\" }\nrequire_signature = [\"@secure.example\"]\n\n[[policy]]\nname = \"strict\"\nwhen = { recipient_domain = \"strict.example\" }\naccess_rules = [\"strict.txt\"]\nsmime_actions = { policy = \"reject\" }\n",
     );
+    f.write("strict.txt", "* @strict.example <reg> - 0\n");
     let milter = Milter::start(&f.config());
     let pf = Postfix::start(&milter.socket());
 
@@ -97,6 +98,15 @@ fn actions_reject_fail_and_tag_policy() {
     let headers = got[0].header_section();
     assert!(headers.contains("Subject: [S/MIME policy] untrusted"), "{headers}");
     assert!(headers.contains("smime=policy (untrusted-issuer)"), "{headers}");
+
+    // The same verdict for a recipient in a policy that overrides the action: refused.
+    let mut c = Client::connect(pf.port).unwrap();
+    assert_eq!(c.cmd("MAIL FROM:<alice@example.org>").unwrap().code, 250);
+    assert_eq!(c.cmd("RCPT TO:<carol@strict.example>").unwrap().code, 250);
+    let r = c.data(&wire(&f, "untrusted.eml", "")).unwrap();
+    c.quit();
+    assert_eq!(r.code, 550, "{r}");
+    assert!(r.text().contains("untrusted-issuer"), "{r}");
 
     // A sender that must sign, and did not.
     let mut c = Client::connect(pf.port).unwrap();

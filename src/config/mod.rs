@@ -60,6 +60,7 @@ pub struct PolicySpec {
     pub sender_reply: String,
     pub recipient_reply: String,
     pub annotate: bool,
+    pub smime_actions: Option<model::RawSmimeActionsOverride>,
 }
 
 /// Validated settings.
@@ -99,7 +100,33 @@ pub struct SmimeSettings {
 }
 
 impl SmimeSettings {
-    /// The action configured for `result`.
+    /// The action for `result`: the strictest of the overrides of the policies in scope
+    /// (each falling back to `[smime] actions`), or `[smime] actions` when none is.
+    pub fn action_for(
+        &self,
+        result: crate::smime::verdict::SmimeResult,
+        overrides: &[Option<model::RawSmimeActionsOverride>],
+    ) -> model::SmimeAction {
+        use crate::smime::verdict::SmimeResult as R;
+        let global = self.action(result);
+        overrides
+            .iter()
+            .map(|o| {
+                o.and_then(|o| match result {
+                    R::Pass => o.pass,
+                    R::Fail => o.fail,
+                    R::Policy => o.policy,
+                    R::PermError => o.permerror,
+                    R::TempError => o.temperror,
+                    R::None => o.none,
+                })
+                .unwrap_or(global)
+            })
+            .max_by_key(|a| a.strictness())
+            .unwrap_or(global)
+    }
+
+    /// The action configured for `result` in `[smime] actions`.
     pub fn action(&self, result: crate::smime::verdict::SmimeResult) -> model::SmimeAction {
         use crate::smime::verdict::SmimeResult as R;
         let a = &self.actions;
@@ -521,6 +548,7 @@ fn compile_policy(
         sender_reply,
         recipient_reply,
         annotate: p.annotate,
+        smime_actions: p.smime_actions,
     })
 }
 
@@ -560,6 +588,21 @@ fn parse_header_condition(s: &str) -> Result<HeaderCondition, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn smime_action_overrides_take_the_strictest() {
+        use crate::smime::verdict::SmimeResult;
+        use model::{RawSmimeActionsOverride as O, SmimeAction as A};
+        let sm = Settings::defaults().smime;
+        let reject = Some(O { fail: Some(A::Reject), ..O::default() });
+        let tag = Some(O { fail: Some(A::Tag), ..O::default() });
+        let quarantine = Some(O { fail: Some(A::Quarantine), ..O::default() });
+        assert_eq!(sm.action_for(SmimeResult::Fail, &[]), A::Accept);
+        assert_eq!(sm.action_for(SmimeResult::Fail, &[None]), A::Accept);
+        assert_eq!(sm.action_for(SmimeResult::Fail, &[reject, None]), A::Reject);
+        assert_eq!(sm.action_for(SmimeResult::Fail, &[tag, quarantine]), A::Quarantine);
+        assert_eq!(sm.action_for(SmimeResult::Pass, &[reject]), A::Accept);
+    }
 
     fn parse_err(text: &str) -> Vec<String> {
         parse(text, Path::new("/etc/mw.toml"), Path::new("/etc"))

@@ -159,6 +159,9 @@ pub struct RawPolicy {
     /// Add an `X-Mailwarden-Policy` header to accepted mail.
     #[serde(default)]
     pub annotate: bool,
+    /// S/MIME actions for mail in this policy's scope (overrides `[smime] actions`).
+    #[serde(default)]
+    pub smime_actions: Option<RawSmimeActionsOverride>,
 }
 
 /// How rule files are watched.
@@ -317,6 +320,31 @@ pub struct RawSmimeActions {
     pub permerror: SmimeAction,
     pub temperror: SmimeAction,
     pub none: SmimeAction,
+}
+
+/// Some of the actions, for a policy's override.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSmimeActionsOverride {
+    pub pass: Option<SmimeAction>,
+    pub fail: Option<SmimeAction>,
+    pub policy: Option<SmimeAction>,
+    pub permerror: Option<SmimeAction>,
+    pub temperror: Option<SmimeAction>,
+    pub none: Option<SmimeAction>,
+}
+
+impl SmimeAction {
+    /// Where several policies apply, the strictest action wins.
+    pub fn strictness(self) -> u8 {
+        match self {
+            SmimeAction::Accept => 0,
+            SmimeAction::Tag => 1,
+            SmimeAction::Quarantine => 2,
+            SmimeAction::Tempfail => 3,
+            SmimeAction::Reject => 4,
+        }
+    }
 }
 
 impl Default for RawSmimeActions {

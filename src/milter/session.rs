@@ -355,8 +355,22 @@ impl Session {
             generation = txn.runtime.generation,
             "message accepted"
         );
+        // The policies that accepted a recipient are the ones in scope for this message.
+        let overrides = txn
+            .runtime
+            .settings
+            .policies
+            .iter()
+            .filter(|p| {
+                txn.recipients
+                    .iter()
+                    .any(|(_, v)| v.policy.as_deref() == Some(p.name.as_str()))
+            })
+            .map(|p| p.smime_actions)
+            .collect();
         let job = match (txn.smime.take(), txn.runtime.smime.clone()) {
             (Some(capture), Some(engine)) => Some(super::smime::Job {
+                overrides,
                 engine,
                 capture,
                 queue_id: txn.qid().to_string(),

@@ -131,12 +131,14 @@ pub struct Job {
     pub queue_id: String,
     pub sender: Address,
     pub json_audit: bool,
+    /// `smime_actions` of the policies whose scope the message is in.
+    pub overrides: Vec<Option<crate::config::model::RawSmimeActionsOverride>>,
 }
 
 impl Job {
     /// Verifies and decides. CPU-bound: run it off the async runtime.
     pub fn run(self) -> Plan {
-        let Job { engine, capture, queue_id, sender, json_audit } = self;
+        let Job { engine, capture, queue_id, sender, json_audit, overrides } = self;
         let settings = &engine.settings;
         let mut delete_ar = capture.forged.clone();
         delete_ar.sort_unstable_by(|a, b| b.cmp(a));
@@ -160,7 +162,7 @@ impl Job {
         }
         audit(&engine, &report, &queue_id, capture.size, micros, json_audit);
         let result = report.outcome.result;
-        let mut action = settings.action(result);
+        let mut action = settings.action_for(result, &overrides);
         if result == SmimeResult::None && required {
             action = SmimeAction::Reject;
         }
