@@ -49,6 +49,8 @@ fn derive_broken_signatures(f: &Fixture) {
     };
     write("tampered-sig.eml", wrap(&der));
     write("malformed.eml", wrap(&b"\x30\x82\x01\x00garbage".repeat(8)));
+    der.truncate(der.len() / 2);
+    write("truncated.eml", wrap(&der));
 }
 
 /// Runs the verifier over `files` (relative to the fixture): one JSON object each.
@@ -91,6 +93,7 @@ fn every_reason_token_is_produced_by_generated_messages() {
         ("from-mismatch.eml", "policy", Some("from-mismatch")),
         ("no-email.eml", "policy", Some("from-mismatch")),
         ("malformed.eml", "permerror", Some("malformed")),
+        ("truncated.eml", "permerror", Some("malformed")),
         ("sha3.eml", "permerror", Some("unsupported-algorithm")),
     ];
     let files: Vec<&str> = cases.iter().map(|c| c.0).collect();
@@ -142,6 +145,15 @@ fn nested_layers_are_reported_outermost_first() {
     assert_eq!(verdict(v), ("pass".into(), None));
     // The inner (author's) signature decides the signer.
     assert_eq!(v["signer"], "alice@example.org");
+}
+
+#[test]
+fn nesting_beyond_the_limit_is_a_permerror_not_unbounded_work() {
+    let f = pki();
+    let out = verify(&f, &[], &["deep.eml"]);
+    let v = &out[0];
+    assert_eq!(verdict(v), ("permerror".into(), Some("malformed".into())), "{v}");
+    assert_eq!(v["layers"].as_array().unwrap().len(), 9, "{v}");
 }
 
 #[test]

@@ -121,3 +121,22 @@ fn actions_reject_fail_and_tag_policy() {
     std::thread::sleep(Duration::from_secs(1));
     assert_eq!(pf.sink.received().len(), 1, "refused mail was delivered");
 }
+
+#[test]
+fn messages_over_the_size_limit_are_delivered_unverified_and_audited_as_skipped() {
+    let f = pki(
+        "[reload]\ncontrol_socket = \"\"\n[smime]\ntrust = [\"trust.pem\"]\nauthserv_id = \"mx.test\"\nmax_message_size = 2000\nactions = { none = \"reject\" }\n",
+    );
+    let milter = Milter::start(&f.config());
+    let pf = Postfix::start(&milter.socket());
+    let message = wire(&f, "pass-rsa.eml", "Authentication-Results: mx.test; smime=pass\r\n");
+    assert!(message.len() > 2000);
+    let r = send(pf.port, &message);
+    assert_eq!(r.code, 250, "{r}");
+    let got = pf.sink.wait_for(1, WAIT);
+    assert_eq!(got.len(), 1, "maillog:\n{}", pf.maillog());
+    // Not verified, so no verdict of ours, and the forged one is still removed.
+    assert!(!got[0].header_section().contains("mx.test"), "{}", got[0].header_section());
+    let audit = milter.wait_log("result=skipped", WAIT);
+    assert!(audit.contains("reason=\"too large\""), "{audit}");
+}
