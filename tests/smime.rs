@@ -5,24 +5,15 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
 use common::{run, Fixture};
 use serde_json::Value;
 
 fn pki() -> Fixture {
-    let f = Fixture::new();
-    let status = Command::new("bash")
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/smime/make-pki.sh"))
-        .arg(f.dir.path())
-        .status()
-        .expect("run make-pki.sh");
-    assert!(status.success(), "make-pki.sh failed");
-    derive_broken_signatures(&f);
-    f.write(
-        "mailwarden.toml",
+    let f = common::pki::fixture(
         "[smime]\ntrust = [\"trust.pem\"]\ncrls = [\"int.crl.pem\"]\nauthserv_id = \"mx.test\"\n",
     );
+    derive_broken_signatures(&f);
     f
 }
 

@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::process::Command;
 use std::time::Duration;
 
 use common::postfix::Postfix;
@@ -14,15 +13,7 @@ use common::{Fixture, Milter};
 const WAIT: Duration = Duration::from_secs(30);
 
 fn pki(config: &str) -> Fixture {
-    let f = Fixture::new();
-    let status = Command::new("bash")
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/smime/make-pki.sh"))
-        .arg(f.dir.path())
-        .status()
-        .expect("run make-pki.sh");
-    assert!(status.success());
-    f.write("mailwarden.toml", config);
-    f
+    common::pki::fixture(config)
 }
 
 /// A generated message as it goes on the wire (CRLF), with `extra` headers on top.

@@ -15,25 +15,10 @@ pub fn load(paths: &[PathBuf]) -> Result<Vec<Vec<u8>>, Vec<Diagnostic>> {
     let mut out = Vec::new();
     let mut errors = Vec::new();
     for path in paths {
-        let files = match std::fs::metadata(path) {
-            Ok(m) if m.is_dir() => match std::fs::read_dir(path) {
-                Ok(entries) => {
-                    let mut f: Vec<PathBuf> = entries
-                        .filter_map(Result::ok)
-                        .map(|e| e.path())
-                        .filter(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file()))
-                        .collect();
-                    f.sort();
-                    f
-                }
-                Err(e) => {
-                    errors.push(Diagnostic::new(path, 0, format!("cannot read directory: {e}")));
-                    continue;
-                }
-            },
-            Ok(_) => vec![path.clone()],
-            Err(e) => {
-                errors.push(Diagnostic::new(path, 0, format!("cannot read: {e}")));
+        let files = match super::trust::files_of(path) {
+            Ok(f) => f,
+            Err(d) => {
+                errors.push(d);
                 continue;
             }
         };

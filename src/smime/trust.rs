@@ -139,35 +139,35 @@ impl TrustStore {
     }
 }
 
+/// `path` itself, or every regular file of the directory `path`, in name order.
+pub fn files_of(path: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_dir() => {
+            let entries = std::fs::read_dir(path)
+                .map_err(|e| Diagnostic::new(path, 0, format!("cannot read directory: {e}")))?;
+            let mut files: Vec<PathBuf> = entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file()))
+                .collect();
+            files.sort();
+            Ok(files)
+        }
+        Ok(_) => Ok(vec![path.to_path_buf()]),
+        Err(e) => Err(Diagnostic::new(path, 0, format!("cannot read: {e}"))),
+    }
+}
+
 /// Loads every file (and every regular file of each directory, in name order).
 /// Every problem is reported; any problem fails the load.
 pub fn load(sources: &[(PathBuf, Role)]) -> Result<TrustStore, Vec<Diagnostic>> {
     let mut store = TrustStore::default();
     let mut errors = Vec::new();
     for (path, role) in sources {
-        let files = match std::fs::metadata(path) {
-            Ok(m) if m.is_dir() => match std::fs::read_dir(path) {
-                Ok(entries) => {
-                    let mut files: Vec<PathBuf> = entries
-                        .filter_map(Result::ok)
-                        .map(|e| e.path())
-                        .filter(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file()))
-                        .collect();
-                    files.sort();
-                    files
-                }
-                Err(e) => {
-                    errors.push(Diagnostic::new(
-                        path,
-                        0,
-                        format!("cannot read directory: {e}"),
-                    ));
-                    continue;
-                }
-            },
-            Ok(_) => vec![path.clone()],
-            Err(e) => {
-                errors.push(Diagnostic::new(path, 0, format!("cannot read: {e}")));
+        let files = match files_of(path) {
+            Ok(f) => f,
+            Err(d) => {
+                errors.push(d);
                 continue;
             }
         };

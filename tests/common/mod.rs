@@ -2,6 +2,7 @@
 //! an SMTP client. Everything listens on loopback only and is torn down on drop.
 #![allow(dead_code)]
 
+pub mod pki;
 pub mod postfix;
 pub mod smtp;
 
