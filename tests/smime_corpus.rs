@@ -17,15 +17,25 @@ use serde_json::Value;
 
 const REFERENCE_TIME: &str = "2026-02-01T00:00:00Z";
 
+/// The shared corpus: `$MAILWARDEN_SHARED_DIR`, else `../shared` next to the checkout, else
+/// `/work/shared` (where this machine keeps it when the checkout lives elsewhere).
 fn corpus() -> Option<PathBuf> {
-    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus/thunderbird-smime"));
-    dir.join("manifest.json").exists().then_some(dir)
+    let candidates = [
+        std::env::var_os("MAILWARDEN_SHARED_DIR").map(PathBuf::from),
+        Some(PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared"))),
+        Some(PathBuf::from("/work/shared")),
+    ];
+    candidates
+        .into_iter()
+        .flatten()
+        .map(|d| d.join("corpus/thunderbird-smime"))
+        .find(|d| d.join("manifest.json").exists())
 }
 
 #[test]
 fn every_reachable_signature_layer_matches_openssl_and_divergences_are_documented() {
     let Some(dir) = corpus() else {
-        panic!("the corpus ../shared/corpus/thunderbird-smime is missing");
+        panic!("the corpus shared/corpus/thunderbird-smime is missing (looked in $MAILWARDEN_SHARED_DIR, ../shared, /work/shared)");
     };
     let manifest: Vec<Value> =
         serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
