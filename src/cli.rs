@@ -539,6 +539,10 @@ fn trust_list(config: Option<&Path>, json: bool) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+fn reason_text(o: crate::smime::verdict::Outcome) -> String {
+    o.reason.map(|r| format!(" ({})", r.token())).unwrap_or_default()
+}
+
 /// `mailwarden smime`: the milter's verification pipeline over files.
 fn smime(config: Option<&Path>, at: Option<&str>, json: bool, files: &[PathBuf]) -> ExitCode {
     let at = match at.map(crate::smime::parse_rfc3339) {
@@ -615,9 +619,19 @@ fn smime(config: Option<&Path>, at: Option<&str>, json: bool, files: &[PathBuf])
                     "  layer {} {}{} signer={}",
                     i + 1,
                     l.outcome.result,
-                    l.outcome.reason.map(|r| format!(" ({})", r.token())).unwrap_or_default(),
+                    reason_text(l.outcome),
                     l.signer().and_then(|s| s.emails.first().cloned()).unwrap_or_else(|| "-".into())
                 );
+                // Every SignerInfo when a layer has several.
+                for s in l.signers.iter().filter(|_| l.signers.len() > 1) {
+                    say!(
+                        "    signer {} {}{} issuer={}",
+                        s.emails.first().map_or("-", String::as_str),
+                        s.outcome.result,
+                        reason_text(s.outcome),
+                        s.issuer.as_deref().unwrap_or("-")
+                    );
+                }
             }
         }
     }

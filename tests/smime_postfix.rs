@@ -35,7 +35,7 @@ fn send(port: u16, message: &[u8]) -> common::smtp::Reply {
 #[test]
 fn signed_message_gets_our_header_and_a_forged_one_is_removed() {
     let f = pki(
-        "[reload]\ncontrol_socket = \"\"\n[smime]\ntrust = [\"trust.pem\"]\nauthserv_id = \"mx.test\"\nactions = { fail = \"reject\" }\n",
+        "[reload]\ncontrol_socket = \"\"\n[smime]\ntrust = [\"trust.pem\"]\nauthserv_id = \"mx.test\"\nactions = { fail = \"reject\" }\naudit_file = \"audit.log\"\n",
     );
     let milter = Milter::start(&f.config());
     let pf = Postfix::start(&milter.socket());
@@ -67,6 +67,9 @@ fn signed_message_gets_our_header_and_a_forged_one_is_removed() {
     let audit = milter.wait_log("result=pass", WAIT);
     assert!(audit.contains("signer=alice@example.org"), "{audit}");
     assert!(audit.contains("layers=signed"), "{audit}");
+    let file = std::fs::read_to_string(f.path("audit.log")).unwrap();
+    assert_eq!(file.lines().count(), 1, "{file}");
+    assert!(file.starts_with("queue_id=") && file.contains(" result=pass "), "{file}");
 }
 
 #[test]

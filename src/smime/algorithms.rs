@@ -365,6 +365,30 @@ mod tests {
     }
 
     #[test]
+    fn ed25519_signatures_verify_and_a_changed_message_does_not() {
+        use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
+        // OpenSSL 3.0's CLI cannot make Ed25519 CMS, so the mapping is checked here.
+        let key = Ed25519KeyPair::generate().unwrap();
+        let spki = SubjectPublicKeyInfoOwned {
+            algorithm: AlgorithmIdentifierOwned { oid: oid::ED25519, parameters: None },
+            subject_public_key: der::asn1::BitString::from_bytes(key.public_key().as_ref()).unwrap(),
+        };
+        let sig = key.sign(b"signed attributes");
+        let alg = AlgorithmIdentifierOwned { oid: oid::ED25519, parameters: None };
+        let scheme = scheme_from_alg(&alg, Some(Digest::Sha512)).unwrap();
+        assert_eq!(verify(scheme, &spki, b"signed attributes", sig.as_ref(), false), Ok(()));
+        assert_eq!(
+            verify(scheme, &spki, b"signed attributez", sig.as_ref(), false),
+            Err(AlgError::BadSignature)
+        );
+        // The key must be of the scheme's type.
+        assert_eq!(
+            verify(Scheme::Ecdsa(Digest::Sha256), &spki, b"x", sig.as_ref(), false),
+            Err(AlgError::Unsupported)
+        );
+    }
+
+    #[test]
     fn pss_salt_table_is_shared() {
         let a = pss_with_salt(Digest::Sha256, 222, &signature::RSA_PSS_2048_8192_SHA256);
         let b = pss_with_salt(Digest::Sha256, 222, &signature::RSA_PSS_2048_8192_SHA256);

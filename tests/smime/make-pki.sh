@@ -74,6 +74,7 @@ issue int "/CN=Test Intermediate CA/O=mailwarden tests" root int rsa:2048 1825
 issue int-nc "/CN=Constrained CA/O=mailwarden tests" root int_nc rsa:2048 1825
 issue alice "/CN=Alice/emailAddress=alice@example.org" int leaf rsa:2048
 issue alice-ec "/CN=Alice EC" int leaf ec:<($O ecparam -name prime256v1)
+issue alice-p384 "/CN=Alice P-384" int leaf ec:<($O ecparam -name secp384r1)
 issue alice-server "/CN=Alice server" int leaf_server rsa:2048
 issue alice-noemail "/CN=Alice no email" int leaf_noemail rsa:2048
 issue alice-keyenc "/CN=Alice keyenc" int leaf_keyenc rsa:2048
@@ -117,6 +118,8 @@ sign pass-rsa alice alice@example.org
 sign pass-opaque alice alice@example.org -nodetach
 sign pass-ec alice-ec alice@example.org
 sign pass-pss alice alice@example.org -keyopt rsa_padding_mode:pss
+sign pass-pss-salt20 alice alice@example.org -keyopt rsa_padding_mode:pss -keyopt rsa_pss_saltlen:20
+sign pass-p384 alice-p384 alice@example.org -md sha384
 sign pass-nc alice-nc alice@example.org
 sign nc-violation bob-nc bob@example.com
 sign sha1 alice alice@example.org -md sha1
@@ -130,6 +133,13 @@ sign revoked alice-revoked alice@example.org
 sign no-attrs alice alice@example.org -noattr
 # One byte of the signed body changed.
 sed 's/Hello from Alice/Hello from Alicf/' pass-rsa.eml > tampered-body.eml
+# Two SignerInfos in one layer: an untrusted one and a good one (the layer passes), and two
+# untrusted ones (it does not).
+body > two.content
+{ hdr alice@example.org two-signers; $O cms -sign -in two.content -signer alice-untrusted.pem -inkey alice-untrusted.key \
+    -signer alice.pem -inkey alice.key -certfile int.pem; } > two-signers.eml
+{ hdr alice@example.org two-bad; $O cms -sign -in two.content -signer alice-untrusted.pem -inkey alice-untrusted.key \
+    -signer bob-nc.pem -inkey bob-nc.key -certfile int.pem; } > two-bad-signers.eml
 # tampered-sig.eml and malformed.eml are derived from pass-rsa.eml by tests/smime.rs.
 # Nested: alice signs, then a gateway re-signs the signed entity (outer = transport).
 { hdr alice@example.org nested; $O cms -sign -in pass-rsa.eml -signer alice-ec.pem -inkey alice-ec.key -certfile int.pem -crlfeol; } > nested.eml
