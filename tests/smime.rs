@@ -79,6 +79,7 @@ fn every_reason_token_is_produced_by_generated_messages() {
         ("tampered-body.eml", "fail", Some("digest-mismatch")),
         ("tampered-sig.eml", "fail", Some("bad-signature")),
         ("untrusted.eml", "policy", Some("untrusted-issuer")),
+        ("no-chain.eml", "policy", Some("untrusted-issuer")),
         ("two-bad-signers.eml", "policy", Some("untrusted-issuer")),
         ("nc-violation.eml", "policy", Some("untrusted-issuer")),
         ("revoked.eml", "policy", Some("revoked")),
@@ -158,11 +159,13 @@ fn sha1_can_be_allowed_and_store_intermediates_are_used() {
         "mailwarden.toml",
         "[smime]\ntrust = [\"trust.pem\", { path = \"int.pem\", role = \"intermediates\" }]\nallow_sha1 = true\nauthserv_id = \"mx.test\"\n",
     );
-    let out = verify(&f, &[], &["sha1.eml", "pass-rsa.eml", "revoked.eml"]);
+    let out = verify(&f, &[], &["sha1.eml", "pass-rsa.eml", "revoked.eml", "no-chain.eml"]);
     assert_eq!(verdict(&out[0]), ("pass".into(), None));
     assert_eq!(verdict(&out[1]), ("pass".into(), None));
     // Without CRLs configured, revocation is not known.
     assert_eq!(verdict(&out[2]), ("pass".into(), None));
+    // The intermediate the message lacks comes from the store.
+    assert_eq!(verdict(&out[3]), ("pass".into(), None));
 }
 
 #[test]

@@ -133,9 +133,11 @@ sign revoked alice-revoked alice@example.org
 sign no-attrs alice alice@example.org -noattr
 # One byte of the signed body changed.
 sed 's/Hello from Alice/Hello from Alicf/' pass-rsa.eml > tampered-body.eml
+body > two.content
+# Without the intermediate in the message: only a store that holds it completes the path.
+{ hdr alice@example.org no-chain; $O cms -sign -in two.content -signer alice.pem -inkey alice.key; } > no-chain.eml
 # Two SignerInfos in one layer: an untrusted one and a good one (the layer passes), and two
 # untrusted ones (it does not).
-body > two.content
 { hdr alice@example.org two-signers; $O cms -sign -in two.content -signer alice-untrusted.pem -inkey alice-untrusted.key \
     -signer alice.pem -inkey alice.key -certfile int.pem; } > two-signers.eml
 { hdr alice@example.org two-bad; $O cms -sign -in two.content -signer alice-untrusted.pem -inkey alice-untrusted.key \
