@@ -10,7 +10,7 @@
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use common::{run, Fixture};
 use serde_json::Value;
@@ -32,19 +32,16 @@ fn corpus() -> Option<PathBuf> {
         .find(|d| d.join("manifest.json").exists())
 }
 
-#[test]
-fn every_reachable_signature_layer_matches_openssl_and_divergences_are_documented() {
-    let Some(dir) = corpus() else {
-        panic!("the corpus shared/corpus/thunderbird-smime is missing (looked in $MAILWARDEN_SHARED_DIR, ../shared, /work/shared)");
-    };
-    let manifest: Vec<Value> =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
-    assert_eq!(manifest.len(), 72);
-    let f = Fixture::new();
+/// Runs `mailwarden smime --json --at REFERENCE_TIME` over every message of the manifest.
+fn run_corpus(dir: &Path, f: &Fixture, keys: &str) -> Vec<Value> {
     f.write(
         "mailwarden.toml",
-        &format!("[smime]\ntrust = [\"{}\"]\nauthserv_id = \"mx.test\"\n", dir.join("TestCA.pem").display()),
+        &format!(
+            "[smime]\ntrust = [\"{}\"]\nauthserv_id = \"mx.test\"\n{keys}",
+            dir.join("TestCA.pem").display()
+        ),
     );
+    let manifest = manifest(dir);
     let files: Vec<String> = manifest
         .iter()
         .map(|e| dir.join(e["file"].as_str().unwrap()).display().to_string())
@@ -55,19 +52,30 @@ fn every_reachable_signature_layer_matches_openssl_and_divergences_are_documente
     let (code, out, err) = run(&args);
     assert_eq!(code, 0, "{err}");
     let ours: Vec<Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert_eq!(ours.len(), 72);
+    assert_eq!(ours.len(), manifest.len());
+    ours
+}
 
+fn manifest(dir: &Path) -> Vec<Value> {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap()
+}
+
+/// Compares every reachable signature layer with OpenSSL's verdict and the message verdict
+/// (and, with keys, the decryption) with Thunderbird's, unless documented as a divergence.
+/// `with_key`: enveloped layers that Bob's key opens are reached.
+fn check(manifest: &[Value], ours: &[Value], with_key: bool) -> (Vec<String>, usize) {
     let divergences = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/known-divergences.md")).unwrap();
     let mut problems = Vec::new();
     let mut layers_checked = 0;
-    for (e, o) in manifest.iter().zip(&ours) {
+    for (e, o) in manifest.iter().zip(ours) {
         let file = e["file"].as_str().unwrap();
-        // The signature layers before the first layer we cannot open (enveloped: no key
-        // is configured in this test; an OpenPGP signature: not S/MIME).
+        let name = file.rsplit('/').next().unwrap();
+        // The signature layers before the first layer we cannot open (an enveloped layer
+        // without our key; an OpenPGP signature: not S/MIME).
         let mut expected = Vec::new();
         for l in e["layers"].as_array().unwrap() {
             let kind = l["layer"].as_str().unwrap();
-            if kind == "enveloped" || kind.contains("[pgp]") {
+            if kind == "enveloped" && !(with_key && l["decrypts_with"] == "bob") || kind.contains("[pgp]") {
                 break;
             }
             if kind == "multipart/signed" || kind == "opaque-signed" {
@@ -112,14 +120,58 @@ fn every_reachable_signature_layer_matches_openssl_and_divergences_are_documente
         let same = o["result"] == expect["result"]
             && (o["reason"] == expect["reason"]
                 || (expect["reason"] == "weak-digest" && o["reason"] == "weak-algorithm"));
-        let name = file.rsplit('/').next().unwrap();
         if !same && !divergences.contains(name) {
             problems.push(format!(
                 "{file}: ours {}/{} vs Thunderbird {}/{} is not listed in docs/known-divergences.md",
                 o["result"], o["reason"], expect["result"], expect["reason"]
             ));
         }
+        if with_key && o["decryption"] != expect["decryption"] && !divergences.contains(name) {
+            problems.push(format!(
+                "{file}: decryption {} vs Thunderbird {} is not listed in docs/known-divergences.md",
+                o["decryption"], expect["decryption"]
+            ));
+        }
     }
+    (problems, layers_checked)
+}
+
+#[test]
+fn every_reachable_signature_layer_matches_openssl_and_divergences_are_documented() {
+    let dir = corpus().expect(
+        "the corpus shared/corpus/thunderbird-smime is missing (looked in $MAILWARDEN_SHARED_DIR, ../shared, /work/shared)",
+    );
+    let manifest = manifest(&dir);
+    assert_eq!(manifest.len(), 72);
+    let f = Fixture::new();
+    let ours = run_corpus(&dir, &f, "");
+    // Without a key, no enveloped layer opens.
+    for o in &ours {
+        assert_ne!(o["decryption"], "ok", "{o}");
+    }
+    let (problems, layers) = check(&manifest, &ours, false);
     assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
-    assert!(layers_checked >= 70, "only {layers_checked} layers checked");
+    assert!(layers >= 70, "only {layers} layers checked");
+}
+
+#[test]
+fn with_bobs_key_the_layers_inside_encryption_match_too() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = corpus().expect("the shared corpus is missing");
+    let manifest = manifest(&dir);
+    let f = Fixture::new();
+    // The corpus files are world-readable; a key must not be.
+    std::fs::copy(dir.join("keys/bob.key.pem"), f.path("bob.key")).unwrap();
+    std::fs::set_permissions(f.path("bob.key"), std::fs::Permissions::from_mode(0o600)).unwrap();
+    let keys = format!(
+        "keys = [{{ cert = \"{}\", key = \"bob.key\" }}]\n",
+        dir.join("keys/bob.cert.pem").display()
+    );
+    let ours = run_corpus(&dir, &f, &keys);
+    let opened = ours.iter().filter(|o| o["decryption"] == "ok").count();
+    // Every message with a layer Bob's key opens, where mailwarden reaches it.
+    assert_eq!(opened, 32, "decrypted {opened}");
+    let (problems, layers) = check(&manifest, &ours, true);
+    assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
+    assert!(layers >= 90, "only {layers} layers checked");
 }

@@ -134,3 +134,25 @@ fn messages_over_the_size_limit_are_delivered_unverified_and_audited_as_skipped(
     let audit = milter.wait_log("result=skipped", WAIT);
     assert!(audit.contains("reason=\"too large\""), "{audit}");
 }
+
+#[test]
+fn signed_then_encrypted_mail_is_opened_verified_and_delivered_as_received() {
+    let f = pki(
+        "[reload]\ncontrol_socket = \"\"\n[smime]\ntrust = [\"trust.pem\"]\nauthserv_id = \"mx.test\"\nkeys = [{ cert = \"bob.pem\", key = \"bob.key\" }]\n",
+    );
+    let milter = Milter::start(&f.config());
+    let pf = Postfix::start(&milter.socket());
+    let message = wire(&f, "sign-enc.eml", "");
+    let r = send(pf.port, &message);
+    assert_eq!(r.code, 250, "{r}");
+    let got = pf.sink.wait_for(1, WAIT);
+    assert_eq!(got.len(), 1, "maillog:\n{}", pf.maillog());
+    let headers = got[0].header_section();
+    assert!(headers.contains("Authentication-Results: mx.test; smime=pass body.smime-identifier=alice@example.org"), "{headers}");
+    // deliver = "original" (the only mode so far): the encrypted body is untouched.
+    let original = &message[common::smtp::find(&message, b"\r\n\r\n").unwrap() + 4..];
+    assert_eq!(got[0].body(), original);
+    let audit = milter.wait_log("result=pass", WAIT);
+    assert!(audit.contains("layers=enveloped,signed") && audit.contains("decryption=ok"), "{audit}");
+    assert!(audit.contains("content_encryption=aes-256-cbc"), "{audit}");
+}

@@ -89,6 +89,8 @@ pub struct SmimeSettings {
     /// Verify messages in the milter (on when a trust store is configured, unless turned off).
     pub verify: bool,
     pub crls: Vec<PathBuf>,
+    /// Decryption keys (certificate and private key files).
+    pub keys: Vec<crate::smime::keys::KeyRef>,
     pub authserv_id: String,
     pub verify_time: model::VerifyTimeSetting,
     pub allow_sha1: bool,
@@ -360,6 +362,14 @@ fn compile(
     let smime = SmimeSettings {
         verify: sm.verify.unwrap_or(!sm.trust.is_empty()),
         crls: sm.crls.iter().map(|c| resolve_path(dir, c.get_ref())).collect(),
+        keys: sm
+            .keys
+            .iter()
+            .map(|k| crate::smime::keys::KeyRef {
+                cert: resolve_path(dir, &k.cert),
+                key: resolve_path(dir, &k.key),
+            })
+            .collect(),
         authserv_id,
         verify_time: sm.verify_time,
         allow_sha1: sm.allow_sha1,

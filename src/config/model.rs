@@ -255,6 +255,8 @@ pub struct SmimeSection {
     pub trust: Vec<Spanned<RawTrustRef>>,
     /// Files or directories of CRLs (PEM or DER).
     pub crls: Vec<Spanned<String>>,
+    /// Certificates with their private keys, for decryption.
+    pub keys: Vec<RawKeyRef>,
     /// Verify S/MIME in messages passing through. Default: on when `trust` is set.
     pub verify: Option<bool>,
     /// authserv-id of the Authentication-Results header; default: the host name.
@@ -280,6 +282,7 @@ impl Default for SmimeSection {
         SmimeSection {
             trust: Vec::new(),
             crls: Vec::new(),
+            keys: Vec::new(),
             verify: None,
             authserv_id: None,
             verify_time: VerifyTimeSetting::Now,
@@ -291,6 +294,14 @@ impl Default for SmimeSection {
             audit_file: None,
         }
     }
+}
+
+/// `{ cert = "...", key = "..." }`: a PEM/DER certificate and its PEM private key.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawKeyRef {
+    pub cert: String,
+    pub key: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

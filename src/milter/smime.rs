@@ -231,6 +231,15 @@ fn audit(engine: &Engine, report: &Report, queue_id: &str, size: usize, micros: 
         ("signature", signer.and_then(|s| s.signature.clone()).unwrap_or_default()),
         ("chain_len", signer.map(|s| s.chain_len).unwrap_or(0).to_string()),
         ("decryption", report.decryption.as_str().to_string()),
+        (
+            "decrypted_with",
+            report.decrypted.iter().map(|d| d.key.clone()).collect::<Vec<_>>().join("; "),
+        ),
+        (
+            "content_encryption",
+            report.decrypted.iter().map(|d| d.algorithm.clone()).collect::<Vec<_>>().join(","),
+        ),
+        ("decryption_detail", report.decryption_detail.clone().unwrap_or_default()),
         ("size", size.to_string()),
         ("verify_us", micros.to_string()),
     ];

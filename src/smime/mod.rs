@@ -5,6 +5,8 @@
 
 pub mod algorithms;
 pub mod crl;
+pub mod enveloped;
+pub mod keys;
 pub mod mime;
 pub mod path;
 pub mod pipeline;
@@ -19,6 +21,8 @@ use crate::diag::Diagnostic;
 /// A loaded trust store, ready to verify.
 pub struct Engine {
     pub trust: trust::TrustStore,
+    /// Decryption keys (`[smime] keys`).
+    pub keys: Vec<keys::DecryptionKey>,
     pub paths: path::PathValidator,
     pub settings: SmimeSettings,
     pub crl_count: usize,
@@ -39,16 +43,18 @@ impl Engine {
         let sources: Vec<_> = settings.smime_trust.iter().map(|t| (t.path.clone(), t.role)).collect();
         let trust = trust::load(&sources);
         let crls = crl::load(&settings.smime.crls);
-        let (trust, crls) = match (trust, crls) {
-            (Ok(t), Ok(c)) => (t, c),
-            (t, c) => {
+        let keys = keys::load(&settings.smime.keys);
+        let (trust, crls, keys) = match (trust, crls, keys) {
+            (Ok(t), Ok(c), Ok(k)) => (t, c, k),
+            (t, c, k) => {
                 let mut errors = t.err().unwrap_or_default();
                 errors.extend(c.err().unwrap_or_default());
+                errors.extend(k.err().unwrap_or_default());
                 return Err(errors);
             }
         };
         let paths = path::PathValidator::new(&trust, &crls, settings.smime.allow_sha1);
-        Ok(Engine { trust, paths, settings: settings.smime.clone(), crl_count: crls.len() })
+        Ok(Engine { trust, keys, paths, settings: settings.smime.clone(), crl_count: crls.len() })
     }
 
     /// Verifies one message (CRLF line ends). `at` overrides the verification time.
@@ -59,6 +65,7 @@ impl Engine {
             (None, VerifyTimeSetting::SigningTime) => signed::VerifyTime::SigningTimeOr(now),
         };
         let v = signed::Verifier {
+            keys: &self.keys,
             trust: &self.trust,
             paths: &self.paths,
             time,

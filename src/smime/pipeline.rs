@@ -4,6 +4,7 @@
 use cms::signed_data::SignedData;
 
 use super::algorithms::oid;
+use super::enveloped::{self, Opened};
 use super::mime::{self, Entity, TopHeaders};
 use super::signed::{self, SignerReport, Verifier};
 use super::verdict::{authentication_results, Outcome, Reason, SignerIdentity, SmimeResult};
@@ -61,7 +62,19 @@ pub struct Report {
     pub signatures: Vec<SignatureLayer>,
     pub outcome: Outcome,
     pub decryption: Decryption,
+    /// Why decryption failed (for the audit line only, never the SMTP reply).
+    pub decryption_detail: Option<String>,
+    /// Each enveloped layer opened, outermost first.
+    pub decrypted: Vec<DecryptedLayer>,
     pub headers: TopHeaders,
+}
+
+/// An opened enveloped layer: with which key and content algorithm.
+#[derive(Debug, Clone)]
+pub struct DecryptedLayer {
+    pub key: String,
+    pub algorithm: String,
+    pub weak: bool,
 }
 
 impl Report {
@@ -98,6 +111,8 @@ pub fn verify_message(raw: &[u8], v: &Verifier<'_>) -> Report {
         signatures: Vec::new(),
         outcome: Outcome::NONE,
         decryption: Decryption::None,
+        decryption_detail: None,
+        decrypted: Vec::new(),
         headers: TopHeaders::default(),
     };
     // The entity being peeled: a range of `buf`. Detached layers narrow the range (no
@@ -152,10 +167,27 @@ pub fn verify_message(raw: &[u8], v: &Verifier<'_>) -> Report {
                     report.signatures.push(SignatureLayer::malformed());
                     break;
                 };
-                if ci.content_type == oid::ENVELOPED_DATA || ci.content_type == oid::AUTH_ENVELOPED_DATA {
-                    // Decryption is not configured (no keys): the inside cannot be reached.
+                if enveloped::is_enveloped(&ci.content_type) {
                     report.layers.push("enveloped");
-                    report.decryption = Decryption::NoKey;
+                    match enveloped::open(&ci, v.keys) {
+                        Opened::Ok { content, key, algorithm, weak } => {
+                            report.decryption = Decryption::Ok;
+                            report.decrypted.push(DecryptedLayer { key, algorithm, weak });
+                            let inner = super::to_crlf(&content).into_owned();
+                            range = 0..inner.len();
+                            buf = std::borrow::Cow::Owned(inner);
+                            continue;
+                        }
+                        Opened::NoKey => report.decryption = Decryption::NoKey,
+                        Opened::Failed(why) => {
+                            report.decryption = Decryption::Failed;
+                            report.decryption_detail = Some(why);
+                        }
+                        Opened::Unsupported(what) => {
+                            report.decryption = Decryption::Unsupported;
+                            report.decryption_detail = Some(what);
+                        }
+                    }
                     break;
                 }
                 report.layers.push("signed");

@@ -31,6 +31,8 @@ pub enum VerifyTime {
 
 /// What verification needs besides the message.
 pub struct Verifier<'a> {
+    /// Keys for enveloped layers (none: they are reported as `no-key`).
+    pub keys: &'a [super::keys::DecryptionKey],
     pub trust: &'a TrustStore,
     pub paths: &'a PathValidator,
     pub time: VerifyTime,

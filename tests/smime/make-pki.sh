@@ -35,6 +35,11 @@ extendedKeyUsage = emailProtection
 subjectAltName = email:alice@example.org
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
+[leaf_enc]
+basicConstraints = CA:false
+keyUsage = critical,keyEncipherment
+extendedKeyUsage = emailProtection
+subjectAltName = email:bob@example.org
 [leaf_bob_com]
 basicConstraints = CA:false
 keyUsage = critical,digitalSignature
@@ -82,6 +87,9 @@ issue alice-revoked "/CN=Alice revoked" int leaf rsa:2048
 issue alice-untrusted "/CN=Alice untrusted" other-root leaf rsa:2048
 issue alice-nc "/CN=Alice constrained" int-nc leaf rsa:2048
 issue bob-nc "/CN=Bob constrained" int-nc leaf_bob_com rsa:2048
+issue bob "/CN=Bob" int leaf_enc rsa:2048
+issue carol "/CN=Carol" int leaf_enc rsa:2048
+chmod 600 bob.key
 cat root.pem > trust.pem
 
 # CRL from the intermediate revoking alice-revoked.
@@ -142,6 +150,21 @@ body > two.content
     -signer alice.pem -inkey alice.key -certfile int.pem; } > two-signers.eml
 { hdr alice@example.org two-bad; $O cms -sign -in two.content -signer alice-untrusted.pem -inkey alice-untrusted.key \
     -signer bob-nc.pem -inkey bob-nc.key -certfile int.pem; } > two-bad-signers.eml
+# Encrypted to bob (and one to carol only).
+enc() { # out recipient-cert [openssl args...]
+  local out=$1 rcpt=$2; shift 2
+  { hdr alice@example.org "$out"; $O cms -encrypt -in two.content -recip "$rcpt" "$@"; } > $out.eml
+}
+enc enc-aes128 bob.pem -aes128
+enc enc-aes256 bob.pem -aes256
+enc enc-gcm bob.pem -aes-256-gcm
+enc enc-oaep bob.pem -aes256 -keyopt rsa_padding_mode:oaep
+enc enc-oaep256 bob.pem -aes256 -keyopt rsa_padding_mode:oaep -keyopt rsa_oaep_md:sha256 -keyopt rsa_mgf1_md:sha256
+enc enc-3des bob.pem -des3
+enc enc-carol carol.pem -aes256
+# Signed by alice, then encrypted to bob.
+$O cms -sign -in two.content -signer alice.pem -inkey alice.key -certfile int.pem > signed.part
+{ hdr alice@example.org sign-enc; $O cms -encrypt -in signed.part -recip bob.pem -aes256; } > sign-enc.eml
 # tampered-sig.eml and malformed.eml are derived from pass-rsa.eml by tests/smime.rs.
 # Nested: alice signs, then a gateway re-signs the signed entity (outer = transport).
 { hdr alice@example.org nested; $O cms -sign -in pass-rsa.eml -signer alice-ec.pem -inkey alice-ec.key -certfile int.pem -crlfeol; } > nested.eml

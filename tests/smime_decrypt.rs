@@ -1,0 +1,122 @@
+//! Decryption of messages encrypted with the openssl CLI at test time: AES-CBC, AES-GCM
+//! (AuthEnvelopedData), RSA PKCS#1 v1.5 and OAEP key transport, signed-then-encrypted, a
+//! message for another key, broken ciphertext, and the key-file checks.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+
+use common::{run, Fixture};
+use serde_json::Value;
+
+fn fixture() -> Fixture {
+    common::pki::fixture(
+        "[smime]\ntrust = [\"trust.pem\"]\nauthserv_id = \"mx.test\"\nkeys = [{ cert = \"bob.pem\", key = \"bob.key\" }]\n",
+    )
+}
+
+fn verify(f: &Fixture, files: &[&str]) -> Vec<Value> {
+    let config = f.config();
+    let mut args = vec!["smime", "-c", config.to_str().unwrap(), "--json"];
+    let paths: Vec<String> = files.iter().map(|n| f.path(n).display().to_string()).collect();
+    args.extend(paths.iter().map(String::as_str));
+    let (code, out, err) = run(&args);
+    assert_eq!(code, 0, "{err}");
+    out.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+/// `name` with its base64 CMS changed by `change` (the message is one header block, a
+/// blank line and base64).
+fn derive(f: &Fixture, from: &str, to: &str, change: impl Fn(&mut Vec<u8>)) {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let text = std::fs::read_to_string(f.path(from)).unwrap().replace("\r\n", "\n");
+    let (head, body) = text.split_once("\n\n").unwrap();
+    let mut der = b64.decode(body.split_whitespace().collect::<String>()).unwrap();
+    change(&mut der);
+    let body = b64.encode(&der);
+    let body: Vec<&str> = body.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap()).collect();
+    std::fs::write(f.path(to), format!("{head}\n\n{}\n", body.join("\n"))).unwrap();
+}
+
+#[test]
+fn content_and_key_transport_algorithms() {
+    let f = fixture();
+    let cases: &[(&str, &str)] = &[
+        ("enc-aes128.eml", "ok"),
+        ("enc-aes256.eml", "ok"),
+        ("enc-gcm.eml", "ok"),
+        ("enc-oaep.eml", "ok"),
+        ("enc-oaep256.eml", "ok"),
+        ("enc-carol.eml", "no-key"),
+        // aws-lc-rs builds 3DES only with its legacy-des feature, which is not enabled.
+        ("enc-3des.eml", "unsupported"),
+    ];
+    let files: Vec<&str> = cases.iter().map(|c| c.0).collect();
+    for ((file, want), v) in cases.iter().zip(verify(&f, &files)) {
+        assert_eq!(v["decryption"], *want, "{file}: {v}");
+        assert_eq!(v["layers"], serde_json::json!(["enveloped"]), "{file}");
+        // Encrypted but not signed: no verdict about a signature.
+        assert_eq!(v["result"], "none", "{file}");
+    }
+}
+
+#[test]
+fn signed_then_encrypted_is_verified_inside() {
+    let f = fixture();
+    let v = &verify(&f, &["sign-enc.eml"])[0];
+    assert_eq!(v["layers"], serde_json::json!(["enveloped", "signed"]), "{v}");
+    assert_eq!(v["decryption"], "ok");
+    assert_eq!(v["result"], "pass", "{v}");
+    assert_eq!(v["signer"], "alice@example.org");
+    // Without the key, the signature is out of reach.
+    f.write("mailwarden.toml", "[smime]\ntrust = [\"trust.pem\"]\n");
+    let v = &verify(&f, &["sign-enc.eml"])[0];
+    assert_eq!(v["layers"], serde_json::json!(["enveloped"]), "{v}");
+    assert_eq!(v["decryption"], "no-key");
+    assert_eq!(v["result"], "none");
+}
+
+#[test]
+fn broken_ciphertext_fails_cleanly() {
+    let f = fixture();
+    // The last byte of the next-to-last block: the padding no longer checks out.
+    derive(&f, "enc-aes256.eml", "flipped.eml", |der| {
+        let n = der.len();
+        der[n - 17] ^= 0x01;
+    });
+    derive(&f, "enc-gcm.eml", "flipped-gcm.eml", |der| {
+        let n = der.len();
+        der[n / 2] ^= 0x01;
+    });
+    derive(&f, "enc-aes256.eml", "truncated.eml", |der| {
+        der.truncate(der.len() - 10);
+    });
+    let out = verify(&f, &["flipped.eml", "flipped-gcm.eml", "truncated.eml"]);
+    for v in &out {
+        assert_eq!(v["decryption"], "failed", "{v}");
+        assert_ne!(v["result"], "pass", "{v}");
+    }
+}
+
+#[test]
+fn key_files_must_be_private_and_match_their_certificate() {
+    let f = fixture();
+    let config = f.config();
+    let (code, out, err) = run(&["check", "-c", config.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    std::fs::set_permissions(f.path("bob.key"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (code, _, err) = run(&["check", "-c", config.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(err.contains("bob.key") && err.contains("readable by group or others") && err.contains("chmod 600"), "{err}");
+    std::fs::set_permissions(f.path("bob.key"), std::fs::Permissions::from_mode(0o600)).unwrap();
+    std::fs::set_permissions(f.path("carol.key"), std::fs::Permissions::from_mode(0o600)).unwrap();
+    f.write("mailwarden.toml", "[smime]\ntrust = [\"trust.pem\"]\nkeys = [{ cert = \"bob.pem\", key = \"carol.key\" }]\n");
+    let (code, _, err) = run(&["check", "-c", config.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(err.contains("carol.key") && err.contains("does not belong"), "{err}");
+    // No key material in what was printed.
+    let key = std::fs::read_to_string(f.path("carol.key")).unwrap();
+    let line = key.lines().nth(1).unwrap();
+    assert!(!err.contains(line), "{err}");
+}
