@@ -156,3 +156,52 @@ fn signed_then_encrypted_mail_is_opened_verified_and_delivered_as_received() {
     assert!(audit.contains("layers=enveloped,signed") && audit.contains("decryption=ok"), "{audit}");
     assert!(audit.contains("content_encryption=aes-256-cbc"), "{audit}");
 }
+
+#[test]
+fn deliver_decrypted_replaces_body_and_mime_headers_and_failures_share_one_reply() {
+    let f = pki(
+        "[reload]\ncontrol_socket = \"\"\n[smime]\ntrust = [\"trust.pem\"]\nauthserv_id = \"mx.test\"\nkeys = [{ cert = \"bob.pem\", key = \"bob.key\" }]\ndeliver = \"decrypted\"\ndecryption_failure = \"reject\"\n",
+    );
+    let milter = Milter::start(&f.config());
+    let pf = Postfix::start(&milter.socket());
+
+    let forged = "X-Mailwarden-Decrypted: by mx.test with a forged key\r\n";
+    let r = send(pf.port, &wire(&f, "sign-enc.eml", forged));
+    assert_eq!(r.code, 250, "{r}");
+    let got = pf.sink.wait_for(1, WAIT);
+    assert_eq!(got.len(), 1, "maillog:\n{}", pf.maillog());
+    let headers = got[0].header_section();
+    assert!(headers.contains("smime=pass body.smime-identifier=alice@example.org"), "{headers}");
+    assert!(headers.contains("X-Mailwarden-Decrypted: by mx.test with CN=Bob serial"), "{headers}");
+    assert!(!headers.contains("forged key"), "{headers}");
+    assert!(!headers.to_ascii_lowercase().contains("pkcs7-mime"), "{headers}");
+    assert!(headers.contains("multipart/signed"), "{headers}");
+    // The cleartext is the signed entity openssl encrypted, whole: its signature still checks.
+    let signed = std::fs::read_to_string(f.path("signed.part")).unwrap().replace("\r\n", "\n").replace('\n', "\r\n");
+    let body = String::from_utf8_lossy(got[0].body()).into_owned();
+    let inner_body = &signed[signed.find("\r\n\r\n").unwrap() + 4..];
+    assert_eq!(body, inner_body);
+    std::fs::write(f.path("delivered.eml"), &got[0].data).unwrap();
+    let (code, out, err) = common::run(&["smime", "-c", f.config().to_str().unwrap(), "--json", f.path("delivered.eml").to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("\"layers\":[\"signed\"]") && out.contains("\"result\":\"pass\""), "{out}");
+
+    // Undecryptable mail for us: the same reply whatever the cause.
+    let replies: Vec<String> = ["enc-3des.eml", "enc-aes256.eml"]
+        .iter()
+        .map(|name| {
+            let mut m = wire(&f, name, "");
+            if *name == "enc-aes256.eml" {
+                // Corrupt the base64 body's last line: the CMS no longer decrypts.
+                let end = m.len() - 8;
+                m[end] = if m[end] == b'A' { b'B' } else { b'A' };
+            }
+            let r = send(pf.port, &m);
+            assert_eq!(r.code, 550, "{name}: {r}");
+            r.text()
+        })
+        .collect();
+    assert_eq!(replies[0], replies[1]);
+    assert!(replies[0].contains("cannot decrypt"), "{}", replies[0]);
+    assert!(!replies[0].contains("des") && !replies[0].contains("padding"), "{}", replies[0]);
+}

@@ -99,6 +99,8 @@ pub struct SmimeSettings {
     pub tag_prefix: String,
     pub require_signature: Vec<crate::policy::pattern::Pattern>,
     pub audit_file: Option<PathBuf>,
+    pub deliver: model::DeliverMode,
+    pub decryption_failure: model::SmimeAction,
 }
 
 impl SmimeSettings {
@@ -356,11 +358,14 @@ fn compile(
     if sm.max_message_size == 0 {
         err(0, "smime.max_message_size must be at least 1".into());
     }
+    if sm.deliver == model::DeliverMode::Decrypted && sm.keys.is_empty() {
+        err(0, "smime.deliver = \"decrypted\" needs smime.keys".into());
+    }
     if sm.verify == Some(true) && sm.trust.is_empty() {
         err(0, "smime.verify = true needs smime.trust".into());
     }
     let smime = SmimeSettings {
-        verify: sm.verify.unwrap_or(!sm.trust.is_empty()),
+        verify: sm.verify.unwrap_or(!sm.trust.is_empty() || !sm.keys.is_empty()),
         crls: sm.crls.iter().map(|c| resolve_path(dir, c.get_ref())).collect(),
         keys: sm
             .keys
@@ -378,6 +383,8 @@ fn compile(
         tag_prefix: sm.tag_prefix.clone(),
         require_signature,
         audit_file: sm.audit_file.as_ref().map(|f| resolve_path(dir, f.get_ref())),
+        deliver: sm.deliver,
+        decryption_failure: sm.decryption_failure,
     };
     if !errors.is_empty() {
         return Err(Diagnostics(errors));

@@ -275,6 +275,18 @@ pub struct SmimeSection {
     pub require_signature: Vec<String>,
     /// Also write audit lines to this file (appended), besides the `audit` log target.
     pub audit_file: Option<Spanned<String>>,
+    /// What is delivered when the message was encrypted to us: as received, or decrypted.
+    pub deliver: DeliverMode,
+    /// What to do when an encrypted message addressed to us cannot be opened
+    /// (`failed` or `unsupported`).
+    pub decryption_failure: SmimeAction,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliverMode {
+    Original,
+    Decrypted,
 }
 
 impl Default for SmimeSection {
@@ -292,6 +304,8 @@ impl Default for SmimeSection {
             tag_prefix: "[S/MIME {result}] ".to_string(),
             require_signature: Vec::new(),
             audit_file: None,
+            deliver: DeliverMode::Original,
+            decryption_failure: SmimeAction::Accept,
         }
     }
 }

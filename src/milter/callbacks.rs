@@ -10,7 +10,7 @@ use indymilter::{
 use tracing::error;
 
 use super::session::{ANNOTATION_HEADER, Answer, Session, StageMacros};
-use super::smime::{AR_HEADER, Disposition, Plan};
+use super::smime::{AR_HEADER, DECRYPTED_HEADER, Disposition, Plan};
 use crate::runtime::Shared;
 
 /// Macros we ask Postfix/Sendmail for, per stage.
@@ -38,7 +38,7 @@ pub fn build(shared: Arc<Shared>) -> Callbacks<Session> {
             }
             cx.requested_opts = opts;
             cx.requested_actions =
-                Actions::ADD_HEADER | Actions::CHANGE_HEADER | Actions::QUARANTINE;
+                Actions::ADD_HEADER | Actions::CHANGE_HEADER | Actions::QUARANTINE | Actions::REPLACE_BODY;
             cx.requested_macros
                 .insert(MacroStage::Mail, MAIL_MACROS.into());
             for stage in [
@@ -170,6 +170,32 @@ async fn apply_smime_headers(cx: &mut EomContext<Session>, plan: &Plan) -> Resul
     if let Some(value) = &plan.insert_ar {
         if let Err(e) = cx.actions.insert_header(0, AR_HEADER, value.as_str()).await {
             error!(error = %e, "cannot insert header");
+            return Err(tempfail(&mut cx.reply, "internal error"));
+        }
+    }
+    for index in &plan.delete_decrypted {
+        if let Err(e) = cx.actions.change_header(DECRYPTED_HEADER, *index, None::<CString>).await {
+            error!(error = %e, "cannot delete header");
+            return Err(tempfail(&mut cx.reply, "internal error"));
+        }
+    }
+    if let Some(r) = &plan.replace {
+        // The decrypted entity's MIME headers replace the message's, then its body.
+        // An MTA that refuses one of these edits breaks the session: the message is then
+        // temp-failed, never delivered half-changed.
+        for (name, value) in &r.headers {
+            let done = cx.actions.change_header(*name, 1, value.as_deref()).await;
+            if let Err(e) = done {
+                error!(error = %e, header = name, "cannot replace header");
+                return Err(tempfail(&mut cx.reply, "internal error"));
+            }
+        }
+        if let Err(e) = cx.actions.add_header(DECRYPTED_HEADER, r.note.as_str()).await {
+            error!(error = %e, "cannot add header");
+            return Err(tempfail(&mut cx.reply, "internal error"));
+        }
+        if let Err(e) = cx.actions.replace_body(&r.body).await {
+            error!(error = %e, "cannot replace the body");
             return Err(tempfail(&mut cx.reply, "internal error"));
         }
     }

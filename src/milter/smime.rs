@@ -8,7 +8,8 @@ use std::time::Instant;
 
 use tracing::{info, warn};
 
-use crate::config::model::SmimeAction;
+use crate::config::model::{DeliverMode, SmimeAction};
+use crate::smime::pipeline::Decryption;
 use crate::policy::Address;
 use crate::smime::pipeline::Report;
 use crate::smime::verdict::SmimeResult;
@@ -26,6 +27,8 @@ pub struct Capture {
     /// authserv-id.
     pub forged: Vec<i32>,
     ar_seen: i32,
+    /// How many `X-Mailwarden-Decrypted` headers arrived (only we may set it).
+    pub decrypted_seen: i32,
     /// The first Subject value, for the `tag` action.
     pub subject: Option<String>,
     /// Whether the top-level Content-Type looks like S/MIME (for "too large" audit lines).
@@ -41,6 +44,7 @@ impl Capture {
             too_large: false,
             forged: Vec::new(),
             ar_seen: 0,
+            decrypted_seen: 0,
             subject: None,
             looks_smime: false,
             size: 0,
@@ -66,6 +70,8 @@ impl Capture {
             if claims_authserv_id(value, authserv_id) {
                 self.forged.push(self.ar_seen);
             }
+        } else if name.eq_ignore_ascii_case(DECRYPTED_HEADER) {
+            self.decrypted_seen += 1;
         } else if name.eq_ignore_ascii_case("Subject") && self.subject.is_none() {
             self.subject = Some(value.to_string());
         } else if name.eq_ignore_ascii_case("Content-Type") {
@@ -121,6 +127,10 @@ pub struct Plan {
     pub insert_ar: Option<String>,
     /// New Subject value (`tag`): replace the first Subject, or add one.
     pub subject: Option<(bool, String)>,
+    /// `deliver = "decrypted"`: the message's new MIME headers and body.
+    pub replace: Option<Replacement>,
+    /// Incoming `X-Mailwarden-Decrypted` headers to delete (1-based, highest first).
+    pub delete_decrypted: Vec<i32>,
     pub disposition: Disposition,
 }
 
@@ -146,11 +156,25 @@ impl Job {
             info!(queue_id = %queue_id, index, authserv_id = %settings.authserv_id,
                 "removed an Authentication-Results header claiming our authserv-id");
         }
+        // With decrypted delivery on, only our own note may say a message was decrypted.
+        let delete_decrypted: Vec<i32> = if settings.deliver == DeliverMode::Decrypted {
+            (1..=capture.decrypted_seen).rev().collect()
+        } else {
+            Vec::new()
+        };
+        let unchanged = |delete_ar, delete_decrypted| Plan {
+            delete_ar,
+            insert_ar: None,
+            subject: None,
+            replace: None,
+            delete_decrypted,
+            disposition: Disposition::Continue,
+        };
         if capture.too_large {
             if capture.looks_smime {
                 audit_skipped(&engine, &queue_id, capture.size, json_audit);
             }
-            return Plan { delete_ar, insert_ar: None, subject: None, disposition: Disposition::Continue };
+            return unchanged(delete_ar, delete_decrypted);
         }
         let started = Instant::now();
         let now = crate::smime::path::unix_secs(std::time::SystemTime::now());
@@ -158,9 +182,20 @@ impl Job {
         let micros = started.elapsed().as_micros();
         let required = settings.require_signature.iter().any(|p| p.matches(&sender));
         if !report.is_smime() && !required {
-            return Plan { delete_ar, insert_ar: None, subject: None, disposition: Disposition::Continue };
+            return unchanged(delete_ar, delete_decrypted);
         }
-        audit(&engine, &report, &queue_id, capture.size, micros, json_audit);
+        let replace = match (settings.deliver, &report.cleartext) {
+            (DeliverMode::Decrypted, Some(clear)) => {
+                let r = replacement(clear, &settings.authserv_id, &report);
+                if r.is_none() {
+                    warn!(queue_id = %queue_id, "decrypted content is not a MIME entity; delivering the message as received");
+                }
+                r
+            }
+            _ => None,
+        };
+        let delivered = if replace.is_some() { "decrypted" } else { "original" };
+        audit(&engine, &report, &queue_id, capture.size, micros, delivered, json_audit);
         let result = report.outcome.result;
         let mut action = settings.action_for(result, &overrides);
         if result == SmimeResult::None && required {
@@ -172,41 +207,126 @@ impl Job {
             "-"
         });
         let mut subject = None;
-        let disposition = match action {
-            SmimeAction::Accept => Disposition::Continue,
-            SmimeAction::Tag => {
-                let prefix = settings.tag_prefix.replace("{result}", result.as_str());
-                let (exists, old) = match &capture.subject {
-                    Some(s) => (true, s.trim_start().to_string()),
-                    None => (false, String::new()),
-                };
-                subject = Some((exists, format!("{prefix}{old}")));
-                Disposition::Continue
-            }
-            SmimeAction::Quarantine => Disposition::Quarantine(format!("S/MIME {result} ({reason})")),
-            SmimeAction::Reject => Disposition::Reject {
-                xcode: if result == SmimeResult::Fail { "5.7.7" } else { "5.7.1" },
-                line: if result == SmimeResult::None {
-                    "Message refused: an S/MIME signature is required".to_string()
-                } else {
-                    format!("Message refused: S/MIME signature {result} ({reason})")
+        // A message for us that does not open: its own action, and a reply that never says
+        // why (no oracle for whoever crafted it).
+        let undecryptable = matches!(report.decryption, Decryption::Failed | Decryption::Unsupported);
+        let disposition = if undecryptable
+            && settings.decryption_failure.strictness() >= action.strictness()
+            && settings.decryption_failure != SmimeAction::Accept
+        {
+            match settings.decryption_failure {
+                SmimeAction::Quarantine => Disposition::Quarantine("S/MIME: cannot decrypt".into()),
+                SmimeAction::Reject => Disposition::Reject {
+                    xcode: "5.7.1",
+                    line: "Message refused: cannot decrypt".into(),
                 },
-            },
-            SmimeAction::Tempfail => Disposition::Tempfail {
-                line: format!("S/MIME signature {result} ({reason}), try again later"),
-            },
+                SmimeAction::Tempfail => Disposition::Tempfail {
+                    line: "cannot decrypt, try again later".into(),
+                },
+                SmimeAction::Tag => {
+                    subject = Some(tagged(&settings.tag_prefix.replace("{result}", "undecryptable"), &capture));
+                    Disposition::Continue
+                }
+                SmimeAction::Accept => Disposition::Continue,
+            }
+        } else {
+            match action {
+                SmimeAction::Accept => Disposition::Continue,
+                SmimeAction::Tag => {
+                    subject = Some(tagged(&settings.tag_prefix.replace("{result}", result.as_str()), &capture));
+                    Disposition::Continue
+                }
+                SmimeAction::Quarantine => Disposition::Quarantine(format!("S/MIME {result} ({reason})")),
+                SmimeAction::Reject => Disposition::Reject {
+                    xcode: if result == SmimeResult::Fail { "5.7.7" } else { "5.7.1" },
+                    line: if result == SmimeResult::None {
+                        "Message refused: an S/MIME signature is required".to_string()
+                    } else {
+                        format!("Message refused: S/MIME signature {result} ({reason})")
+                    },
+                },
+                SmimeAction::Tempfail => Disposition::Tempfail {
+                    line: format!("S/MIME signature {result} ({reason}), try again later"),
+                },
+            }
         };
         Plan {
             delete_ar,
             insert_ar: Some(report.authentication_results(&settings.authserv_id)),
             subject,
+            replace,
+            delete_decrypted,
             disposition,
         }
     }
 }
 
+/// The Subject with `prefix` in front: (whether a Subject exists, new value).
+fn tagged(prefix: &str, capture: &Capture) -> (bool, String) {
+    match &capture.subject {
+        Some(s) => (true, format!("{prefix}{}", s.trim_start())),
+        None => (false, prefix.to_string()),
+    }
+}
+
+/// The MIME headers the decrypted entity replaces at the top of the message.
+const REPLACED_HEADERS: [&str; 4] = [
+    "Content-Type",
+    "Content-Transfer-Encoding",
+    "Content-Disposition",
+    "Content-Description",
+];
+
+pub const DECRYPTED_HEADER: &str = "X-Mailwarden-Decrypted";
+
+/// How to turn the message into its decrypted form: the top-level MIME headers (a value,
+/// or `None` to delete), the body, and a header naming who decrypted with which key.
+/// `None` when the cleartext is not a MIME entity with a Content-Type.
+fn replacement(clear: &[u8], authserv_id: &str, report: &Report) -> Option<Replacement> {
+    let split = crate::smime::mime::body_offset(clear);
+    let head = mail_parser::MessageParser::new().parse_headers(&clear[..split])?;
+    let mut headers = Vec::new();
+    let mut has_type = false;
+    for name in REPLACED_HEADERS {
+        let value = head
+            .headers_raw()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.replace("\r\n", "").replace('\n', "").trim().to_string());
+        has_type |= name == "Content-Type" && value.is_some();
+        headers.push((name, value));
+    }
+    if !has_type {
+        return None;
+    }
+    let key = report.decrypted.first().map(|d| d.key.as_str()).unwrap_or("-");
+    let algorithm = report.decrypted.first().map(|d| d.algorithm.as_str()).unwrap_or("-");
+    let note: String = format!("by {authserv_id} with {key} ({algorithm})")
+        .chars()
+        .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' })
+        .take(900)
+        .collect();
+    Some(Replacement { headers, body: clear[split..].to_vec(), note })
+}
+
+/// The decrypted form of the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Replacement {
+    pub headers: Vec<(&'static str, Option<String>)>,
+    pub body: Vec<u8>,
+    /// Value of `X-Mailwarden-Decrypted`.
+    pub note: String,
+}
+
 /// One audit line per S/MIME message, on the `audit` log target (and the audit file).
-fn audit(engine: &Engine, report: &Report, queue_id: &str, size: usize, micros: u128, json: bool) {
+fn audit(
+    engine: &Engine,
+    report: &Report,
+    queue_id: &str,
+    size: usize,
+    micros: u128,
+    delivered: &str,
+    json: bool,
+) {
     let signer = report.signer();
     let h = &report.headers;
     let fields: Vec<(&str, String)> = vec![
@@ -240,6 +360,7 @@ fn audit(engine: &Engine, report: &Report, queue_id: &str, size: usize, micros: 
             report.decrypted.iter().map(|d| d.algorithm.clone()).collect::<Vec<_>>().join(","),
         ),
         ("decryption_detail", report.decryption_detail.clone().unwrap_or_default()),
+        ("delivered", delivered.to_string()),
         ("size", size.to_string()),
         ("verify_us", micros.to_string()),
     ];

@@ -90,7 +90,7 @@ pub fn classify(raw: &[u8]) -> (Entity, TopHeaders) {
 }
 
 /// Where the body starts: after the first empty line (CRLF or bare LF).
-fn body_offset(raw: &[u8]) -> usize {
+pub fn body_offset(raw: &[u8]) -> usize {
     let mut pos = 0;
     while let Some(nl) = raw[pos..].iter().position(|&b| b == b'\n') {
         let line = &raw[pos..pos + nl];

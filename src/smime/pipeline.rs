@@ -66,6 +66,9 @@ pub struct Report {
     pub decryption_detail: Option<String>,
     /// Each enveloped layer opened, outermost first.
     pub decrypted: Vec<DecryptedLayer>,
+    /// The decrypted MIME entity (CRLF) when the message itself was the enveloped layer,
+    /// for `deliver = "decrypted"`.
+    pub cleartext: Option<Vec<u8>>,
     pub headers: TopHeaders,
 }
 
@@ -113,6 +116,7 @@ pub fn verify_message(raw: &[u8], v: &Verifier<'_>) -> Report {
         decryption: Decryption::None,
         decryption_detail: None,
         decrypted: Vec::new(),
+        cleartext: None,
         headers: TopHeaders::default(),
     };
     // The entity being peeled: a range of `buf`. Detached layers narrow the range (no
@@ -174,6 +178,9 @@ pub fn verify_message(raw: &[u8], v: &Verifier<'_>) -> Report {
                             report.decryption = Decryption::Ok;
                             report.decrypted.push(DecryptedLayer { key, algorithm, weak });
                             let inner = super::to_crlf(&content).into_owned();
+                            if report.layers.len() == 1 {
+                                report.cleartext = Some(inner.clone());
+                            }
                             range = 0..inner.len();
                             buf = std::borrow::Cow::Owned(inner);
                             continue;
