@@ -90,6 +90,9 @@ pub enum Command {
         /// Print one JSON object per file, one per line
         #[arg(long)]
         json: bool,
+        /// Write the decrypted MIME entity of each encrypted message to DIR/NAME.decrypted.eml
+        #[arg(long, value_name = "DIR")]
+        decrypt_out: Option<PathBuf>,
         /// Messages (.eml); LF line ends are read as CRLF, as they travel
         #[arg(required = true, value_name = "FILE.eml")]
         files: Vec<PathBuf>,
@@ -162,7 +165,9 @@ pub fn main() -> ExitCode {
         Command::Trust {
             command: TrustCommand::List { config, json },
         } => trust_list(config.path().as_deref(), json),
-        Command::Smime { config, at, json, files } => smime(config.path().as_deref(), at.as_deref(), json, &files),
+        Command::Smime { config, at, json, decrypt_out, files } => {
+            smime(config.path().as_deref(), at.as_deref(), json, decrypt_out.as_deref(), &files)
+        }
         Command::Status { config, json } => {
             control_request(config.path().as_deref(), "status", json)
         }
@@ -544,7 +549,13 @@ fn reason_text(o: crate::smime::verdict::Outcome) -> String {
 }
 
 /// `mailwarden smime`: the milter's verification pipeline over files.
-fn smime(config: Option<&Path>, at: Option<&str>, json: bool, files: &[PathBuf]) -> ExitCode {
+fn smime(
+    config: Option<&Path>,
+    at: Option<&str>,
+    json: bool,
+    decrypt_out: Option<&Path>,
+    files: &[PathBuf],
+) -> ExitCode {
     let at = match at.map(crate::smime::parse_rfc3339) {
         Some(None) => {
             eprintln!("mailwarden: --at: not an RFC 3339 time (like 2026-02-01T00:00:00Z)");
@@ -586,6 +597,14 @@ fn smime(config: Option<&Path>, at: Option<&str>, json: bool, files: &[PathBuf])
         let now = crate::smime::path::unix_secs(std::time::SystemTime::now());
         let report = engine.verify(&raw, now, at);
         let ar = report.authentication_results(&engine.settings.authserv_id);
+        if let (Some(dir), Some(clear)) = (decrypt_out, &report.cleartext) {
+            let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let out = dir.join(format!("{name}.decrypted.eml"));
+            if let Err(e) = std::fs::write(&out, clear) {
+                eprintln!("mailwarden: {}: {e}", out.display());
+                status = ExitCode::FAILURE;
+            }
+        }
         let signer = report.signer().and_then(|s| s.emails.first().cloned());
         if json {
             let signatures: Vec<_> = report

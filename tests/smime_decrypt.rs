@@ -69,6 +69,17 @@ fn signed_then_encrypted_is_verified_inside() {
     assert_eq!(v["decryption"], "ok");
     assert_eq!(v["result"], "pass", "{v}");
     assert_eq!(v["signer"], "alice@example.org");
+    // --decrypt-out writes the decrypted entity: the signed message openssl encrypted.
+    let out_dir = f.path("out");
+    std::fs::create_dir(&out_dir).unwrap();
+    let (code, _, err) = run(&[
+        "smime", "-c", f.config().to_str().unwrap(), "--decrypt-out", out_dir.to_str().unwrap(),
+        f.path("sign-enc.eml").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let written = std::fs::read_to_string(out_dir.join("sign-enc.eml.decrypted.eml")).unwrap();
+    let signed = std::fs::read_to_string(f.path("signed.part")).unwrap().replace("\r\n", "\n").replace('\n', "\r\n");
+    assert_eq!(written, signed);
     // Without the key, the signature is out of reach.
     f.write("mailwarden.toml", "[smime]\ntrust = [\"trust.pem\"]\n");
     let v = &verify(&f, &["sign-enc.eml"])[0];
