@@ -3,6 +3,7 @@
 # side by side in alternating rounds on the same files (../shared/bench corpus and loop).
 #
 # Usage: benches/smime-verify.sh [-R ROUNDS] [-t SECONDS] [-c CORPUS] [-s 'SETS'] [-o OUT]
+#   Sets named encrypted-* run in decrypt mode, signenc-* in decrypt-verify mode (bob's key).
 #   -R  rounds (default 5); each round runs every set with both tools, order alternating
 #   -t  seconds per timed run (default 2)
 #   -c  corpus dir made by ../shared/bench/make-smime-corpus.sh (made if missing)
@@ -30,14 +31,21 @@ cargo build --release --locked --bench smime_verify >&2 2>/dev/null || cargo ben
 MW=$(ls -t target/release/deps/smime_verify-* | grep -v '\.d$' | head -1)
 
 ca_for() { case $1 in *-ec-*) echo "$CORPUS/pki/ca-ec.pem" ;; *) echo "$CORPUS/pki/ca-rsa.pem" ;; esac; }
+mode_for() { case $1 in encrypted-*) echo decrypt ;; signenc-*) echo decrypt-verify ;; *) echo verify ;; esac; }
+# mailwarden refuses a key file others can read: use a private copy.
+KEY=$(mktemp /tmp/smime-bench-key.XXXXXX); trap 'rm -f "$KEY"' EXIT
+cp "$CORPUS/pki/bob.key" "$KEY"; chmod 600 "$KEY"
 openssl_run() { # set
   local list=$CORPUS/msgs/$1/LIST ca; ca=$(ca_for "$1")
   # Calibrate the iteration count to about T seconds.
-  local one; one=$(/tmp/cms-verify-bench verify -q -CAfile "$ca" -n 1 -L "$list" | sed 's/.*wall_s=\([0-9.]*\).*/\1/')
+  local mode; mode=$(mode_for "$1")
+  local keys=()
+  [ "$mode" = verify ] || keys=(-recip "$CORPUS/pki/bob.pem" -key "$CORPUS/pki/bob.key")
+  local one; one=$(/tmp/cms-verify-bench "$mode" -q -CAfile "$ca" "${keys[@]}" -n 1 -L "$list" | sed 's/.*wall_s=\([0-9.]*\).*/\1/')
   local n; n=$(awk -v t="$T" -v o="$one" 'BEGIN { n = int(t / (o > 0 ? o : 0.001)); print (n < 1 ? 1 : n) }')
-  /tmp/cms-verify-bench verify -q -CAfile "$ca" -n "$n" -L "$list" | sed "s/^RESULT /RESULT tool=openssl set=$1 /"
+  /tmp/cms-verify-bench "$mode" -q -CAfile "$ca" "${keys[@]}" -n "$n" -L "$list" | sed "s/^RESULT /RESULT tool=openssl set=$1 /"
 }
-mw_run() { "$MW" -CAfile "$(ca_for "$1")" -t "$T" -s "$1" -L "$CORPUS/msgs/$1/LIST"; }
+mw_run() { "$MW" -CAfile "$(ca_for "$1")" -recip "$CORPUS/pki/bob.pem" -key "$KEY" -mode "$(mode_for "$1")" -t "$T" -s "$1" -L "$CORPUS/msgs/$1/LIST"; }
 
 for r in $(seq 1 "$R"); do
   for s in $SETS; do

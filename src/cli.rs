@@ -165,9 +165,19 @@ pub fn main() -> ExitCode {
         Command::Trust {
             command: TrustCommand::List { config, json },
         } => trust_list(config.path().as_deref(), json),
-        Command::Smime { config, at, json, decrypt_out, files } => {
-            smime(config.path().as_deref(), at.as_deref(), json, decrypt_out.as_deref(), &files)
-        }
+        Command::Smime {
+            config,
+            at,
+            json,
+            decrypt_out,
+            files,
+        } => smime(
+            config.path().as_deref(),
+            at.as_deref(),
+            json,
+            decrypt_out.as_deref(),
+            &files,
+        ),
         Command::Status { config, json } => {
             control_request(config.path().as_deref(), "status", json)
         }
@@ -545,7 +555,9 @@ fn trust_list(config: Option<&Path>, json: bool) -> ExitCode {
 }
 
 fn reason_text(o: crate::smime::verdict::Outcome) -> String {
-    o.reason.map(|r| format!(" ({})", r.token())).unwrap_or_default()
+    o.reason
+        .map(|r| format!(" ({})", r.token()))
+        .unwrap_or_default()
 }
 
 /// `mailwarden smime`: the milter's verification pipeline over files.
@@ -598,7 +610,10 @@ fn smime(
         let report = engine.verify(&raw, now, at);
         let ar = report.authentication_results(&engine.settings.authserv_id);
         if let (Some(dir), Some(clear)) = (decrypt_out, &report.cleartext) {
-            let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             let out = dir.join(format!("{name}.decrypted.eml"));
             if let Err(e) = std::fs::write(&out, clear) {
                 eprintln!("mailwarden: {}: {e}", out.display());
@@ -639,7 +654,9 @@ fn smime(
                     i + 1,
                     l.outcome.result,
                     reason_text(l.outcome),
-                    l.signer().and_then(|s| s.emails.first().cloned()).unwrap_or_else(|| "-".into())
+                    l.signer()
+                        .and_then(|s| s.emails.first().cloned())
+                        .unwrap_or_else(|| "-".into())
                 );
                 // Every SignerInfo when a layer has several.
                 for s in l.signers.iter().filter(|_| l.signers.len() > 1) {

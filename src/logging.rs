@@ -38,7 +38,11 @@ pub fn init(level: LogLevel, format: LogFormat) {
         "warn"
     };
     // Audit lines are records, not diagnostics: kept at every level but "error".
-    let audit = if level == LogLevel::Error { "error" } else { "info" };
+    let audit = if level == LogLevel::Error {
+        "error"
+    } else {
+        "info"
+    };
     let filter = EnvFilter::new(format!(
         "{deps},mailwarden={},audit={audit}",
         level_name(level)

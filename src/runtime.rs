@@ -126,7 +126,12 @@ fn smime_sources_state(settings: &Settings) -> SourcesState {
         }
         for f in files {
             match std::fs::metadata(&f) {
-                Ok(m) => out.push((f, m.len(), i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()), m.ino())),
+                Ok(m) => out.push((
+                    f,
+                    m.len(),
+                    i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()),
+                    m.ino(),
+                )),
                 Err(_) => out.push((f, 0, -1, 0)),
             }
         }

@@ -200,7 +200,8 @@ async fn several_messages_on_one_connection_with_abort_keep_state_apart() {
     conn.close().await.unwrap();
     // Log lines arrive through a pipe reader: wait for the last one before counting.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while m.logs().matches("recipient refused").count() < 2 && std::time::Instant::now() < deadline {
+    while m.logs().matches("recipient refused").count() < 2 && std::time::Instant::now() < deadline
+    {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     let logs = m.logs();

@@ -6,7 +6,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{run, Fixture};
+use common::{Fixture, run};
 use serde_json::Value;
 
 fn pki() -> Fixture {
@@ -22,21 +22,36 @@ fn pki() -> Fixture {
 fn derive_broken_signatures(f: &Fixture) {
     use base64::Engine as _;
     let b64 = base64::engine::general_purpose::STANDARD;
-    let text = std::fs::read_to_string(f.path("pass-rsa.eml")).unwrap().replace("\r\n", "\n");
+    let text = std::fs::read_to_string(f.path("pass-rsa.eml"))
+        .unwrap()
+        .replace("\r\n", "\n");
     let marker = "filename=\"smime.p7s\"\n\n";
     let start = text.find(marker).expect("signature part") + marker.len();
     let end = start + text[start..].find("\n\n").expect("end of signature");
     let sig: String = text[start..end].split_whitespace().collect();
     let mut der = b64.decode(sig).unwrap();
     // The RSA-2048 signature value is the last OCTET STRING of 256 bytes.
-    let at = der.windows(4).rposition(|w| w == [0x04, 0x82, 0x01, 0x00]).unwrap() + 4 + 100;
+    let at = der
+        .windows(4)
+        .rposition(|w| w == [0x04, 0x82, 0x01, 0x00])
+        .unwrap()
+        + 4
+        + 100;
     der[at] ^= 1;
     let wrap = |bytes: &[u8]| {
         let s = b64.encode(bytes);
-        s.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap()).collect::<Vec<_>>().join("\n")
+        s.as_bytes()
+            .chunks(64)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect::<Vec<_>>()
+            .join("\n")
     };
     let write = |name: &str, sig: String| {
-        std::fs::write(f.path(name), format!("{}{sig}{}", &text[..start], &text[end..])).unwrap();
+        std::fs::write(
+            f.path(name),
+            format!("{}{sig}{}", &text[..start], &text[end..]),
+        )
+        .unwrap();
     };
     write("tampered-sig.eml", wrap(&der));
     write("malformed.eml", wrap(&b"\x30\x82\x01\x00garbage".repeat(8)));
@@ -49,11 +64,16 @@ fn verify(f: &Fixture, extra: &[&str], files: &[&str]) -> Vec<Value> {
     let config = f.config();
     let mut args = vec!["smime", "-c", config.to_str().unwrap(), "--json"];
     args.extend_from_slice(extra);
-    let paths: Vec<String> = files.iter().map(|n| f.path(n).display().to_string()).collect();
+    let paths: Vec<String> = files
+        .iter()
+        .map(|n| f.path(n).display().to_string())
+        .collect();
     args.extend(paths.iter().map(String::as_str));
     let (code, out, err) = run(&args);
     assert_eq!(code, 0, "stderr: {err}");
-    out.lines().map(|l| serde_json::from_str(l).expect("one JSON object per line")).collect()
+    out.lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect()
 }
 
 fn verdict(v: &Value) -> (String, Option<String>) {
@@ -113,9 +133,15 @@ fn every_reason_token_is_produced_by_generated_messages() {
     }
     // The passing ones name the signer, serial and issuer.
     let ar = out[0]["authentication_results"].as_str().unwrap();
-    assert!(ar.contains("body.smime-identifier=alice@example.org"), "{ar}");
+    assert!(
+        ar.contains("body.smime-identifier=alice@example.org"),
+        "{ar}"
+    );
     assert!(ar.contains("body.smime-serial="), "{ar}");
-    assert!(ar.contains("body.smime-issuer=\"O=mailwarden tests,CN=Test Intermediate CA\""), "{ar}");
+    assert!(
+        ar.contains("body.smime-issuer=\"O=mailwarden tests,CN=Test Intermediate CA\""),
+        "{ar}"
+    );
     assert_eq!(out[0]["signer"], "alice@example.org");
 }
 
@@ -124,9 +150,23 @@ fn validity_is_judged_at_the_requested_time() {
     let f = pki();
     let late = verify(&f, &["--at", "2040-01-01T00:00:00Z"], &["pass-rsa.eml"]);
     assert_eq!(verdict(&late[0]), ("policy".into(), Some("expired".into())));
-    let early = verify(&f, &["--at", "2001-01-01T00:00:00+02:00"], &["pass-rsa.eml"]);
-    assert_eq!(verdict(&early[0]), ("policy".into(), Some("not-yet-valid".into())));
-    let (code, _, err) = run(&["smime", "-c", f.config().to_str().unwrap(), "--at", "yesterday", "x.eml"]);
+    let early = verify(
+        &f,
+        &["--at", "2001-01-01T00:00:00+02:00"],
+        &["pass-rsa.eml"],
+    );
+    assert_eq!(
+        verdict(&early[0]),
+        ("policy".into(), Some("not-yet-valid".into()))
+    );
+    let (code, _, err) = run(&[
+        "smime",
+        "-c",
+        f.config().to_str().unwrap(),
+        "--at",
+        "yesterday",
+        "x.eml",
+    ]);
     assert_eq!(code, 2);
     assert!(err.contains("RFC 3339"), "{err}");
 }
@@ -148,7 +188,11 @@ fn nesting_beyond_the_limit_is_a_permerror_not_unbounded_work() {
     let f = pki();
     let out = verify(&f, &[], &["deep.eml"]);
     let v = &out[0];
-    assert_eq!(verdict(v), ("permerror".into(), Some("malformed".into())), "{v}");
+    assert_eq!(
+        verdict(v),
+        ("permerror".into(), Some("malformed".into())),
+        "{v}"
+    );
     assert_eq!(v["layers"].as_array().unwrap().len(), 9, "{v}");
 }
 
@@ -159,7 +203,11 @@ fn sha1_can_be_allowed_and_store_intermediates_are_used() {
         "mailwarden.toml",
         "[smime]\ntrust = [\"trust.pem\", { path = \"int.pem\", role = \"intermediates\" }]\nallow_sha1 = true\nauthserv_id = \"mx.test\"\n",
     );
-    let out = verify(&f, &[], &["sha1.eml", "pass-rsa.eml", "revoked.eml", "no-chain.eml"]);
+    let out = verify(
+        &f,
+        &[],
+        &["sha1.eml", "pass-rsa.eml", "revoked.eml", "no-chain.eml"],
+    );
     assert_eq!(verdict(&out[0]), ("pass".into(), None));
     assert_eq!(verdict(&out[1]), ("pass".into(), None));
     // Without CRLs configured, revocation is not known.
@@ -176,7 +224,13 @@ fn unsigned_and_unreadable_files() {
     assert_eq!(verdict(&out[0]), ("none".into(), None));
     assert_eq!(out[0]["layers"], serde_json::json!([]));
     assert_eq!(out[0]["authentication_results"], "mx.test; smime=none");
-    let (code, out, err) = run(&["smime", "-c", f.config().to_str().unwrap(), "--json", "/nonexistent.eml"]);
+    let (code, out, err) = run(&[
+        "smime",
+        "-c",
+        f.config().to_str().unwrap(),
+        "--json",
+        "/nonexistent.eml",
+    ]);
     assert_eq!(code, 1, "{out}");
     assert!(err.contains("/nonexistent.eml"), "{err}");
 }
@@ -184,7 +238,10 @@ fn unsigned_and_unreadable_files() {
 #[test]
 fn a_bad_crl_file_is_an_error_naming_it() {
     let f = pki();
-    f.write("bad.crl", "-----BEGIN X509 CRL-----\nnot base64!\n-----END X509 CRL-----\n");
+    f.write(
+        "bad.crl",
+        "-----BEGIN X509 CRL-----\nnot base64!\n-----END X509 CRL-----\n",
+    );
     f.write(
         "mailwarden.toml",
         "[smime]\ntrust = [\"trust.pem\"]\ncrls = [\"bad.crl\"]\n",
@@ -214,11 +271,18 @@ fn the_running_daemon_follows_trust_store_changes_and_keeps_a_good_store() {
     // A file emptied by a failed sync is refused; the loaded store stays.
     let skip = milter.log_len();
     std::fs::write(f.path("trust.d/root.pem"), "").unwrap();
-    let line = milter.wait_log_after(skip, "smime trust store not reloaded", Duration::from_secs(20));
+    let line = milter.wait_log_after(
+        skip,
+        "smime trust store not reloaded",
+        Duration::from_secs(20),
+    );
     assert!(line.contains("root.pem"), "{line}");
     let logs = milter.logs();
     assert!(
-        !logs.lines().skip(skip).any(|l| l.contains("smime trust store reloaded")),
+        !logs
+            .lines()
+            .skip(skip)
+            .any(|l| l.contains("smime trust store reloaded")),
         "{logs}"
     );
 }

@@ -12,7 +12,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{run, Fixture};
+use common::{Fixture, run};
 use serde_json::Value;
 
 const REFERENCE_TIME: &str = "2026-02-01T00:00:00Z";
@@ -22,7 +22,10 @@ const REFERENCE_TIME: &str = "2026-02-01T00:00:00Z";
 fn corpus() -> Option<PathBuf> {
     let candidates = [
         std::env::var_os("MAILWARDEN_SHARED_DIR").map(PathBuf::from),
-        Some(PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared"))),
+        Some(PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared"
+        ))),
         Some(PathBuf::from("/work/shared")),
     ];
     candidates
@@ -47,11 +50,21 @@ fn run_corpus(dir: &Path, f: &Fixture, keys: &str) -> Vec<Value> {
         .map(|e| dir.join(e["file"].as_str().unwrap()).display().to_string())
         .collect();
     let config = f.config();
-    let mut args = vec!["smime", "-c", config.to_str().unwrap(), "--json", "--at", REFERENCE_TIME];
+    let mut args = vec![
+        "smime",
+        "-c",
+        config.to_str().unwrap(),
+        "--json",
+        "--at",
+        REFERENCE_TIME,
+    ];
     args.extend(files.iter().map(String::as_str));
     let (code, out, err) = run(&args);
     assert_eq!(code, 0, "{err}");
-    let ours: Vec<Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let ours: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(ours.len(), manifest.len());
     ours
 }
@@ -64,7 +77,11 @@ fn manifest(dir: &Path) -> Vec<Value> {
 /// (and, with keys, the decryption) with Thunderbird's, unless documented as a divergence.
 /// `with_key`: enveloped layers that Bob's key opens are reached.
 fn check(manifest: &[Value], ours: &[Value], with_key: bool) -> (Vec<String>, usize) {
-    let divergences = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/known-divergences.md")).unwrap();
+    let divergences = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/known-divergences.md"
+    ))
+    .unwrap();
     let mut problems = Vec::new();
     let mut layers_checked = 0;
     for (e, o) in manifest.iter().zip(ours) {
@@ -75,7 +92,9 @@ fn check(manifest: &[Value], ours: &[Value], with_key: bool) -> (Vec<String>, us
         let mut expected = Vec::new();
         for l in e["layers"].as_array().unwrap() {
             let kind = l["layer"].as_str().unwrap();
-            if kind == "enveloped" && !(with_key && l["decrypts_with"] == "bob") || kind.contains("[pgp]") {
+            if kind == "enveloped" && !(with_key && l["decrypts_with"] == "bob")
+                || kind.contains("[pgp]")
+            {
                 break;
             }
             if kind == "multipart/signed" || kind == "opaque-signed" {
@@ -84,7 +103,11 @@ fn check(manifest: &[Value], ours: &[Value], with_key: bool) -> (Vec<String>, us
         }
         let got = o["signatures"].as_array().unwrap();
         if got.len() != expected.len() {
-            problems.push(format!("{file}: {} signature layers, expected {}", got.len(), expected.len()));
+            problems.push(format!(
+                "{file}: {} signature layers, expected {}",
+                got.len(),
+                expected.len()
+            ));
             continue;
         }
         let from = e["from"].as_str().unwrap_or("").to_ascii_lowercase();
@@ -94,7 +117,11 @@ fn check(manifest: &[Value], ours: &[Value], with_key: bool) -> (Vec<String>, us
             let noverify = l["openssl_verify_noverify"].as_str().unwrap_or("");
             let signer = l["signer"].as_str().map(str::to_ascii_lowercase);
             let (want, want_reason) = if at_ref == "ok" {
-                if l["digest"] == "sha1" { ("policy", Some("weak-algorithm")) } else { ("pass", None) }
+                if l["digest"] == "sha1" {
+                    ("policy", Some("weak-algorithm"))
+                } else {
+                    ("pass", None)
+                }
             } else if noverify != "ok" {
                 ("fail", None)
             } else {
@@ -108,12 +135,16 @@ fn check(manifest: &[Value], ours: &[Value], with_key: bool) -> (Vec<String>, us
                 && result == "policy"
                 && reason == Some("from-mismatch")
                 && signer.as_deref() != Some(from.as_str());
-            let ok = from_bound || (result == want && (want_reason.is_none() || reason == want_reason));
+            let ok =
+                from_bound || (result == want && (want_reason.is_none() || reason == want_reason));
             if !ok {
                 problems.push(format!("{file} layer {i}: got {result}/{reason:?}, OpenSSL says {want}/{want_reason:?} ({at_ref})"));
             }
             if s["signer"].as_str() != signer.as_deref() {
-                problems.push(format!("{file} layer {i}: signer {:?}, expected {signer:?}", s["signer"]));
+                problems.push(format!(
+                    "{file} layer {i}: signer {:?}, expected {signer:?}",
+                    s["signer"]
+                ));
             }
         }
         let expect = &e["expect"];
@@ -150,7 +181,12 @@ fn every_reachable_signature_layer_matches_openssl_and_divergences_are_documente
         assert_ne!(o["decryption"], "ok", "{o}");
     }
     let (problems, layers) = check(&manifest, &ours, false);
-    assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
     assert!(layers >= 70, "only {layers} layers checked");
 }
 
@@ -172,6 +208,11 @@ fn with_bobs_key_the_layers_inside_encryption_match_too() {
     // Every message with a layer Bob's key opens, where mailwarden reaches it.
     assert_eq!(opened, 32, "decrypted {opened}");
     let (problems, layers) = check(&manifest, &ours, true);
-    assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
     assert!(layers >= 90, "only {layers} layers checked");
 }

@@ -6,7 +6,7 @@ mod common;
 
 use std::os::unix::fs::PermissionsExt;
 
-use common::{run, Fixture};
+use common::{Fixture, run};
 use serde_json::Value;
 
 fn fixture() -> Fixture {
@@ -18,11 +18,16 @@ fn fixture() -> Fixture {
 fn verify(f: &Fixture, files: &[&str]) -> Vec<Value> {
     let config = f.config();
     let mut args = vec!["smime", "-c", config.to_str().unwrap(), "--json"];
-    let paths: Vec<String> = files.iter().map(|n| f.path(n).display().to_string()).collect();
+    let paths: Vec<String> = files
+        .iter()
+        .map(|n| f.path(n).display().to_string())
+        .collect();
     args.extend(paths.iter().map(String::as_str));
     let (code, out, err) = run(&args);
     assert_eq!(code, 0, "{err}");
-    out.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    out.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 /// `name` with its base64 CMS changed by `change` (the message is one header block, a
@@ -30,12 +35,20 @@ fn verify(f: &Fixture, files: &[&str]) -> Vec<Value> {
 fn derive(f: &Fixture, from: &str, to: &str, change: impl Fn(&mut Vec<u8>)) {
     use base64::Engine as _;
     let b64 = base64::engine::general_purpose::STANDARD;
-    let text = std::fs::read_to_string(f.path(from)).unwrap().replace("\r\n", "\n");
+    let text = std::fs::read_to_string(f.path(from))
+        .unwrap()
+        .replace("\r\n", "\n");
     let (head, body) = text.split_once("\n\n").unwrap();
-    let mut der = b64.decode(body.split_whitespace().collect::<String>()).unwrap();
+    let mut der = b64
+        .decode(body.split_whitespace().collect::<String>())
+        .unwrap();
     change(&mut der);
     let body = b64.encode(&der);
-    let body: Vec<&str> = body.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap()).collect();
+    let body: Vec<&str> = body
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
     std::fs::write(f.path(to), format!("{head}\n\n{}\n", body.join("\n"))).unwrap();
 }
 
@@ -65,7 +78,11 @@ fn content_and_key_transport_algorithms() {
 fn signed_then_encrypted_is_verified_inside() {
     let f = fixture();
     let v = &verify(&f, &["sign-enc.eml"])[0];
-    assert_eq!(v["layers"], serde_json::json!(["enveloped", "signed"]), "{v}");
+    assert_eq!(
+        v["layers"],
+        serde_json::json!(["enveloped", "signed"]),
+        "{v}"
+    );
     assert_eq!(v["decryption"], "ok");
     assert_eq!(v["result"], "pass", "{v}");
     assert_eq!(v["signer"], "alice@example.org");
@@ -73,12 +90,19 @@ fn signed_then_encrypted_is_verified_inside() {
     let out_dir = f.path("out");
     std::fs::create_dir(&out_dir).unwrap();
     let (code, _, err) = run(&[
-        "smime", "-c", f.config().to_str().unwrap(), "--decrypt-out", out_dir.to_str().unwrap(),
+        "smime",
+        "-c",
+        f.config().to_str().unwrap(),
+        "--decrypt-out",
+        out_dir.to_str().unwrap(),
         f.path("sign-enc.eml").to_str().unwrap(),
     ]);
     assert_eq!(code, 0, "{err}");
     let written = std::fs::read_to_string(out_dir.join("sign-enc.eml.decrypted.eml")).unwrap();
-    let signed = std::fs::read_to_string(f.path("signed.part")).unwrap().replace("\r\n", "\n").replace('\n', "\r\n");
+    let signed = std::fs::read_to_string(f.path("signed.part"))
+        .unwrap()
+        .replace("\r\n", "\n")
+        .replace('\n', "\r\n");
     assert_eq!(written, signed);
     // Without the key, the signature is out of reach.
     f.write("mailwarden.toml", "[smime]\ntrust = [\"trust.pem\"]\n");
@@ -119,13 +143,24 @@ fn key_files_must_be_private_and_match_their_certificate() {
     std::fs::set_permissions(f.path("bob.key"), std::fs::Permissions::from_mode(0o644)).unwrap();
     let (code, _, err) = run(&["check", "-c", config.to_str().unwrap()]);
     assert_eq!(code, 1);
-    assert!(err.contains("bob.key") && err.contains("readable by group or others") && err.contains("chmod 600"), "{err}");
+    assert!(
+        err.contains("bob.key")
+            && err.contains("readable by group or others")
+            && err.contains("chmod 600"),
+        "{err}"
+    );
     std::fs::set_permissions(f.path("bob.key"), std::fs::Permissions::from_mode(0o600)).unwrap();
     std::fs::set_permissions(f.path("carol.key"), std::fs::Permissions::from_mode(0o600)).unwrap();
-    f.write("mailwarden.toml", "[smime]\ntrust = [\"trust.pem\"]\nkeys = [{ cert = \"bob.pem\", key = \"carol.key\" }]\n");
+    f.write(
+        "mailwarden.toml",
+        "[smime]\ntrust = [\"trust.pem\"]\nkeys = [{ cert = \"bob.pem\", key = \"carol.key\" }]\n",
+    );
     let (code, _, err) = run(&["check", "-c", config.to_str().unwrap()]);
     assert_eq!(code, 1);
-    assert!(err.contains("carol.key") && err.contains("does not belong"), "{err}");
+    assert!(
+        err.contains("carol.key") && err.contains("does not belong"),
+        "{err}"
+    );
     // No key material in what was printed.
     let key = std::fs::read_to_string(f.path("carol.key")).unwrap();
     let line = key.lines().nth(1).unwrap();

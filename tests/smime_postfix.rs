@@ -19,7 +19,10 @@ fn pki(config: &str) -> Fixture {
 /// A generated message as it goes on the wire (CRLF), with `extra` headers on top.
 fn wire(f: &Fixture, name: &str, extra: &str) -> Vec<u8> {
     let raw = std::fs::read(f.path(name)).unwrap();
-    let text = String::from_utf8(raw).unwrap().replace("\r\n", "\n").replace('\n', "\r\n");
+    let text = String::from_utf8(raw)
+        .unwrap()
+        .replace("\r\n", "\n")
+        .replace('\n', "\r\n");
     format!("{extra}{text}").into_bytes()
 }
 
@@ -50,7 +53,10 @@ fn signed_message_gets_our_header_and_a_forged_one_is_removed() {
     let headers = got[0].header_section();
     let ours: Vec<&str> = headers
         .lines()
-        .filter(|l| l.to_ascii_lowercase().starts_with("authentication-results:"))
+        .filter(|l| {
+            l.to_ascii_lowercase()
+                .starts_with("authentication-results:")
+        })
         .collect();
     assert_eq!(ours.len(), 2, "{headers}");
     // Ours, first of all the Authentication-Results (Postfix puts its Received: above).
@@ -63,13 +69,19 @@ fn signed_message_gets_our_header_and_a_forged_one_is_removed() {
     // The signed body arrives byte for byte.
     let original = &message[common::smtp::find(&message, b"\r\n\r\n").unwrap() + 4..];
     assert_eq!(got[0].body(), original);
-    milter.wait_log("removed an Authentication-Results header claiming our authserv-id", WAIT);
+    milter.wait_log(
+        "removed an Authentication-Results header claiming our authserv-id",
+        WAIT,
+    );
     let audit = milter.wait_log("result=pass", WAIT);
     assert!(audit.contains("signer=alice@example.org"), "{audit}");
     assert!(audit.contains("layers=signed"), "{audit}");
     let file = std::fs::read_to_string(f.path("audit.log")).unwrap();
     assert_eq!(file.lines().count(), 1, "{file}");
-    assert!(file.starts_with("queue_id=") && file.contains(" result=pass "), "{file}");
+    assert!(
+        file.starts_with("queue_id=") && file.contains(" result=pass "),
+        "{file}"
+    );
 }
 
 #[test]
@@ -83,15 +95,24 @@ fn actions_reject_fail_and_tag_policy() {
 
     let r = send(pf.port, &wire(&f, "tampered-body.eml", ""));
     assert_eq!(r.code, 550, "{r}");
-    assert!(r.text().contains("5.7.7") && r.text().contains("digest-mismatch"), "{r}");
+    assert!(
+        r.text().contains("5.7.7") && r.text().contains("digest-mismatch"),
+        "{r}"
+    );
 
     let r = send(pf.port, &wire(&f, "untrusted.eml", ""));
     assert_eq!(r.code, 250, "{r}");
     let got = pf.sink.wait_for(1, WAIT);
     assert_eq!(got.len(), 1, "maillog:\n{}", pf.maillog());
     let headers = got[0].header_section();
-    assert!(headers.contains("Subject: [S/MIME policy] untrusted"), "{headers}");
-    assert!(headers.contains("smime=policy (untrusted-issuer)"), "{headers}");
+    assert!(
+        headers.contains("Subject: [S/MIME policy] untrusted"),
+        "{headers}"
+    );
+    assert!(
+        headers.contains("smime=policy (untrusted-issuer)"),
+        "{headers}"
+    );
 
     // The same verdict for a recipient in a policy that overrides the action: refused.
     let mut c = Client::connect(pf.port).unwrap();
@@ -123,14 +144,22 @@ fn messages_over_the_size_limit_are_delivered_unverified_and_audited_as_skipped(
     );
     let milter = Milter::start(&f.config());
     let pf = Postfix::start(&milter.socket());
-    let message = wire(&f, "pass-rsa.eml", "Authentication-Results: mx.test; smime=pass\r\n");
+    let message = wire(
+        &f,
+        "pass-rsa.eml",
+        "Authentication-Results: mx.test; smime=pass\r\n",
+    );
     assert!(message.len() > 2000);
     let r = send(pf.port, &message);
     assert_eq!(r.code, 250, "{r}");
     let got = pf.sink.wait_for(1, WAIT);
     assert_eq!(got.len(), 1, "maillog:\n{}", pf.maillog());
     // Not verified, so no verdict of ours, and the forged one is still removed.
-    assert!(!got[0].header_section().contains("mx.test"), "{}", got[0].header_section());
+    assert!(
+        !got[0].header_section().contains("mx.test"),
+        "{}",
+        got[0].header_section()
+    );
     let audit = milter.wait_log("result=skipped", WAIT);
     assert!(audit.contains("reason=\"too large\""), "{audit}");
 }
@@ -148,12 +177,20 @@ fn signed_then_encrypted_mail_is_opened_verified_and_delivered_as_received() {
     let got = pf.sink.wait_for(1, WAIT);
     assert_eq!(got.len(), 1, "maillog:\n{}", pf.maillog());
     let headers = got[0].header_section();
-    assert!(headers.contains("Authentication-Results: mx.test; smime=pass body.smime-identifier=alice@example.org"), "{headers}");
+    assert!(
+        headers.contains(
+            "Authentication-Results: mx.test; smime=pass body.smime-identifier=alice@example.org"
+        ),
+        "{headers}"
+    );
     // deliver = "original" (the only mode so far): the encrypted body is untouched.
     let original = &message[common::smtp::find(&message, b"\r\n\r\n").unwrap() + 4..];
     assert_eq!(got[0].body(), original);
     let audit = milter.wait_log("result=pass", WAIT);
-    assert!(audit.contains("layers=enveloped,signed") && audit.contains("decryption=ok"), "{audit}");
+    assert!(
+        audit.contains("layers=enveloped,signed") && audit.contains("decryption=ok"),
+        "{audit}"
+    );
     assert!(audit.contains("content_encryption=aes-256-cbc"), "{audit}");
 }
 
@@ -171,20 +208,41 @@ fn deliver_decrypted_replaces_body_and_mime_headers_and_failures_share_one_reply
     let got = pf.sink.wait_for(1, WAIT);
     assert_eq!(got.len(), 1, "maillog:\n{}", pf.maillog());
     let headers = got[0].header_section();
-    assert!(headers.contains("smime=pass body.smime-identifier=alice@example.org"), "{headers}");
-    assert!(headers.contains("X-Mailwarden-Decrypted: by mx.test with CN=Bob serial"), "{headers}");
+    assert!(
+        headers.contains("smime=pass body.smime-identifier=alice@example.org"),
+        "{headers}"
+    );
+    assert!(
+        headers.contains("X-Mailwarden-Decrypted: by mx.test with CN=Bob serial"),
+        "{headers}"
+    );
     assert!(!headers.contains("forged key"), "{headers}");
-    assert!(!headers.to_ascii_lowercase().contains("pkcs7-mime"), "{headers}");
+    assert!(
+        !headers.to_ascii_lowercase().contains("pkcs7-mime"),
+        "{headers}"
+    );
     assert!(headers.contains("multipart/signed"), "{headers}");
     // The cleartext is the signed entity openssl encrypted, whole: its signature still checks.
-    let signed = std::fs::read_to_string(f.path("signed.part")).unwrap().replace("\r\n", "\n").replace('\n', "\r\n");
+    let signed = std::fs::read_to_string(f.path("signed.part"))
+        .unwrap()
+        .replace("\r\n", "\n")
+        .replace('\n', "\r\n");
     let body = String::from_utf8_lossy(got[0].body()).into_owned();
     let inner_body = &signed[signed.find("\r\n\r\n").unwrap() + 4..];
     assert_eq!(body, inner_body);
     std::fs::write(f.path("delivered.eml"), &got[0].data).unwrap();
-    let (code, out, err) = common::run(&["smime", "-c", f.config().to_str().unwrap(), "--json", f.path("delivered.eml").to_str().unwrap()]);
+    let (code, out, err) = common::run(&[
+        "smime",
+        "-c",
+        f.config().to_str().unwrap(),
+        "--json",
+        f.path("delivered.eml").to_str().unwrap(),
+    ]);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("\"layers\":[\"signed\"]") && out.contains("\"result\":\"pass\""), "{out}");
+    assert!(
+        out.contains("\"layers\":[\"signed\"]") && out.contains("\"result\":\"pass\""),
+        "{out}"
+    );
 
     // Undecryptable mail for us: the same reply whatever the cause.
     let replies: Vec<String> = ["enc-3des.eml", "enc-aes256.eml"]
@@ -203,5 +261,9 @@ fn deliver_decrypted_replaces_body_and_mime_headers_and_failures_share_one_reply
         .collect();
     assert_eq!(replies[0], replies[1]);
     assert!(replies[0].contains("cannot decrypt"), "{}", replies[0]);
-    assert!(!replies[0].contains("des") && !replies[0].contains("padding"), "{}", replies[0]);
+    assert!(
+        !replies[0].contains("des") && !replies[0].contains("padding"),
+        "{}",
+        replies[0]
+    );
 }

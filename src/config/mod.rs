@@ -351,9 +351,16 @@ fn compile(
     }
     let authserv_id = sm.authserv_id.clone().unwrap_or_else(host_name);
     if authserv_id.is_empty()
-        || !authserv_id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
+        || !authserv_id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
     {
-        err(0, format!("smime.authserv_id {authserv_id:?}: use a host name (letters, digits, '-', '.', '_')"));
+        err(
+            0,
+            format!(
+                "smime.authserv_id {authserv_id:?}: use a host name (letters, digits, '-', '.', '_')"
+            ),
+        );
     }
     if sm.max_message_size == 0 {
         err(0, "smime.max_message_size must be at least 1".into());
@@ -365,8 +372,14 @@ fn compile(
         err(0, "smime.verify = true needs smime.trust".into());
     }
     let smime = SmimeSettings {
-        verify: sm.verify.unwrap_or(!sm.trust.is_empty() || !sm.keys.is_empty()),
-        crls: sm.crls.iter().map(|c| resolve_path(dir, c.get_ref())).collect(),
+        verify: sm
+            .verify
+            .unwrap_or(!sm.trust.is_empty() || !sm.keys.is_empty()),
+        crls: sm
+            .crls
+            .iter()
+            .map(|c| resolve_path(dir, c.get_ref()))
+            .collect(),
         keys: sm
             .keys
             .iter()
@@ -382,7 +395,10 @@ fn compile(
         actions: sm.actions,
         tag_prefix: sm.tag_prefix.clone(),
         require_signature,
-        audit_file: sm.audit_file.as_ref().map(|f| resolve_path(dir, f.get_ref())),
+        audit_file: sm
+            .audit_file
+            .as_ref()
+            .map(|f| resolve_path(dir, f.get_ref())),
         deliver: sm.deliver,
         decryption_failure: sm.decryption_failure,
     };
@@ -611,13 +627,25 @@ mod tests {
         use crate::smime::verdict::SmimeResult;
         use model::{RawSmimeActionsOverride as O, SmimeAction as A};
         let sm = Settings::defaults().smime;
-        let reject = Some(O { fail: Some(A::Reject), ..O::default() });
-        let tag = Some(O { fail: Some(A::Tag), ..O::default() });
-        let quarantine = Some(O { fail: Some(A::Quarantine), ..O::default() });
+        let reject = Some(O {
+            fail: Some(A::Reject),
+            ..O::default()
+        });
+        let tag = Some(O {
+            fail: Some(A::Tag),
+            ..O::default()
+        });
+        let quarantine = Some(O {
+            fail: Some(A::Quarantine),
+            ..O::default()
+        });
         assert_eq!(sm.action_for(SmimeResult::Fail, &[]), A::Accept);
         assert_eq!(sm.action_for(SmimeResult::Fail, &[None]), A::Accept);
         assert_eq!(sm.action_for(SmimeResult::Fail, &[reject, None]), A::Reject);
-        assert_eq!(sm.action_for(SmimeResult::Fail, &[tag, quarantine]), A::Quarantine);
+        assert_eq!(
+            sm.action_for(SmimeResult::Fail, &[tag, quarantine]),
+            A::Quarantine
+        );
         assert_eq!(sm.action_for(SmimeResult::Pass, &[reject]), A::Accept);
     }
 

@@ -4,8 +4,8 @@ use std::ffi::{CStr, CString};
 use std::sync::Arc;
 
 use indymilter::{
-    Actions, Callbacks, Context, ContextActions, EomContext, MacroStage, Macros, ProtoOpts, SetErrorReply,
-    Status,
+    Actions, Callbacks, Context, ContextActions, EomContext, MacroStage, Macros, ProtoOpts,
+    SetErrorReply, Status,
 };
 use tracing::error;
 
@@ -37,8 +37,10 @@ pub fn build(shared: Arc<Shared>) -> Callbacks<Session> {
                 opts |= ProtoOpts::NO_BODY;
             }
             cx.requested_opts = opts;
-            cx.requested_actions =
-                Actions::ADD_HEADER | Actions::CHANGE_HEADER | Actions::QUARANTINE | Actions::REPLACE_BODY;
+            cx.requested_actions = Actions::ADD_HEADER
+                | Actions::CHANGE_HEADER
+                | Actions::QUARANTINE
+                | Actions::REPLACE_BODY;
             cx.requested_macros
                 .insert(MacroStage::Mail, MAIL_MACROS.into());
             for stage in [
@@ -174,7 +176,11 @@ async fn apply_smime_headers(cx: &mut EomContext<Session>, plan: &Plan) -> Resul
         }
     }
     for index in &plan.delete_decrypted {
-        if let Err(e) = cx.actions.change_header(DECRYPTED_HEADER, *index, None::<CString>).await {
+        if let Err(e) = cx
+            .actions
+            .change_header(DECRYPTED_HEADER, *index, None::<CString>)
+            .await
+        {
             error!(error = %e, "cannot delete header");
             return Err(tempfail(&mut cx.reply, "internal error"));
         }
@@ -190,7 +196,11 @@ async fn apply_smime_headers(cx: &mut EomContext<Session>, plan: &Plan) -> Resul
                 return Err(tempfail(&mut cx.reply, "internal error"));
             }
         }
-        if let Err(e) = cx.actions.add_header(DECRYPTED_HEADER, r.note.as_str()).await {
+        if let Err(e) = cx
+            .actions
+            .add_header(DECRYPTED_HEADER, r.note.as_str())
+            .await
+        {
             error!(error = %e, "cannot add header");
             return Err(tempfail(&mut cx.reply, "internal error"));
         }
@@ -201,7 +211,9 @@ async fn apply_smime_headers(cx: &mut EomContext<Session>, plan: &Plan) -> Resul
     }
     if let Some((exists, subject)) = &plan.subject {
         let done = if *exists {
-            cx.actions.change_header("Subject", 1, Some(subject.as_str())).await
+            cx.actions
+                .change_header("Subject", 1, Some(subject.as_str()))
+                .await
         } else {
             cx.actions.add_header("Subject", subject.as_str()).await
         };

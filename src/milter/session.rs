@@ -375,7 +375,8 @@ impl Session {
                 capture,
                 queue_id: txn.qid().to_string(),
                 sender: txn.sender.clone(),
-                json_audit: txn.runtime.settings.log.format == crate::config::model::LogFormat::Json,
+                json_audit: txn.runtime.settings.log.format
+                    == crate::config::model::LogFormat::Json,
             }),
             _ => None,
         };

@@ -9,11 +9,11 @@ use std::time::Instant;
 use tracing::{info, warn};
 
 use crate::config::model::{DeliverMode, SmimeAction};
-use crate::smime::pipeline::Decryption;
 use crate::policy::Address;
+use crate::smime::Engine;
+use crate::smime::pipeline::Decryption;
 use crate::smime::pipeline::Report;
 use crate::smime::verdict::SmimeResult;
-use crate::smime::Engine;
 
 pub const AR_HEADER: &str = "Authentication-Results";
 
@@ -76,7 +76,8 @@ impl Capture {
             self.subject = Some(value.to_string());
         } else if name.eq_ignore_ascii_case("Content-Type") {
             let v = value.to_ascii_lowercase();
-            self.looks_smime = v.contains("pkcs7") || v.contains("multipart/signed") || v.contains(".p7m");
+            self.looks_smime =
+                v.contains("pkcs7") || v.contains("multipart/signed") || v.contains(".p7m");
         }
         let mut line = Vec::with_capacity(name.len() + value.len() + 4);
         line.extend_from_slice(name.as_bytes());
@@ -102,10 +103,15 @@ pub fn claims_authserv_id(value: &str, authserv_id: &str) -> bool {
     let mut v = value.trim_start_matches(|c: char| c.is_whitespace());
     // Skip leading comments: "(comment) id;"
     while let Some(rest) = v.strip_prefix('(') {
-        let Some(end) = rest.find(')') else { return false };
+        let Some(end) = rest.find(')') else {
+            return false;
+        };
         v = rest[end + 1..].trim_start_matches(|c: char| c.is_whitespace());
     }
-    let id: String = v.chars().take_while(|c| !c.is_whitespace() && *c != ';' && *c != '(').collect();
+    let id: String = v
+        .chars()
+        .take_while(|c| !c.is_whitespace() && *c != ';' && *c != '(')
+        .collect();
     id.eq_ignore_ascii_case(authserv_id)
 }
 
@@ -148,7 +154,14 @@ pub struct Job {
 impl Job {
     /// Verifies and decides. CPU-bound: run it off the async runtime.
     pub fn run(self) -> Plan {
-        let Job { engine, capture, queue_id, sender, json_audit, overrides } = self;
+        let Job {
+            engine,
+            capture,
+            queue_id,
+            sender,
+            json_audit,
+            overrides,
+        } = self;
         let settings = &engine.settings;
         let mut delete_ar = capture.forged.clone();
         delete_ar.sort_unstable_by(|a, b| b.cmp(a));
@@ -180,7 +193,10 @@ impl Job {
         let now = crate::smime::path::unix_secs(std::time::SystemTime::now());
         let report = engine.verify(&capture.raw, now, None);
         let micros = started.elapsed().as_micros();
-        let required = settings.require_signature.iter().any(|p| p.matches(&sender));
+        let required = settings
+            .require_signature
+            .iter()
+            .any(|p| p.matches(&sender));
         if !report.is_smime() && !required {
             return unchanged(delete_ar, delete_decrypted);
         }
@@ -194,22 +210,42 @@ impl Job {
             }
             _ => None,
         };
-        let delivered = if replace.is_some() { "decrypted" } else { "original" };
-        audit(&engine, &report, &queue_id, capture.size, micros, delivered, json_audit);
+        let delivered = if replace.is_some() {
+            "decrypted"
+        } else {
+            "original"
+        };
+        audit(
+            &engine,
+            &report,
+            &queue_id,
+            capture.size,
+            micros,
+            delivered,
+            json_audit,
+        );
         let result = report.outcome.result;
         let mut action = settings.action_for(result, &overrides);
         if result == SmimeResult::None && required {
             action = SmimeAction::Reject;
         }
-        let reason = report.outcome.reason.map(|r| r.token()).unwrap_or(if result == SmimeResult::None {
-            "no signature"
-        } else {
-            "-"
-        });
+        let reason =
+            report
+                .outcome
+                .reason
+                .map(|r| r.token())
+                .unwrap_or(if result == SmimeResult::None {
+                    "no signature"
+                } else {
+                    "-"
+                });
         let mut subject = None;
         // A message for us that does not open: its own action, and a reply that never says
         // why (no oracle for whoever crafted it).
-        let undecryptable = matches!(report.decryption, Decryption::Failed | Decryption::Unsupported);
+        let undecryptable = matches!(
+            report.decryption,
+            Decryption::Failed | Decryption::Unsupported
+        );
         let disposition = if undecryptable
             && settings.decryption_failure.strictness() >= action.strictness()
             && settings.decryption_failure != SmimeAction::Accept
@@ -224,7 +260,10 @@ impl Job {
                     line: "cannot decrypt, try again later".into(),
                 },
                 SmimeAction::Tag => {
-                    subject = Some(tagged(&settings.tag_prefix.replace("{result}", "undecryptable"), &capture));
+                    subject = Some(tagged(
+                        &settings.tag_prefix.replace("{result}", "undecryptable"),
+                        &capture,
+                    ));
                     Disposition::Continue
                 }
                 SmimeAction::Accept => Disposition::Continue,
@@ -233,12 +272,21 @@ impl Job {
             match action {
                 SmimeAction::Accept => Disposition::Continue,
                 SmimeAction::Tag => {
-                    subject = Some(tagged(&settings.tag_prefix.replace("{result}", result.as_str()), &capture));
+                    subject = Some(tagged(
+                        &settings.tag_prefix.replace("{result}", result.as_str()),
+                        &capture,
+                    ));
                     Disposition::Continue
                 }
-                SmimeAction::Quarantine => Disposition::Quarantine(format!("S/MIME {result} ({reason})")),
+                SmimeAction::Quarantine => {
+                    Disposition::Quarantine(format!("S/MIME {result} ({reason})"))
+                }
                 SmimeAction::Reject => Disposition::Reject {
-                    xcode: if result == SmimeResult::Fail { "5.7.7" } else { "5.7.1" },
+                    xcode: if result == SmimeResult::Fail {
+                        "5.7.7"
+                    } else {
+                        "5.7.1"
+                    },
                     line: if result == SmimeResult::None {
                         "Message refused: an S/MIME signature is required".to_string()
                     } else {
@@ -298,14 +346,32 @@ fn replacement(clear: &[u8], authserv_id: &str, report: &Report) -> Option<Repla
     if !has_type {
         return None;
     }
-    let key = report.decrypted.first().map(|d| d.key.as_str()).unwrap_or("-");
-    let algorithm = report.decrypted.first().map(|d| d.algorithm.as_str()).unwrap_or("-");
+    let key = report
+        .decrypted
+        .first()
+        .map(|d| d.key.as_str())
+        .unwrap_or("-");
+    let algorithm = report
+        .decrypted
+        .first()
+        .map(|d| d.algorithm.as_str())
+        .unwrap_or("-");
     let note: String = format!("by {authserv_id} with {key} ({algorithm})")
         .chars()
-        .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' })
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '?'
+            }
+        })
         .take(900)
         .collect();
-    Some(Replacement { headers, body: clear[split..].to_vec(), note })
+    Some(Replacement {
+        headers,
+        body: clear[split..].to_vec(),
+        note,
+    })
 }
 
 /// The decrypted form of the message.
@@ -335,31 +401,78 @@ fn audit(
         ("from", h.from.clone().unwrap_or_default()),
         ("layers", report.layers.join(",")),
         ("result", report.outcome.result.as_str().to_string()),
-        ("reason", report.outcome.reason.map(|r| r.token()).unwrap_or("").to_string()),
-        ("signer", signer.and_then(|s| s.emails.first().cloned()).unwrap_or_default()),
+        (
+            "reason",
+            report
+                .outcome
+                .reason
+                .map(|r| r.token())
+                .unwrap_or("")
+                .to_string(),
+        ),
+        (
+            "signer",
+            signer
+                .and_then(|s| s.emails.first().cloned())
+                .unwrap_or_default(),
+        ),
         ("subject", h.subject.clone().unwrap_or_default()),
-        ("issuer", signer.and_then(|s| s.issuer.clone()).unwrap_or_default()),
-        ("serial", signer.and_then(|s| s.serial_hex.clone()).unwrap_or_default()),
+        (
+            "issuer",
+            signer.and_then(|s| s.issuer.clone()).unwrap_or_default(),
+        ),
+        (
+            "serial",
+            signer
+                .and_then(|s| s.serial_hex.clone())
+                .unwrap_or_default(),
+        ),
         (
             "not_after",
             signer
                 .and_then(|s| s.not_after)
-                .map(|t| crate::runtime::rfc3339(std::time::UNIX_EPOCH + std::time::Duration::from_secs(t)))
+                .map(|t| {
+                    crate::runtime::rfc3339(
+                        std::time::UNIX_EPOCH + std::time::Duration::from_secs(t),
+                    )
+                })
                 .unwrap_or_default(),
         ),
-        ("digest", signer.and_then(|s| s.digest).unwrap_or("").to_string()),
-        ("signature", signer.and_then(|s| s.signature.clone()).unwrap_or_default()),
-        ("chain_len", signer.map(|s| s.chain_len).unwrap_or(0).to_string()),
+        (
+            "digest",
+            signer.and_then(|s| s.digest).unwrap_or("").to_string(),
+        ),
+        (
+            "signature",
+            signer.and_then(|s| s.signature.clone()).unwrap_or_default(),
+        ),
+        (
+            "chain_len",
+            signer.map(|s| s.chain_len).unwrap_or(0).to_string(),
+        ),
         ("decryption", report.decryption.as_str().to_string()),
         (
             "decrypted_with",
-            report.decrypted.iter().map(|d| d.key.clone()).collect::<Vec<_>>().join("; "),
+            report
+                .decrypted
+                .iter()
+                .map(|d| d.key.clone())
+                .collect::<Vec<_>>()
+                .join("; "),
         ),
         (
             "content_encryption",
-            report.decrypted.iter().map(|d| d.algorithm.clone()).collect::<Vec<_>>().join(","),
+            report
+                .decrypted
+                .iter()
+                .map(|d| d.algorithm.clone())
+                .collect::<Vec<_>>()
+                .join(","),
         ),
-        ("decryption_detail", report.decryption_detail.clone().unwrap_or_default()),
+        (
+            "decryption_detail",
+            report.decryption_detail.clone().unwrap_or_default(),
+        ),
         ("delivered", delivered.to_string()),
         ("size", size.to_string()),
         ("verify_us", micros.to_string()),
@@ -396,8 +509,10 @@ fn emit(engine: &Engine, fields: &[(&str, String)], json: bool) {
 /// escaped), or one JSON object.
 pub fn format_audit(fields: &[(&str, String)], json: bool) -> String {
     if json {
-        let map: serde_json::Map<String, serde_json::Value> =
-            fields.iter().map(|(k, v)| (k.to_string(), serde_json::Value::String(v.clone()))).collect();
+        let map: serde_json::Map<String, serde_json::Value> = fields
+            .iter()
+            .map(|(k, v)| (k.to_string(), serde_json::Value::String(v.clone())))
+            .collect();
         return serde_json::Value::Object(map).to_string();
     }
     let mut out = String::new();
@@ -407,7 +522,10 @@ pub fn format_audit(fields: &[(&str, String)], json: bool) -> String {
         }
         out.push_str(k);
         out.push('=');
-        if !v.is_empty() && v.chars().all(|c| c.is_ascii_graphic() && c != '"' && c != '\\') {
+        if !v.is_empty()
+            && v.chars()
+                .all(|c| c.is_ascii_graphic() && c != '"' && c != '\\')
+        {
             out.push_str(v);
         } else {
             out.push('"');
@@ -431,12 +549,30 @@ mod tests {
 
     #[test]
     fn forged_header_detection_any_case_and_folding() {
-        assert!(claims_authserv_id("mx.example.org; smime=pass", "mx.example.org"));
-        assert!(claims_authserv_id(" MX.Example.ORG;\n\tsmime=pass", "mx.example.org"));
-        assert!(claims_authserv_id("(forged) mx.example.org 1; none", "mx.example.org"));
-        assert!(claims_authserv_id("\n mx.example.org\n ; smime=pass", "mx.example.org"));
-        assert!(!claims_authserv_id("other.example.org; smime=pass", "mx.example.org"));
-        assert!(!claims_authserv_id("mx.example.org.evil; smime=pass", "mx.example.org"));
+        assert!(claims_authserv_id(
+            "mx.example.org; smime=pass",
+            "mx.example.org"
+        ));
+        assert!(claims_authserv_id(
+            " MX.Example.ORG;\n\tsmime=pass",
+            "mx.example.org"
+        ));
+        assert!(claims_authserv_id(
+            "(forged) mx.example.org 1; none",
+            "mx.example.org"
+        ));
+        assert!(claims_authserv_id(
+            "\n mx.example.org\n ; smime=pass",
+            "mx.example.org"
+        ));
+        assert!(!claims_authserv_id(
+            "other.example.org; smime=pass",
+            "mx.example.org"
+        ));
+        assert!(!claims_authserv_id(
+            "mx.example.org.evil; smime=pass",
+            "mx.example.org"
+        ));
     }
 
     #[test]
@@ -454,7 +590,15 @@ mod tests {
 
     #[test]
     fn audit_text_quotes_and_escapes() {
-        let line = format_audit(&[("a", "x".into()), ("b", "two words".into()), ("c", "q\"\n".into()), ("d", String::new())], false);
+        let line = format_audit(
+            &[
+                ("a", "x".into()),
+                ("b", "two words".into()),
+                ("c", "q\"\n".into()),
+                ("d", String::new()),
+            ],
+            false,
+        );
         assert_eq!(line, "a=x b=\"two words\" c=\"q\\\"\\u{a}\" d=\"\"");
     }
 }

@@ -204,8 +204,9 @@ fn pss_params(alg: &AlgorithmIdentifierOwned) -> Result<Scheme, AlgError> {
             return Err(AlgError::Unsupported);
         }
         let inner = mgf.parameters.as_ref().ok_or(AlgError::Unsupported)?;
-        let inner = AlgorithmIdentifierOwned::from_der(&inner.to_der().map_err(|_| AlgError::Unsupported)?)
-            .map_err(|_| AlgError::Unsupported)?;
+        let inner =
+            AlgorithmIdentifierOwned::from_der(&inner.to_der().map_err(|_| AlgError::Unsupported)?)
+                .map_err(|_| AlgError::Unsupported)?;
         if digest_from_oid(&inner.oid)? != hash {
             return Err(AlgError::Unsupported);
         }
@@ -266,7 +267,10 @@ pub fn verify(
         .map_err(|_| AlgError::BadSignature)
 }
 
-fn ecdsa_alg(curve: ObjectIdentifier, d: Digest) -> Result<&'static dyn VerificationAlgorithm, AlgError> {
+fn ecdsa_alg(
+    curve: ObjectIdentifier,
+    d: Digest,
+) -> Result<&'static dyn VerificationAlgorithm, AlgError> {
     use signature::*;
     Ok(match (curve, d) {
         (oid::P256, Digest::Sha1) => &ECDSA_P256_SHA1_ASN1,
@@ -285,7 +289,11 @@ fn ecdsa_alg(curve: ObjectIdentifier, d: Digest) -> Result<&'static dyn Verifica
     })
 }
 
-fn rsa_params(scheme: Scheme, d: Digest, bits: u32) -> Result<&'static dyn VerificationAlgorithm, AlgError> {
+fn rsa_params(
+    scheme: Scheme,
+    d: Digest,
+    bits: u32,
+) -> Result<&'static dyn VerificationAlgorithm, AlgError> {
     use signature::*;
     match scheme {
         Scheme::RsaPkcs1(_) => Ok(match d {
@@ -359,9 +367,15 @@ mod tests {
 
     #[test]
     fn rsa_encryption_needs_a_digest_hint() {
-        let alg = AlgorithmIdentifierOwned { oid: oid::RSA_ENCRYPTION, parameters: None };
+        let alg = AlgorithmIdentifierOwned {
+            oid: oid::RSA_ENCRYPTION,
+            parameters: None,
+        };
         assert_eq!(scheme_from_alg(&alg, None), Err(AlgError::Unsupported));
-        assert_eq!(scheme_from_alg(&alg, Some(Digest::Sha256)), Ok(Scheme::RsaPkcs1(Digest::Sha256)));
+        assert_eq!(
+            scheme_from_alg(&alg, Some(Digest::Sha256)),
+            Ok(Scheme::RsaPkcs1(Digest::Sha256))
+        );
     }
 
     #[test]
@@ -370,20 +384,36 @@ mod tests {
         // OpenSSL 3.0's CLI cannot make Ed25519 CMS, so the mapping is checked here.
         let key = Ed25519KeyPair::generate().unwrap();
         let spki = SubjectPublicKeyInfoOwned {
-            algorithm: AlgorithmIdentifierOwned { oid: oid::ED25519, parameters: None },
-            subject_public_key: der::asn1::BitString::from_bytes(key.public_key().as_ref()).unwrap(),
+            algorithm: AlgorithmIdentifierOwned {
+                oid: oid::ED25519,
+                parameters: None,
+            },
+            subject_public_key: der::asn1::BitString::from_bytes(key.public_key().as_ref())
+                .unwrap(),
         };
         let sig = key.sign(b"signed attributes");
-        let alg = AlgorithmIdentifierOwned { oid: oid::ED25519, parameters: None };
+        let alg = AlgorithmIdentifierOwned {
+            oid: oid::ED25519,
+            parameters: None,
+        };
         let scheme = scheme_from_alg(&alg, Some(Digest::Sha512)).unwrap();
-        assert_eq!(verify(scheme, &spki, b"signed attributes", sig.as_ref(), false), Ok(()));
+        assert_eq!(
+            verify(scheme, &spki, b"signed attributes", sig.as_ref(), false),
+            Ok(())
+        );
         assert_eq!(
             verify(scheme, &spki, b"signed attributez", sig.as_ref(), false),
             Err(AlgError::BadSignature)
         );
         // The key must be of the scheme's type.
         assert_eq!(
-            verify(Scheme::Ecdsa(Digest::Sha256), &spki, b"x", sig.as_ref(), false),
+            verify(
+                Scheme::Ecdsa(Digest::Sha256),
+                &spki,
+                b"x",
+                sig.as_ref(),
+                false
+            ),
             Err(AlgError::Unsupported)
         );
     }

@@ -29,23 +29,37 @@ pub fn load(paths: &[PathBuf]) -> Result<Vec<Vec<u8>>, Vec<Diagnostic>> {
             }
         }
     }
-    if errors.is_empty() { Ok(out) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
 }
 
 fn read_file(path: &Path) -> Result<Vec<Vec<u8>>, Diagnostic> {
-    let len = std::fs::metadata(path).map_err(|e| Diagnostic::new(path, 0, format!("cannot read: {e}")))?.len();
+    let len = std::fs::metadata(path)
+        .map_err(|e| Diagnostic::new(path, 0, format!("cannot read: {e}")))?
+        .len();
     if len > MAX_CRL_FILE_BYTES {
-        return Err(Diagnostic::new(path, 0, format!("larger than {MAX_CRL_FILE_BYTES} bytes")));
+        return Err(Diagnostic::new(
+            path,
+            0,
+            format!("larger than {MAX_CRL_FILE_BYTES} bytes"),
+        ));
     }
-    let bytes = std::fs::read(path).map_err(|e| Diagnostic::new(path, 0, format!("cannot read: {e}")))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| Diagnostic::new(path, 0, format!("cannot read: {e}")))?;
     parse(&bytes).map_err(|(line, msg)| Diagnostic::new(path, line, msg))
 }
 
 /// Parses CRLs from one file's bytes; errors carry the line of the PEM block.
 pub fn parse(bytes: &[u8]) -> Result<Vec<Vec<u8>>, (usize, String)> {
     let text_start = bytes.iter().position(|b| !b.is_ascii_whitespace());
-    if text_start.is_some_and(|i| bytes[i..].starts_with(b"-----BEGIN")) || bytes.windows(11).any(|w| w == b"-----BEGIN ") {
-        let text = std::str::from_utf8(bytes).map_err(|_| (0, "PEM file is not valid text".to_string()))?;
+    if text_start.is_some_and(|i| bytes[i..].starts_with(b"-----BEGIN"))
+        || bytes.windows(11).any(|w| w == b"-----BEGIN ")
+    {
+        let text = std::str::from_utf8(bytes)
+            .map_err(|_| (0, "PEM file is not valid text".to_string()))?;
         let mut out = Vec::new();
         let mut n = 0;
         let mut rest = text;
@@ -54,14 +68,23 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Vec<u8>>, (usize, String)> {
             n += 1;
             let line = text[..offset + begin].matches('\n').count() + 1;
             let block = &rest[begin..];
-            let end_marker = block.find("-----END ").ok_or((line, format!("PEM block {n}: no END line")))?;
-            let end = block[end_marker..].find('\n').map(|e| end_marker + e + 1).unwrap_or(block.len());
+            let end_marker = block
+                .find("-----END ")
+                .ok_or((line, format!("PEM block {n}: no END line")))?;
+            let end = block[end_marker..]
+                .find('\n')
+                .map(|e| end_marker + e + 1)
+                .unwrap_or(block.len());
             let (label, der) = pem_rfc7468::decode_vec(block[..end].as_bytes())
                 .map_err(|e| (line, format!("PEM block {n}: {e}")))?;
             if label != "X509 CRL" {
-                return Err((line, format!("PEM block {n} is {label:?}, expected \"X509 CRL\"")));
+                return Err((
+                    line,
+                    format!("PEM block {n} is {label:?}, expected \"X509 CRL\""),
+                ));
             }
-            <CertificateList>::from_der(&der).map_err(|e| (line, format!("PEM block {n}: not a CRL: {e}")))?;
+            <CertificateList>::from_der(&der)
+                .map_err(|e| (line, format!("PEM block {n}: not a CRL: {e}")))?;
             out.push(der);
             offset += begin + end;
             rest = &rest[begin + end..];

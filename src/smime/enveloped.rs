@@ -16,7 +16,7 @@ use der::asn1::{ObjectIdentifier as Oid, OctetString};
 use der::{Any, Decode, Encode};
 use spki::AlgorithmIdentifierOwned;
 
-use super::algorithms::{digest_from_oid, oid, Digest};
+use super::algorithms::{Digest, digest_from_oid, oid};
 use super::keys::DecryptionKey;
 use super::signed::decode_any;
 
@@ -41,7 +41,12 @@ mod alg {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Opened {
     /// The content, and the names of the key and algorithms used (for the audit line).
-    Ok { content: Vec<u8>, key: String, algorithm: String, weak: bool },
+    Ok {
+        content: Vec<u8>,
+        key: String,
+        algorithm: String,
+        weak: bool,
+    },
     NoKey,
     Failed(String),
     Unsupported(String),
@@ -62,14 +67,22 @@ pub fn open(ci: &ContentInfo, keys: &[DecryptionKey]) -> Opened {
         };
         let eci = &ad.auth_encrypted_content_info;
         return with_each_key(&ad.recip_infos, keys, |cek| {
-            gcm_open(&eci.content_enc_alg, cek, eci.encrypted_content.as_ref(), &aad, ad.mac.as_bytes())
+            gcm_open(
+                &eci.content_enc_alg,
+                cek,
+                eci.encrypted_content.as_ref(),
+                &aad,
+                ad.mac.as_bytes(),
+            )
         });
     }
     let Ok(ed) = decode_any::<EnvelopedData>(&ci.content) else {
         return Opened::Failed("malformed EnvelopedData".into());
     };
     let eci = &ed.encrypted_content;
-    with_each_key(&ed.recip_infos, keys, |cek| cbc_open(&eci.content_enc_alg, cek, eci.encrypted_content.as_ref()))
+    with_each_key(&ed.recip_infos, keys, |cek| {
+        cbc_open(&eci.content_enc_alg, cek, eci.encrypted_content.as_ref())
+    })
 }
 
 /// Tries every key a RecipientInfo names; the content decides whether a key worked.
@@ -83,7 +96,9 @@ fn with_each_key(
     }
     let mut last = None;
     for info in infos.0.iter() {
-        let RecipientInfo::Ktri(ktri) = info else { continue };
+        let RecipientInfo::Ktri(ktri) = info else {
+            continue;
+        };
         for key in keys {
             let named = match &ktri.rid {
                 RecipientIdentifier::IssuerAndSerialNumber(isn) => {
@@ -104,7 +119,12 @@ fn with_each_key(
             };
             match content(&cek) {
                 Ok((content, algorithm, weak)) => {
-                    return Opened::Ok { content, key: key.label(), algorithm, weak };
+                    return Opened::Ok {
+                        content,
+                        key: key.label(),
+                        algorithm,
+                        weak,
+                    };
                 }
                 Err(Failure::Unsupported(what)) => last = Some(Opened::Unsupported(what)),
                 Err(Failure::Failed(why)) => last = Some(Opened::Failed(why)),
@@ -133,11 +153,18 @@ struct OaepParams {
 
 /// The content-encryption key. Any RSA failure yields a random 32-byte key instead (the
 /// content decryption then fails like any other wrong key).
-fn unwrap_key(alg: &AlgorithmIdentifierOwned, key: &DecryptionKey, wrapped: &[u8]) -> Result<Vec<u8>, Failure> {
+fn unwrap_key(
+    alg: &AlgorithmIdentifierOwned,
+    key: &DecryptionKey,
+    wrapped: &[u8],
+) -> Result<Vec<u8>, Failure> {
     let mut out = vec![0u8; key.rsa.key_size_bytes()];
     let result: Result<usize, ()> = match alg.oid {
         oid::RSA_ENCRYPTION => match Pkcs1PrivateDecryptingKey::new(key.rsa.clone()) {
-            Ok(k) => k.decrypt(wrapped, &mut out).map(|p| p.len()).map_err(|_| ()),
+            Ok(k) => k
+                .decrypt(wrapped, &mut out)
+                .map(|p| p.len())
+                .map_err(|_| ()),
             Err(_) => Err(()),
         },
         alg::RSAES_OAEP => {
@@ -150,7 +177,10 @@ fn unwrap_key(alg: &AlgorithmIdentifierOwned, key: &DecryptionKey, wrapped: &[u8
                 Digest::Sha224 => return Err(Failure::Unsupported("RSA-OAEP with SHA-224".into())),
             };
             match OaepPrivateDecryptingKey::new(key.rsa.clone()) {
-                Ok(k) => k.decrypt(algorithm, wrapped, &mut out, None).map(|p| p.len()).map_err(|_| ()),
+                Ok(k) => k
+                    .decrypt(algorithm, wrapped, &mut out, None)
+                    .map(|p| p.len())
+                    .map_err(|_| ()),
                 Err(_) => Err(()),
             }
         }
@@ -163,7 +193,8 @@ fn unwrap_key(alg: &AlgorithmIdentifierOwned, key: &DecryptionKey, wrapped: &[u8
         }
         Err(()) => {
             let mut random = vec![0u8; 32];
-            aws_lc_rs::rand::fill(&mut random).map_err(|_| Failure::Failed("no randomness".into()))?;
+            aws_lc_rs::rand::fill(&mut random)
+                .map_err(|_| Failure::Failed("no randomness".into()))?;
             Ok(random)
         }
     }
@@ -171,7 +202,9 @@ fn unwrap_key(alg: &AlgorithmIdentifierOwned, key: &DecryptionKey, wrapped: &[u8
 
 fn oaep_digest(params: Option<&Any>) -> Result<Digest, Failure> {
     let unsupported = |what: &str| Failure::Unsupported(format!("RSA-OAEP parameters: {what}"));
-    let Some(params) = params else { return Ok(Digest::Sha1) };
+    let Some(params) = params else {
+        return Ok(Digest::Sha1);
+    };
     let bytes = params.to_der().map_err(|_| unsupported("unreadable"))?;
     let p = OaepParams::from_der(&bytes).map_err(|_| unsupported("unreadable"))?;
     let hash = match &p.hash {
@@ -180,9 +213,14 @@ fn oaep_digest(params: Option<&Any>) -> Result<Digest, Failure> {
     };
     let mgf_hash = match &p.mgf {
         Some(m) if m.oid == oid::MGF1 => {
-            let inner = m.parameters.as_ref().ok_or_else(|| unsupported("MGF1 without hash"))?;
-            let inner = AlgorithmIdentifierOwned::from_der(&inner.to_der().map_err(|_| unsupported("MGF1"))?)
-                .map_err(|_| unsupported("MGF1"))?;
+            let inner = m
+                .parameters
+                .as_ref()
+                .ok_or_else(|| unsupported("MGF1 without hash"))?;
+            let inner = AlgorithmIdentifierOwned::from_der(
+                &inner.to_der().map_err(|_| unsupported("MGF1"))?,
+            )
+            .map_err(|_| unsupported("MGF1"))?;
             digest_from_oid(&inner.oid).map_err(|_| unsupported("MGF1 hash"))?
         }
         Some(_) => return Err(unsupported("mask generation function")),
@@ -198,7 +236,11 @@ fn oaep_digest(params: Option<&Any>) -> Result<Digest, Failure> {
 }
 
 /// AES-CBC or 3DES-CBC with PKCS#7 padding.
-fn cbc_open(alg: &AlgorithmIdentifierOwned, cek: &[u8], ciphertext: Option<&OctetString>) -> Result<(Vec<u8>, String, bool), Failure> {
+fn cbc_open(
+    alg: &AlgorithmIdentifierOwned,
+    cek: &[u8],
+    ciphertext: Option<&OctetString>,
+) -> Result<(Vec<u8>, String, bool), Failure> {
     let (cipher_alg, name, weak): (&'static cipher::Algorithm, &str, bool) = match alg.oid {
         alg::AES128_CBC => (&cipher::AES_128, "aes-128-cbc", false),
         alg::AES192_CBC => (&cipher::AES_192, "aes-192-cbc", false),
@@ -209,7 +251,8 @@ fn cbc_open(alg: &AlgorithmIdentifierOwned, cek: &[u8], ciphertext: Option<&Octe
         alg::DES_CBC => return Err(Failure::Unsupported("des-cbc".into())),
         other => return Err(Failure::Unsupported(format!("content encryption {other}"))),
     };
-    let ciphertext = ciphertext.ok_or_else(|| Failure::Unsupported("detached encrypted content".into()))?;
+    let ciphertext =
+        ciphertext.ok_or_else(|| Failure::Unsupported("detached encrypted content".into()))?;
     let iv = alg
         .parameters
         .as_ref()
@@ -219,7 +262,8 @@ fn cbc_open(alg: &AlgorithmIdentifierOwned, cek: &[u8], ciphertext: Option<&Octe
     let failed = || Failure::Failed("content decryption failed (wrong key or corrupt data)".into());
     let key = UnboundCipherKey::new(cipher_alg, cek).map_err(|_| failed())?;
     let key = PaddedBlockDecryptingKey::cbc_pkcs7(key).map_err(|_| failed())?;
-    let iv = aws_lc_rs::iv::FixedLength::<16>::try_from(iv.as_bytes()).map_err(|_| Failure::Failed("bad IV".into()))?;
+    let iv = aws_lc_rs::iv::FixedLength::<16>::try_from(iv.as_bytes())
+        .map_err(|_| Failure::Failed("bad IV".into()))?;
     let context = cipher::DecryptionContext::Iv128(iv);
     let mut buf = ciphertext.as_bytes().to_vec();
     let plain = key.decrypt(&mut buf, context).map_err(|_| failed())?;
@@ -251,9 +295,14 @@ fn gcm_open(
         alg::AES128_GCM => (&aead::AES_128_GCM, "aes-128-gcm"),
         alg::AES192_GCM => (&aead::AES_192_GCM, "aes-192-gcm"),
         alg::AES256_GCM => (&aead::AES_256_GCM, "aes-256-gcm"),
-        other => return Err(Failure::Unsupported(format!("authenticated content encryption {other}"))),
+        other => {
+            return Err(Failure::Unsupported(format!(
+                "authenticated content encryption {other}"
+            )));
+        }
     };
-    let ciphertext = ciphertext.ok_or_else(|| Failure::Unsupported("detached encrypted content".into()))?;
+    let ciphertext =
+        ciphertext.ok_or_else(|| Failure::Unsupported("detached encrypted content".into()))?;
     let params = alg
         .parameters
         .as_ref()
@@ -264,12 +313,17 @@ fn gcm_open(
         return Err(Failure::Unsupported("GCM nonce not 12 bytes".into()));
     }
     if tag.len() != usize::from(params.icv_len) || tag.len() != 16 {
-        return Err(Failure::Unsupported(format!("GCM tag of {} bytes", tag.len())));
+        return Err(Failure::Unsupported(format!(
+            "GCM tag of {} bytes",
+            tag.len()
+        )));
     }
-    let failed = || Failure::Failed("content authentication failed (wrong key or corrupt data)".into());
+    let failed =
+        || Failure::Failed("content authentication failed (wrong key or corrupt data)".into());
     let key = UnboundKey::new(aead_alg, cek).map_err(|_| failed())?;
     let key = LessSafeKey::new(key);
-    let nonce = Nonce::try_assume_unique_for_key(params.nonce.as_bytes()).map_err(|_| Failure::Failed("bad nonce".into()))?;
+    let nonce = Nonce::try_assume_unique_for_key(params.nonce.as_bytes())
+        .map_err(|_| Failure::Failed("bad nonce".into()))?;
     let mut buf = Vec::with_capacity(ciphertext.as_bytes().len() + tag.len());
     buf.extend_from_slice(ciphertext.as_bytes());
     buf.extend_from_slice(tag);

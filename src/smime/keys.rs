@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use aws_lc_rs::rsa::PrivateDecryptingKey;
 use der::{Decode, Encode};
-use x509_cert::ext::pkix::SubjectKeyIdentifier;
 use x509_cert::Certificate;
+use x509_cert::ext::pkix::SubjectKeyIdentifier;
 
 use crate::diag::Diagnostic;
 
@@ -27,7 +27,10 @@ impl std::fmt::Debug for DecryptionKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never the key itself.
         f.debug_struct("DecryptionKey")
-            .field("subject", &self.cert.tbs_certificate().subject().to_string())
+            .field(
+                "subject",
+                &self.cert.tbs_certificate().subject().to_string(),
+            )
             .field("source", &self.source)
             .finish_non_exhaustive()
     }
@@ -82,12 +85,17 @@ pub fn load(refs: &[KeyRef]) -> Result<Vec<DecryptionKey>, Vec<Diagnostic>> {
 fn load_one(r: &KeyRef) -> Result<DecryptionKey, Diagnostic> {
     let key_err = |msg: String| Diagnostic::new(&r.key, 0, msg);
     check_private(&r.key)?;
-    let cert_bytes = std::fs::read(&r.cert).map_err(|e| Diagnostic::new(&r.cert, 0, format!("cannot read: {e}")))?;
+    let cert_bytes = std::fs::read(&r.cert)
+        .map_err(|e| Diagnostic::new(&r.cert, 0, format!("cannot read: {e}")))?;
     let cert = parse_cert(&cert_bytes).map_err(|m| Diagnostic::new(&r.cert, 0, m))?;
     let key_bytes = std::fs::read(&r.key).map_err(|e| key_err(format!("cannot read: {e}")))?;
     let pkcs8 = private_key_pkcs8(&key_bytes).map_err(key_err)?;
-    let rsa = PrivateDecryptingKey::from_pkcs8(&pkcs8)
-        .map_err(|_| key_err("not a usable RSA private key (RSA 2048 to 8192 bits; EC keys are not supported yet)".into()))?;
+    let rsa = PrivateDecryptingKey::from_pkcs8(&pkcs8).map_err(|_| {
+        key_err(
+            "not a usable RSA private key (RSA 2048 to 8192 bits; EC keys are not supported yet)"
+                .into(),
+        )
+    })?;
     // The key must belong to the certificate: compare the public keys.
     let cert_spki = cert
         .tbs_certificate()
@@ -96,28 +104,45 @@ fn load_one(r: &KeyRef) -> Result<DecryptionKey, Diagnostic> {
         .raw_bytes()
         .to_vec();
     let ours = rsa.public_key();
-    let ours = aws_lc_rs::encoding::AsDer::<aws_lc_rs::encoding::PublicKeyX509Der<'static>>::as_der(&ours)
-        .map_err(|_| key_err("cannot read the public half of the key".into()))?;
+    let ours =
+        aws_lc_rs::encoding::AsDer::<aws_lc_rs::encoding::PublicKeyX509Der<'static>>::as_der(&ours)
+            .map_err(|_| key_err("cannot read the public half of the key".into()))?;
     let ours = spki::SubjectPublicKeyInfoOwned::from_der(ours.as_ref())
         .map_err(|_| key_err("cannot read the public half of the key".into()))?;
     if ours.subject_public_key.raw_bytes() != cert_spki.as_slice() {
-        return Err(key_err(format!("does not belong to the certificate {}", r.cert.display())));
+        return Err(key_err(format!(
+            "does not belong to the certificate {}",
+            r.cert.display()
+        )));
     }
-    let skid = match cert.tbs_certificate().get_extension::<SubjectKeyIdentifier>() {
+    let skid = match cert
+        .tbs_certificate()
+        .get_extension::<SubjectKeyIdentifier>()
+    {
         Ok(Some((_, s))) => Some(s.0.as_bytes().to_vec()),
         _ => None,
     };
-    Ok(DecryptionKey { cert, skid, rsa, source: r.key.clone() })
+    Ok(DecryptionKey {
+        cert,
+        skid,
+        rsa,
+        source: r.key.clone(),
+    })
 }
 
 /// Refuses a key file that group or others may read (or that is not a regular file).
 pub fn check_private(path: &Path) -> Result<(), Diagnostic> {
-    let meta = std::fs::metadata(path).map_err(|e| Diagnostic::new(path, 0, format!("cannot read: {e}")))?;
+    let meta = std::fs::metadata(path)
+        .map_err(|e| Diagnostic::new(path, 0, format!("cannot read: {e}")))?;
     if !meta.is_file() {
         return Err(Diagnostic::new(path, 0, "not a regular file"));
     }
     if meta.len() > MAX_KEY_FILE_BYTES {
-        return Err(Diagnostic::new(path, 0, format!("larger than {MAX_KEY_FILE_BYTES} bytes")));
+        return Err(Diagnostic::new(
+            path,
+            0,
+            format!("larger than {MAX_KEY_FILE_BYTES} bytes"),
+        ));
     }
     let mode = meta.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
@@ -163,7 +188,8 @@ fn private_key_pkcs8(bytes: &[u8]) -> Result<Vec<u8>, String> {
     let Some(begin) = text.find("-----BEGIN ") else {
         return Err("no PEM private key block".into());
     };
-    let (label, der) = pem_rfc7468::decode_vec(text[begin..].as_bytes()).map_err(|e| format!("PEM: {e}"))?;
+    let (label, der) =
+        pem_rfc7468::decode_vec(text[begin..].as_bytes()).map_err(|e| format!("PEM: {e}"))?;
     match label {
         "PRIVATE KEY" => Ok(der),
         "RSA PRIVATE KEY" => {
@@ -177,7 +203,10 @@ fn private_key_pkcs8(bytes: &[u8]) -> Result<Vec<u8>, String> {
             };
             info.to_der().map_err(|e| e.to_string())
         }
-        "ENCRYPTED PRIVATE KEY" => Err("encrypted private keys are not supported yet; store it unencrypted with mode 0600".into()),
+        "ENCRYPTED PRIVATE KEY" => Err(
+            "encrypted private keys are not supported yet; store it unencrypted with mode 0600"
+                .into(),
+        ),
         "EC PRIVATE KEY" => Err("EC keys are not supported yet".into()),
         other => Err(format!("expected a PRIVATE KEY block, found {other:?}")),
     }

@@ -13,10 +13,17 @@ use mail_parser::{MessageParser, MimeHeaders, PartType};
 pub enum Entity {
     /// `multipart/signed` with a PKCS#7 signature: the signed first part (a range of the
     /// input) and the decoded signature.
-    Detached { signed: Range<usize>, signature: Vec<u8>, inner_may_be_smime: bool },
+    Detached {
+        signed: Range<usize>,
+        signature: Vec<u8>,
+        inner_may_be_smime: bool,
+    },
     /// `application/pkcs7-mime` (or a sniffed `smime.p7m`): the decoded CMS, with the
     /// `smime-type` parameter when there was one.
-    Pkcs7 { der: Vec<u8>, smime_type: Option<String> },
+    Pkcs7 {
+        der: Vec<u8>,
+        smime_type: Option<String>,
+    },
     /// Claims to be S/MIME but is not usable (no signature part, empty body...).
     Broken(&'static str),
     /// Not S/MIME.
@@ -32,7 +39,8 @@ pub struct TopHeaders {
 }
 
 fn is_pkcs7_signature(s: &str) -> bool {
-    s.eq_ignore_ascii_case("application/pkcs7-signature") || s.eq_ignore_ascii_case("application/x-pkcs7-signature")
+    s.eq_ignore_ascii_case("application/pkcs7-signature")
+        || s.eq_ignore_ascii_case("application/x-pkcs7-signature")
 }
 
 fn is_pkcs7_mime(s: &str) -> bool {
@@ -65,27 +73,38 @@ pub fn classify(raw: &[u8]) -> (Entity, TopHeaders) {
     };
     let ctype = ct.ctype();
     let subtype = ct.subtype().unwrap_or("");
-    let entity = if ctype.eq_ignore_ascii_case("multipart") && subtype.eq_ignore_ascii_case("signed") {
-        match (ct.attribute("protocol"), ct.attribute("boundary")) {
-            (Some(p), Some(boundary)) if is_pkcs7_signature(p) && !boundary.is_empty() => {
-                detached(raw, body_offset(raw), boundary.as_bytes())
+    let entity =
+        if ctype.eq_ignore_ascii_case("multipart") && subtype.eq_ignore_ascii_case("signed") {
+            match (ct.attribute("protocol"), ct.attribute("boundary")) {
+                (Some(p), Some(boundary)) if is_pkcs7_signature(p) && !boundary.is_empty() => {
+                    detached(raw, body_offset(raw), boundary.as_bytes())
+                }
+                (Some(p), None) if is_pkcs7_signature(p) => {
+                    Entity::Broken("multipart/signed without boundary")
+                }
+                _ => Entity::Plain,
             }
-            (Some(p), None) if is_pkcs7_signature(p) => Entity::Broken("multipart/signed without boundary"),
-            _ => Entity::Plain,
-        }
-    } else if ctype.eq_ignore_ascii_case("application") && is_pkcs7_mime(subtype) {
-        pkcs7(raw, ct.attribute("smime-type").map(|s| s.to_ascii_lowercase()))
-    } else if ctype.eq_ignore_ascii_case("application") && subtype.eq_ignore_ascii_case("octet-stream") {
-        // Some clients label S/MIME as octet-stream and rely on the file name.
-        let name = ct.attribute("name").or_else(|| root.attachment_name()).unwrap_or("");
-        if name.to_ascii_lowercase().ends_with(".p7m") {
-            pkcs7(raw, None)
+        } else if ctype.eq_ignore_ascii_case("application") && is_pkcs7_mime(subtype) {
+            pkcs7(
+                raw,
+                ct.attribute("smime-type").map(|s| s.to_ascii_lowercase()),
+            )
+        } else if ctype.eq_ignore_ascii_case("application")
+            && subtype.eq_ignore_ascii_case("octet-stream")
+        {
+            // Some clients label S/MIME as octet-stream and rely on the file name.
+            let name = ct
+                .attribute("name")
+                .or_else(|| root.attachment_name())
+                .unwrap_or("");
+            if name.to_ascii_lowercase().ends_with(".p7m") {
+                pkcs7(raw, None)
+            } else {
+                Entity::Plain
+            }
         } else {
             Entity::Plain
-        }
-    } else {
-        Entity::Plain
-    };
+        };
     (entity, top)
 }
 
@@ -111,7 +130,10 @@ fn pkcs7(raw: &[u8], smime_type: Option<String>) -> Entity {
     if der.is_empty() {
         return Entity::Broken("empty application/pkcs7-mime body");
     }
-    Entity::Pkcs7 { der: der.to_vec(), smime_type }
+    Entity::Pkcs7 {
+        der: der.to_vec(),
+        smime_type,
+    }
 }
 
 /// Splits a multipart/signed body at its boundary: the first part (exact bytes, as
@@ -196,9 +218,19 @@ AAEC\r\n\
     #[test]
     fn detached_signed_part_is_exact_bytes_without_delimiter_crlf() {
         let (entity, top) = classify(SIGNED);
-        let Entity::Detached { signed, signature, inner_may_be_smime } = entity else { panic!("{entity:?}") };
+        let Entity::Detached {
+            signed,
+            signature,
+            inner_may_be_smime,
+        } = entity
+        else {
+            panic!("{entity:?}")
+        };
         assert!(!inner_may_be_smime);
-        assert_eq!(&SIGNED[signed], b"Content-Type: text/plain\r\n\r\nhello\r\n");
+        assert_eq!(
+            &SIGNED[signed],
+            b"Content-Type: text/plain\r\n\r\nhello\r\n"
+        );
         assert_eq!(signature, vec![0, 1, 2]);
         assert_eq!(top.from.as_deref(), Some("alice@example.org"));
     }
@@ -213,6 +245,12 @@ AAEC\r\n\
     #[test]
     fn sniffs_octet_stream_p7m() {
         let m = b"Content-Type: application/octet-stream; name=smime.p7m\r\nContent-Transfer-Encoding: base64\r\n\r\nMAA=\r\n";
-        assert_eq!(classify(m).0, Entity::Pkcs7 { der: vec![0x30, 0], smime_type: None });
+        assert_eq!(
+            classify(m).0,
+            Entity::Pkcs7 {
+                der: vec![0x30, 0],
+                smime_type: None
+            }
+        );
     }
 }

@@ -40,7 +40,11 @@ impl std::fmt::Debug for Engine {
 impl Engine {
     /// Loads `[smime] trust` and `crls`; every problem names its file.
     pub fn load(settings: &Settings) -> Result<Engine, Vec<Diagnostic>> {
-        let sources: Vec<_> = settings.smime_trust.iter().map(|t| (t.path.clone(), t.role)).collect();
+        let sources: Vec<_> = settings
+            .smime_trust
+            .iter()
+            .map(|t| (t.path.clone(), t.role))
+            .collect();
         let trust = trust::load(&sources);
         let crls = crl::load(&settings.smime.crls);
         let keys = keys::load(&settings.smime.keys);
@@ -54,7 +58,13 @@ impl Engine {
             }
         };
         let paths = path::PathValidator::new(&trust, &crls, settings.smime.allow_sha1);
-        Ok(Engine { trust, keys, paths, settings: settings.smime.clone(), crl_count: crls.len() })
+        Ok(Engine {
+            trust,
+            keys,
+            paths,
+            settings: settings.smime.clone(),
+            crl_count: crls.len(),
+        })
     }
 
     /// Verifies one message (CRLF line ends). `at` overrides the verification time.
@@ -78,7 +88,10 @@ impl Engine {
 /// Converts bare LF line ends to CRLF, as the message travels in SMTP. Files on disk often
 /// have LF only; a message that already has CRLF is returned unchanged.
 pub fn to_crlf(raw: &[u8]) -> std::borrow::Cow<'_, [u8]> {
-    let bare_lf = raw.iter().enumerate().any(|(i, &b)| b == b'\n' && (i == 0 || raw[i - 1] != b'\r'));
+    let bare_lf = raw
+        .iter()
+        .enumerate()
+        .any(|(i, &b)| b == b'\n' && (i == 0 || raw[i - 1] != b'\r'));
     if !bare_lf {
         return std::borrow::Cow::Borrowed(raw);
     }
@@ -95,11 +108,24 @@ pub fn to_crlf(raw: &[u8]) -> std::borrow::Cow<'_, [u8]> {
 /// Parses an RFC 3339 time (`2026-02-01T00:00:00Z`, `...+02:00`) to Unix seconds.
 pub fn parse_rfc3339(s: &str) -> Option<u64> {
     let b = s.as_bytes();
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') || b[13] != b':' || b[16] != b':' {
+    if b.len() < 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b't' | b' ')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
         return None;
     }
     let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<u32>().ok();
-    let (y, mo, d, h, mi, se) = (num(0..4)?, num(5..7)?, num(8..10)?, num(11..13)?, num(14..16)?, num(17..19)?);
+    let (y, mo, d, h, mi, se) = (
+        num(0..4)?,
+        num(5..7)?,
+        num(8..10)?,
+        num(11..13)?,
+        num(14..16)?,
+        num(17..19)?,
+    );
     let mut rest = &s[19..];
     if let Some(frac) = rest.strip_prefix('.') {
         let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
@@ -107,7 +133,10 @@ pub fn parse_rfc3339(s: &str) -> Option<u64> {
     }
     let offset: i64 = match rest {
         "Z" | "z" => 0,
-        _ if rest.len() == 6 && (rest.starts_with('+') || rest.starts_with('-')) && &rest[3..4] == ":" => {
+        _ if rest.len() == 6
+            && (rest.starts_with('+') || rest.starts_with('-'))
+            && &rest[3..4] == ":" =>
+        {
             let oh: i64 = rest[1..3].parse().ok()?;
             let om: i64 = rest[4..6].parse().ok()?;
             let o = oh * 3600 + om * 60;
@@ -115,7 +144,15 @@ pub fn parse_rfc3339(s: &str) -> Option<u64> {
         }
         _ => return None,
     };
-    let dt = der::DateTime::new(u16::try_from(y).ok()?, mo as u8, d as u8, h as u8, mi as u8, se as u8).ok()?;
+    let dt = der::DateTime::new(
+        u16::try_from(y).ok()?,
+        mo as u8,
+        d as u8,
+        h as u8,
+        mi as u8,
+        se as u8,
+    )
+    .ok()?;
     let secs = dt.unix_duration().as_secs() as i64 - offset;
     u64::try_from(secs).ok()
 }
@@ -127,8 +164,14 @@ mod tests {
     #[test]
     fn rfc3339() {
         assert_eq!(parse_rfc3339("2026-02-01T00:00:00Z"), Some(1_769_904_000));
-        assert_eq!(parse_rfc3339("2026-02-01T02:00:00+02:00"), Some(1_769_904_000));
-        assert_eq!(parse_rfc3339("2026-02-01T00:00:00.123Z"), Some(1_769_904_000));
+        assert_eq!(
+            parse_rfc3339("2026-02-01T02:00:00+02:00"),
+            Some(1_769_904_000)
+        );
+        assert_eq!(
+            parse_rfc3339("2026-02-01T00:00:00.123Z"),
+            Some(1_769_904_000)
+        );
         assert_eq!(parse_rfc3339("2026-02-01"), None);
         assert_eq!(parse_rfc3339("2026-13-01T00:00:00Z"), None);
     }
@@ -136,6 +179,9 @@ mod tests {
     #[test]
     fn crlf() {
         assert_eq!(&*to_crlf(b"a\nb\r\nc\n"), b"a\r\nb\r\nc\r\n");
-        assert!(matches!(to_crlf(b"a\r\nb\r\n"), std::borrow::Cow::Borrowed(_)));
+        assert!(matches!(
+            to_crlf(b"a\r\nb\r\n"),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 }

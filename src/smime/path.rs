@@ -8,9 +8,9 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use certval::{
-    check_revocation_local, parse_cert, validate_path_rfc5280, CertFile, CertSource, CertVector,
-    CertificationPathResults, CertificationPathSettings, Error as CvError,
-    MemoryCrlSource, PDVCertificate, PathValidationStatus, PkiEnvironment, TaSource, TimeOfInterest,
+    CertFile, CertSource, CertVector, CertificationPathResults, CertificationPathSettings,
+    Error as CvError, MemoryCrlSource, PDVCertificate, PathValidationStatus, PkiEnvironment,
+    TaSource, TimeOfInterest, check_revocation_local, parse_cert, validate_path_rfc5280,
 };
 use der::asn1::BitString;
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
@@ -85,7 +85,9 @@ impl PathValidator {
         result
     }
 
-    fn cache_lock(&self) -> std::sync::MutexGuard<'_, HashMap<CacheKey, (u64, Result<PathInfo, Reason>)>> {
+    fn cache_lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<CacheKey, (u64, Result<PathInfo, Reason>)>> {
         self.cache.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -107,7 +109,13 @@ impl PathValidator {
         if novel.is_empty() {
             return first;
         }
-        let env = environment(&self.anchors, &self.intermediates, &novel, &self.crls, self.allow_sha1);
+        let env = environment(
+            &self.anchors,
+            &self.intermediates,
+            &novel,
+            &self.crls,
+            self.allow_sha1,
+        );
         let second = try_paths(&env, &target, toi, !self.crls.is_empty());
         match (&first, &second) {
             // Report the more specific of two failures.
@@ -142,10 +150,19 @@ fn settings(toi: TimeOfInterest, crls: bool) -> CertificationPathSettings {
     cps
 }
 
-fn try_paths(env: &PkiEnvironment, target: &PDVCertificate, toi: TimeOfInterest, crls: bool) -> Result<PathInfo, Reason> {
+fn try_paths(
+    env: &PkiEnvironment,
+    target: &PDVCertificate,
+    toi: TimeOfInterest,
+    crls: bool,
+) -> Result<PathInfo, Reason> {
     let cps = settings(toi, crls);
     let mut paths = Vec::new();
-    if env.get_paths_for_target(target, &mut paths, 0, toi).is_err() || paths.is_empty() {
+    if env
+        .get_paths_for_target(target, &mut paths, 0, toi)
+        .is_err()
+        || paths.is_empty()
+    {
         return Err(Reason::UntrustedIssuer);
     }
     let mut best = Reason::UntrustedIssuer;
@@ -166,7 +183,9 @@ fn try_paths(env: &PkiEnvironment, target: &PDVCertificate, toi: TimeOfInterest,
                         _ => {}
                     }
                 }
-                return Ok(PathInfo { chain_len: path.intermediates.len() + 2 });
+                return Ok(PathInfo {
+                    chain_len: path.intermediates.len() + 2,
+                });
             }
             Err(e) => {
                 let reason = map_error(&e);
@@ -211,7 +230,8 @@ fn environment(
               alg: &AlgorithmIdentifierOwned,
               spki: &SubjectPublicKeyInfoOwned|
               -> certval::Result<()> {
-            let scheme = algorithms::scheme_from_alg(alg, None).map_err(|_| CvError::Unrecognized)?;
+            let scheme =
+                algorithms::scheme_from_alg(alg, None).map_err(|_| CvError::Unrecognized)?;
             let sig = signature.as_bytes().ok_or(CvError::Unrecognized)?;
             match algorithms::verify(scheme, spki, message, sig, allow_sha1) {
                 Ok(()) => Ok(()),
@@ -224,7 +244,10 @@ fn environment(
     );
     let mut tas = TaSource::new();
     for (name, der) in anchors {
-        tas.push(CertFile { filename: name.clone(), bytes: der.clone() });
+        tas.push(CertFile {
+            filename: name.clone(),
+            bytes: der.clone(),
+        });
     }
     let _ = tas.initialize();
     pe.add_trust_anchor_source(Box::new(tas));
@@ -232,7 +255,10 @@ fn environment(
     let cps = settings(TimeOfInterest::disabled(), false);
     let mut cs = CertSource::new();
     for (name, der) in intermediates.iter().chain(extra) {
-        cs.push(CertFile { filename: name.clone(), bytes: der.clone() });
+        cs.push(CertFile {
+            filename: name.clone(),
+            bytes: der.clone(),
+        });
     }
     let _ = cs.initialize(&cps);
     cs.find_all_partial_paths(&pe, &cps);
@@ -250,5 +276,7 @@ fn environment(
 
 /// Seconds since the Unix epoch of `t`.
 pub fn unix_secs(t: std::time::SystemTime) -> u64 {
-    t.duration_since(std::time::UNIX_EPOCH).unwrap_or(Duration::ZERO).as_secs()
+    t.duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO)
+        .as_secs()
 }

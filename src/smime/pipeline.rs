@@ -7,7 +7,7 @@ use super::algorithms::oid;
 use super::enveloped::{self, Opened};
 use super::mime::{self, Entity, TopHeaders};
 use super::signed::{self, SignerReport, Verifier};
-use super::verdict::{authentication_results, Outcome, Reason, SignerIdentity, SmimeResult};
+use super::verdict::{Outcome, Reason, SignerIdentity, SmimeResult, authentication_results};
 
 /// Layers deeper than this end in `permerror` (`malformed`).
 pub const MAX_LAYERS: usize = 8;
@@ -50,7 +50,11 @@ impl SignatureLayer {
     }
 
     fn malformed() -> SignatureLayer {
-        SignatureLayer { outcome: Outcome::from_reason(Reason::Malformed), signers: Vec::new(), decisive: None }
+        SignatureLayer {
+            outcome: Outcome::from_reason(Reason::Malformed),
+            signers: Vec::new(),
+            decisive: None,
+        }
     }
 }
 
@@ -146,7 +150,11 @@ pub fn verify_message(raw: &[u8], v: &Verifier<'_>) -> Report {
                 report.signatures.push(SignatureLayer::malformed());
                 break;
             }
-            Entity::Detached { signed, signature, inner_may_be_smime } => {
+            Entity::Detached {
+                signed,
+                signature,
+                inner_may_be_smime,
+            } => {
                 report.layers.push("signed");
                 let content = &entity_bytes[signed.clone()];
                 // A detached signature is checked over the MIME part, never over eContent an
@@ -164,7 +172,9 @@ pub fn verify_message(raw: &[u8], v: &Verifier<'_>) -> Report {
             Entity::Pkcs7 { der, smime_type } => {
                 let Ok(ci) = signed::content_info(&der) else {
                     let enveloped = smime_type.as_deref() == Some("enveloped-data");
-                    report.layers.push(if enveloped { "enveloped" } else { "signed" });
+                    report
+                        .layers
+                        .push(if enveloped { "enveloped" } else { "signed" });
                     if enveloped {
                         report.decryption = Decryption::Failed;
                     }
@@ -174,9 +184,18 @@ pub fn verify_message(raw: &[u8], v: &Verifier<'_>) -> Report {
                 if enveloped::is_enveloped(&ci.content_type) {
                     report.layers.push("enveloped");
                     match enveloped::open(&ci, v.keys) {
-                        Opened::Ok { content, key, algorithm, weak } => {
+                        Opened::Ok {
+                            content,
+                            key,
+                            algorithm,
+                            weak,
+                        } => {
                             report.decryption = Decryption::Ok;
-                            report.decrypted.push(DecryptedLayer { key, algorithm, weak });
+                            report.decrypted.push(DecryptedLayer {
+                                key,
+                                algorithm,
+                                weak,
+                            });
                             let inner = super::to_crlf(&content).into_owned();
                             if report.layers.len() == 1 {
                                 report.cleartext = Some(inner.clone());
@@ -211,7 +230,9 @@ pub fn verify_message(raw: &[u8], v: &Verifier<'_>) -> Report {
                     report.signatures.push(SignatureLayer::malformed());
                     break;
                 };
-                report.signatures.push(combine(signed::verify(&sd, &econtent, v)));
+                report
+                    .signatures
+                    .push(combine(signed::verify(&sd, &econtent, v)));
                 // The encapsulated entity is read as MIME, whose canonical line end is CRLF;
                 // clients (NSS) store it with LF and sign its inner parts in CRLF form.
                 let inner = super::to_crlf(&econtent).into_owned();
@@ -242,8 +263,14 @@ fn combine(signers: Vec<SignerReport>) -> SignatureLayer {
         .enumerate()
         .min_by_key(|(_, s)| s.outcome.result.severity_for_choice())
         .map(|(i, _)| i);
-    let outcome = decisive.map(|i| signers[i].outcome).unwrap_or(Outcome::from_reason(Reason::Malformed));
-    SignatureLayer { outcome, signers, decisive }
+    let outcome = decisive
+        .map(|i| signers[i].outcome)
+        .unwrap_or(Outcome::from_reason(Reason::Malformed));
+    SignatureLayer {
+        outcome,
+        signers,
+        decisive,
+    }
 }
 
 impl SmimeResult {
@@ -259,7 +286,9 @@ impl SmimeResult {
 /// The innermost signature is the author's: its address must match From:.
 fn bind_from(report: &mut Report) {
     let from = report.headers.from.as_ref().map(|f| f.to_ascii_lowercase());
-    let Some(layer) = report.signatures.last_mut() else { return };
+    let Some(layer) = report.signatures.last_mut() else {
+        return;
+    };
     if layer.outcome.result != SmimeResult::Pass {
         return;
     }

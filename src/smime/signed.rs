@@ -6,12 +6,12 @@ use cms::content_info::ContentInfo;
 use cms::signed_data::{SignedData, SignerIdentifier, SignerInfo};
 use der::asn1::{OctetString, SetOfVec};
 use der::{Any, Decode, Encode, Reader};
+use x509_cert::Certificate;
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::{ExtendedKeyUsage, KeyUsage, SubjectAltName, SubjectKeyIdentifier};
-use x509_cert::Certificate;
 
-use super::algorithms::{self, oid, AlgError, Digest};
-use super::path::{unix_secs, PathValidator};
+use super::algorithms::{self, AlgError, Digest, oid};
+use super::path::{PathValidator, unix_secs};
 use super::trust::TrustStore;
 use super::verdict::{Outcome, Reason};
 
@@ -70,7 +70,9 @@ impl SignerReport {
 }
 
 /// Decodes DER, then BER (NSS and OpenSSL's streaming mode write indefinite lengths).
-pub fn decode_lenient<'a, T: Decode<'a, Error = der::Error>>(bytes: &'a [u8]) -> Result<T, der::Error> {
+pub fn decode_lenient<'a, T: Decode<'a, Error = der::Error>>(
+    bytes: &'a [u8],
+) -> Result<T, der::Error> {
     T::from_der(bytes).or_else(|_| T::from_ber(bytes))
 }
 
@@ -188,7 +190,10 @@ fn verify_signer(
         }
     };
     let spki = tbs.subject_public_key_info();
-    let spki = match spki.to_der().and_then(|d| spki::SubjectPublicKeyInfoOwned::from_der(&d)) {
+    let spki = match spki
+        .to_der()
+        .and_then(|d| spki::SubjectPublicKeyInfoOwned::from_der(&d))
+    {
         Ok(s) => s,
         Err(_) => return report.with(Reason::Malformed),
     };
@@ -284,14 +289,18 @@ fn check_signed_attrs(
         };
         match attr.oid {
             oid::CONTENT_TYPE => {
-                let v = single()?.decode_as::<der::asn1::ObjectIdentifier>().map_err(|_| Reason::Malformed)?;
+                let v = single()?
+                    .decode_as::<der::asn1::ObjectIdentifier>()
+                    .map_err(|_| Reason::Malformed)?;
                 if v != *econtent_type {
                     return Err(Reason::Malformed);
                 }
                 content_type_ok = true;
             }
             oid::MESSAGE_DIGEST => {
-                let v = single()?.decode_as::<OctetString>().map_err(|_| Reason::Malformed)?;
+                let v = single()?
+                    .decode_as::<OctetString>()
+                    .map_err(|_| Reason::Malformed)?;
                 if v.as_bytes() != digest {
                     return Err(Reason::DigestMismatch);
                 }
@@ -311,7 +320,11 @@ fn check_signed_attrs(
     Ok(signing_time)
 }
 
-fn find_signer(si: &SignerInfo, certs: &[(Certificate, Vec<u8>)], trust: &TrustStore) -> Option<(Certificate, Vec<u8>)> {
+fn find_signer(
+    si: &SignerInfo,
+    certs: &[(Certificate, Vec<u8>)],
+    trust: &TrustStore,
+) -> Option<(Certificate, Vec<u8>)> {
     let matches = |c: &Certificate| match &si.sid {
         SignerIdentifier::IssuerAndSerialNumber(isn) => {
             c.tbs_certificate().issuer() == &isn.issuer
@@ -322,11 +335,13 @@ fn find_signer(si: &SignerInfo, certs: &[(Certificate, Vec<u8>)], trust: &TrustS
                 Ok(Some((_, ext))) if ext.0.as_bytes() == skid.0.as_bytes())
         }
     };
-    certs
-        .iter()
-        .find(|(c, _)| matches(c))
-        .cloned()
-        .or_else(|| trust.certs.iter().find(|t| matches(&t.cert)).map(|t| (t.cert.clone(), t.der.clone())))
+    certs.iter().find(|(c, _)| matches(c)).cloned().or_else(|| {
+        trust
+            .certs
+            .iter()
+            .find(|t| matches(&t.cert))
+            .map(|t| (t.cert.clone(), t.der.clone()))
+    })
 }
 
 /// E-mail addresses of a certificate, lower-cased: rfc822Name SANs, then emailAddress
@@ -347,7 +362,11 @@ pub fn cert_emails(cert: &Certificate) -> Vec<String> {
                     .value
                     .decode_as::<der::asn1::Ia5String>()
                     .map(|s| s.as_str().to_string())
-                    .or_else(|_| atv.value.decode_as::<der::asn1::Utf8StringRef<'_>>().map(|s| s.as_str().to_string()));
+                    .or_else(|_| {
+                        atv.value
+                            .decode_as::<der::asn1::Utf8StringRef<'_>>()
+                            .map(|s| s.as_str().to_string())
+                    });
                 if let Ok(s) = s {
                     let s = s.to_ascii_lowercase();
                     if !out.contains(&s) {
@@ -377,14 +396,17 @@ fn check_usage(cert: &Certificate) -> Result<(), Reason> {
     let tbs = cert.tbs_certificate();
     match tbs.get_extension::<KeyUsage>() {
         Ok(Some((_, ku))) if !(ku.digital_signature() || ku.non_repudiation()) => {
-            return Err(Reason::BadKeyUsage)
+            return Err(Reason::BadKeyUsage);
         }
         Err(_) => return Err(Reason::Malformed),
         _ => {}
     }
     match tbs.get_extension::<ExtendedKeyUsage>() {
         Ok(Some((_, eku)))
-            if !eku.0.iter().any(|o| *o == oid::KP_EMAIL_PROTECTION || *o == oid::ANY_EXTENDED_KEY_USAGE) =>
+            if !eku
+                .0
+                .iter()
+                .any(|o| *o == oid::KP_EMAIL_PROTECTION || *o == oid::ANY_EXTENDED_KEY_USAGE) =>
         {
             Err(Reason::BadKeyUsage)
         }

@@ -115,11 +115,20 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    pub const PASS: Outcome = Outcome { result: SmimeResult::Pass, reason: None };
-    pub const NONE: Outcome = Outcome { result: SmimeResult::None, reason: None };
+    pub const PASS: Outcome = Outcome {
+        result: SmimeResult::Pass,
+        reason: None,
+    };
+    pub const NONE: Outcome = Outcome {
+        result: SmimeResult::None,
+        reason: None,
+    };
 
     pub fn from_reason(reason: Reason) -> Outcome {
-        Outcome { result: reason.result(), reason: Some(reason) }
+        Outcome {
+            result: reason.result(),
+            reason: Some(reason),
+        }
     }
 
     /// The worse of two outcomes; on equal severity the first stays.
@@ -144,7 +153,11 @@ pub struct SignerIdentity {
 /// from the message is reduced to safe characters so the value stays one header line that
 /// no attacker-chosen text can extend: RFC 8601 `value` tokens or quoted strings with `"`
 /// and `\` escaped, no control characters, bounded length.
-pub fn authentication_results(authserv_id: &str, outcome: Outcome, signer: &SignerIdentity) -> String {
+pub fn authentication_results(
+    authserv_id: &str,
+    outcome: Outcome,
+    signer: &SignerIdentity,
+) -> String {
     let mut v = format!("{}; smime={}", sanitize_token(authserv_id), outcome.result);
     if let Some(r) = outcome.reason {
         v.push_str(&format!(" ({})", r.token()));
@@ -156,7 +169,11 @@ pub fn authentication_results(authserv_id: &str, outcome: Outcome, signer: &Sign
         }
     }
     if let Some(serial) = &signer.serial_hex {
-        let serial: String = serial.chars().filter(|c| c.is_ascii_hexdigit()).take(128).collect();
+        let serial: String = serial
+            .chars()
+            .filter(|c| c.is_ascii_hexdigit())
+            .take(128)
+            .collect();
         if !serial.is_empty() {
             v.push_str(&format!(" body.smime-serial={serial}"));
         }
@@ -170,7 +187,13 @@ pub fn authentication_results(authserv_id: &str, outcome: Outcome, signer: &Sign
 /// Keeps the characters an RFC 8601 `value` token and an address may hold.
 fn sanitize_token(s: &str) -> String {
     s.chars()
-        .filter(|c| c.is_ascii_graphic() && !matches!(c, '"' | '(' | ')' | ';' | '\\' | ',' | '<' | '>' | '[' | ']' | ':'))
+        .filter(|c| {
+            c.is_ascii_graphic()
+                && !matches!(
+                    c,
+                    '"' | '(' | ')' | ';' | '\\' | ',' | '<' | '>' | '[' | ']' | ':'
+                )
+        })
         .take(256)
         .collect()
 }
@@ -218,7 +241,11 @@ mod tests {
             serial_hex: Some("1E\r\n".into()),
             issuer: Some("CN=\"Evil\" (CA)\\\r\nX-Injected: yes".into()),
         };
-        let v = authentication_results("mx.example.org", Outcome::from_reason(Reason::Expired), &signer);
+        let v = authentication_results(
+            "mx.example.org",
+            Outcome::from_reason(Reason::Expired),
+            &signer,
+        );
         assert!(!v.contains('\r') && !v.contains('\n'), "{v}");
         assert_eq!(
             v,

@@ -8,7 +8,10 @@ use super::Fixture;
 pub fn fixture(config: &str) -> Fixture {
     let f = Fixture::new();
     let status = Command::new("bash")
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/smime/make-pki.sh"))
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/smime/make-pki.sh"
+        ))
         .arg(f.dir.path())
         .status()
         .expect("run make-pki.sh");
