@@ -273,16 +273,6 @@ fn combine(signers: Vec<SignerReport>) -> SignatureLayer {
     }
 }
 
-impl SmimeResult {
-    /// Which signer of a layer to report: pass first, then the least bad.
-    fn severity_for_choice(self) -> u8 {
-        match self {
-            SmimeResult::Pass => 0,
-            other => other.severity() + 1,
-        }
-    }
-}
-
 /// The innermost signature is the author's: its address must match From:.
 fn bind_from(report: &mut Report) {
     let from = report.headers.from.as_ref().map(|f| f.to_ascii_lowercase());

@@ -39,17 +39,12 @@ impl SmimeResult {
         }
     }
 
-    pub const ALL: [SmimeResult; 6] = [
-        Self::Pass,
-        Self::Fail,
-        Self::Policy,
-        Self::PermError,
-        Self::TempError,
-        Self::None,
-    ];
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    /// Which signer of a layer to report: pass first, then the least bad.
+    pub fn severity_for_choice(self) -> u8 {
+        match self {
+            Self::Pass => 0,
+            other => other.severity() + 1,
+        }
     }
 }
 
