@@ -299,7 +299,7 @@ impl Default for SmimeSection {
             authserv_id: None,
             verify_time: VerifyTimeSetting::Now,
             allow_sha1: false,
-            max_message_size: 25 << 20,
+            max_message_size: 10 << 20,
             actions: RawSmimeActions::default(),
             tag_prefix: "[S/MIME {result}] ".to_string(),
             require_signature: Vec::new(),
