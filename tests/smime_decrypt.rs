@@ -62,8 +62,8 @@ fn content_and_key_transport_algorithms() {
         ("enc-oaep.eml", "ok"),
         ("enc-oaep256.eml", "ok"),
         ("enc-carol.eml", "no-key"),
-        // aws-lc-rs builds 3DES only with its legacy-des feature, which is not enabled.
-        ("enc-3des.eml", "unsupported"),
+        // Legacy 3DES opens (allow_3des defaults to true).
+        ("enc-3des.eml", "ok"),
     ];
     let files: Vec<&str> = cases.iter().map(|c| c.0).collect();
     for ((file, want), v) in cases.iter().zip(verify(&f, &files)) {
@@ -72,6 +72,18 @@ fn content_and_key_transport_algorithms() {
         // Encrypted but not signed: no verdict about a signature.
         assert_eq!(v["result"], "none", "{file}");
     }
+}
+
+#[test]
+fn triple_des_can_be_refused() {
+    let f = fixture();
+    f.write(
+        "mailwarden.toml",
+        "[smime]\ntrust = [\"trust.pem\"]\nallow_3des = false\nkeys = [{ cert = \"bob.pem\", key = \"bob.key\" }]\n",
+    );
+    let v = &verify(&f, &["enc-3des.eml", "enc-aes128.eml"]);
+    assert_eq!(v[0]["decryption"], "unsupported", "{}", v[0]);
+    assert_eq!(v[1]["decryption"], "ok", "{}", v[1]);
 }
 
 #[test]

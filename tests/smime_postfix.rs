@@ -197,7 +197,7 @@ fn signed_then_encrypted_mail_is_opened_verified_and_delivered_as_received() {
 #[test]
 fn deliver_decrypted_replaces_body_and_mime_headers_and_failures_share_one_reply() {
     let f = pki(
-        "[reload]\ncontrol_socket = \"\"\n[smime]\ntrust = [\"trust.pem\"]\nauthserv_id = \"mx.test\"\nkeys = [{ cert = \"bob.pem\", key = \"bob.key\" }]\ndeliver = \"decrypted\"\ndecryption_failure = \"reject\"\n",
+        "[reload]\ncontrol_socket = \"\"\n[smime]\ntrust = [\"trust.pem\"]\nauthserv_id = \"mx.test\"\nkeys = [{ cert = \"bob.pem\", key = \"bob.key\" }]\ndeliver = \"decrypted\"\ndecryption_failure = \"reject\"\nallow_3des = false\n",
     );
     let milter = Milter::start(&f.config());
     let pf = Postfix::start(&milter.socket());

@@ -265,6 +265,8 @@ pub struct SmimeSection {
     pub verify_time: VerifyTimeSetting,
     /// Accept SHA-1 signatures (otherwise `policy (weak-algorithm)`).
     pub allow_sha1: bool,
+    /// Open 3DES-encrypted mail (legacy; reported as weak). Otherwise `unsupported`.
+    pub allow_3des: bool,
     /// Messages larger than this (bytes) are not buffered for verification.
     pub max_message_size: u64,
     /// What to do per result.
@@ -299,6 +301,7 @@ impl Default for SmimeSection {
             authserv_id: None,
             verify_time: VerifyTimeSetting::Now,
             allow_sha1: false,
+            allow_3des: true,
             max_message_size: 10 << 20,
             actions: RawSmimeActions::default(),
             tag_prefix: "[S/MIME {result}] ".to_string(),

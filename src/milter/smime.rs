@@ -465,7 +465,13 @@ fn audit(
             report
                 .decrypted
                 .iter()
-                .map(|d| d.algorithm.clone())
+                .map(|d| {
+                    if d.weak {
+                        format!("{}(weak)", d.algorithm)
+                    } else {
+                        d.algorithm.clone()
+                    }
+                })
                 .collect::<Vec<_>>()
                 .join(","),
         ),

@@ -53,7 +53,7 @@ pub enum Opened {
 }
 
 /// Opens `ci` (EnvelopedData or AuthEnvelopedData) with the first matching key that works.
-pub fn open(ci: &ContentInfo, keys: &[DecryptionKey]) -> Opened {
+pub fn open(ci: &ContentInfo, keys: &[DecryptionKey], allow_3des: bool) -> Opened {
     if ci.content_type == oid::AUTH_ENVELOPED_DATA {
         let Ok(ad) = decode_any::<AuthEnvelopedData>(&ci.content) else {
             return Opened::Failed("malformed AuthEnvelopedData".into());
@@ -80,6 +80,9 @@ pub fn open(ci: &ContentInfo, keys: &[DecryptionKey]) -> Opened {
         return Opened::Failed("malformed EnvelopedData".into());
     };
     let eci = &ed.encrypted_content;
+    if !allow_3des && eci.content_enc_alg.oid == alg::DES_EDE3_CBC {
+        return Opened::Unsupported("des-ede3-cbc (allow_3des = false)".into());
+    }
     with_each_key(&ed.recip_infos, keys, |cek| {
         cbc_open(&eci.content_enc_alg, cek, eci.encrypted_content.as_ref())
     })
@@ -236,6 +239,7 @@ fn oaep_digest(params: Option<&Any>) -> Result<Digest, Failure> {
 }
 
 /// AES-CBC or 3DES-CBC with PKCS#7 padding.
+#[allow(deprecated)] // 3DES: kept for old mail, reported as weak.
 fn cbc_open(
     alg: &AlgorithmIdentifierOwned,
     cek: &[u8],
@@ -245,8 +249,8 @@ fn cbc_open(
         alg::AES128_CBC => (&cipher::AES_128, "aes-128-cbc", false),
         alg::AES192_CBC => (&cipher::AES_192, "aes-192-cbc", false),
         alg::AES256_CBC => (&cipher::AES_256, "aes-256-cbc", false),
-        // aws-lc-rs has 3DES only behind its `legacy-des` feature (full bindgen bindings).
-        alg::DES_EDE3_CBC => return Err(Failure::Unsupported("des-ede3-cbc".into())),
+        // Legacy, accepted for decryption and reported as weak in the audit line.
+        alg::DES_EDE3_CBC => (&cipher::DES_EDE3_FOR_LEGACY_USE_ONLY, "des-ede3-cbc", true),
         alg::RC2_CBC => return Err(Failure::Unsupported("rc2-cbc".into())),
         alg::DES_CBC => return Err(Failure::Unsupported("des-cbc".into())),
         other => return Err(Failure::Unsupported(format!("content encryption {other}"))),
@@ -262,9 +266,16 @@ fn cbc_open(
     let failed = || Failure::Failed("content decryption failed (wrong key or corrupt data)".into());
     let key = UnboundCipherKey::new(cipher_alg, cek).map_err(|_| failed())?;
     let key = PaddedBlockDecryptingKey::cbc_pkcs7(key).map_err(|_| failed())?;
-    let iv = aws_lc_rs::iv::FixedLength::<16>::try_from(iv.as_bytes())
-        .map_err(|_| Failure::Failed("bad IV".into()))?;
-    let context = cipher::DecryptionContext::Iv128(iv);
+    let bad_iv = || Failure::Failed("bad IV".into());
+    let context = if cipher_alg.block_len() == 8 {
+        cipher::DecryptionContext::Iv64(
+            aws_lc_rs::iv::FixedLength::<8>::try_from(iv.as_bytes()).map_err(|_| bad_iv())?,
+        )
+    } else {
+        cipher::DecryptionContext::Iv128(
+            aws_lc_rs::iv::FixedLength::<16>::try_from(iv.as_bytes()).map_err(|_| bad_iv())?,
+        )
+    };
     let mut buf = ciphertext.as_bytes().to_vec();
     let plain = key.decrypt(&mut buf, context).map_err(|_| failed())?;
     let n = plain.len();

@@ -80,6 +80,7 @@ impl Engine {
             paths: &self.paths,
             time,
             allow_sha1: self.settings.allow_sha1,
+            allow_3des: self.settings.allow_3des,
         };
         pipeline::verify_message(raw, &v)
     }

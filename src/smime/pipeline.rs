@@ -183,7 +183,7 @@ pub fn verify_message(raw: &[u8], v: &Verifier<'_>) -> Report {
                 };
                 if enveloped::is_enveloped(&ci.content_type) {
                     report.layers.push("enveloped");
-                    match enveloped::open(&ci, v.keys) {
+                    match enveloped::open(&ci, v.keys, v.allow_3des) {
                         Opened::Ok {
                             content,
                             key,

@@ -37,6 +37,7 @@ pub struct Verifier<'a> {
     pub paths: &'a PathValidator,
     pub time: VerifyTime,
     pub allow_sha1: bool,
+    pub allow_3des: bool,
 }
 
 /// Result of one SignerInfo.
