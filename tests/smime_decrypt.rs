@@ -11,7 +11,7 @@ use serde_json::Value;
 
 fn fixture() -> Fixture {
     common::pki::fixture(
-        "[smime]\ntrust = [\"trust.pem\"]\nauthserv_id = \"mx.test\"\nkeys = [{ cert = \"bob.pem\", key = \"bob.key\" }]\n",
+        "[smime]\ntrust = [\"trust.pem\"]\nauthserv_id = \"mx.test\"\nkeys = [{ cert = \"bob.pem\", key = \"bob.key\" }, { cert = \"bob-ec.pem\", key = \"bob-ec.key\" }, { cert = \"bob-p384.pem\", key = \"bob-p384.key\" }]\n",
     )
 }
 
@@ -62,6 +62,9 @@ fn content_and_key_transport_algorithms() {
         ("enc-oaep.eml", "ok"),
         ("enc-oaep256.eml", "ok"),
         ("enc-carol.eml", "no-key"),
+        ("enc-ec.eml", "ok"),
+        ("enc-ec-sha256.eml", "ok"),
+        ("enc-p384.eml", "ok"),
         // Legacy 3DES opens (allow_3des defaults to true).
         ("enc-3des.eml", "ok"),
     ];
@@ -136,10 +139,22 @@ fn broken_ciphertext_fails_cleanly() {
         let n = der.len();
         der[n / 2] ^= 0x01;
     });
+    derive(&f, "enc-ec.eml", "flipped-ec.eml", |der| {
+        let n = der.len();
+        der[n - 17] ^= 0x01;
+    });
     derive(&f, "enc-aes256.eml", "truncated.eml", |der| {
         der.truncate(der.len() - 10);
     });
-    let out = verify(&f, &["flipped.eml", "flipped-gcm.eml", "truncated.eml"]);
+    let out = verify(
+        &f,
+        &[
+            "flipped.eml",
+            "flipped-gcm.eml",
+            "flipped-ec.eml",
+            "truncated.eml",
+        ],
+    );
     for v in &out {
         assert_eq!(v["decryption"], "failed", "{v}");
         assert_ne!(v["result"], "pass", "{v}");

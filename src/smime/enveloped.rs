@@ -11,13 +11,15 @@ use aws_lc_rs::cipher::{self, PaddedBlockDecryptingKey, UnboundCipherKey};
 use aws_lc_rs::rsa::{OaepPrivateDecryptingKey, Pkcs1PrivateDecryptingKey};
 use cms::authenveloped_data::AuthEnvelopedData;
 use cms::content_info::ContentInfo;
-use cms::enveloped_data::{EnvelopedData, RecipientIdentifier, RecipientInfo, RecipientInfos};
+use cms::enveloped_data::{
+    EnvelopedData, KeyAgreeRecipientIdentifier, RecipientIdentifier, RecipientInfo, RecipientInfos,
+};
 use der::asn1::{ObjectIdentifier as Oid, OctetString};
 use der::{Any, Decode, Encode};
 use spki::AlgorithmIdentifierOwned;
 
 use super::algorithms::{Digest, digest_from_oid, oid};
-use super::keys::DecryptionKey;
+use super::keys::{DecryptionKey, PrivateKey};
 use super::signed::decode_any;
 
 /// At most this many RecipientInfos are looked at; more is a failure.
@@ -98,46 +100,91 @@ fn with_each_key(
         return Opened::Failed(format!("more than {MAX_RECIPIENTS} recipients"));
     }
     let mut last = None;
-    for info in infos.0.iter() {
-        let RecipientInfo::Ktri(ktri) = info else {
-            continue;
+    // Each (key, content-encryption key) candidate: RSA key transport or ECDH agreement.
+    let mut try_cek = |key: &DecryptionKey, cek: Result<Vec<u8>, Failure>| -> Option<Opened> {
+        let cek = match cek {
+            Ok(cek) => cek,
+            Err(Failure::Unsupported(what)) => {
+                last = Some(Opened::Unsupported(what));
+                return None;
+            }
+            Err(Failure::Failed(why)) => {
+                last = Some(Opened::Failed(why));
+                return None;
+            }
         };
-        for key in keys {
-            let named = match &ktri.rid {
-                RecipientIdentifier::IssuerAndSerialNumber(isn) => {
-                    key.is_issuer_serial(&isn.issuer, isn.serial_number.as_bytes())
-                }
-                RecipientIdentifier::SubjectKeyIdentifier(skid) => key.is_skid(skid.0.as_bytes()),
-            };
-            if !named {
-                continue;
+        match content(&cek) {
+            Ok((content, algorithm, weak)) => Some(Opened::Ok {
+                content,
+                key: key.label(),
+                algorithm,
+                weak,
+            }),
+            Err(Failure::Unsupported(what)) => {
+                last = Some(Opened::Unsupported(what));
+                None
             }
-            let cek = match unwrap_key(&ktri.key_enc_alg, key, ktri.enc_key.as_bytes()) {
-                Ok(cek) => cek,
-                Err(Failure::Unsupported(what)) => {
-                    last = Some(Opened::Unsupported(what));
-                    continue;
-                }
-                Err(Failure::Failed(_)) => unreachable!("key transport never fails visibly"),
-            };
-            match content(&cek) {
-                Ok((content, algorithm, weak)) => {
-                    return Opened::Ok {
-                        content,
-                        key: key.label(),
-                        algorithm,
-                        weak,
+            Err(Failure::Failed(why)) => {
+                last = Some(Opened::Failed(why));
+                None
+            }
+        }
+    };
+    for info in infos.0.iter() {
+        match info {
+            RecipientInfo::Ktri(ktri) => {
+                for key in keys {
+                    let named = match &ktri.rid {
+                        RecipientIdentifier::IssuerAndSerialNumber(isn) => {
+                            key.is_issuer_serial(&isn.issuer, isn.serial_number.as_bytes())
+                        }
+                        RecipientIdentifier::SubjectKeyIdentifier(skid) => {
+                            key.is_skid(skid.0.as_bytes())
+                        }
                     };
+                    let PrivateKey::Rsa(rsa) = &key.key else {
+                        continue;
+                    };
+                    if !named {
+                        continue;
+                    }
+                    let cek = unwrap_key(&ktri.key_enc_alg, rsa, ktri.enc_key.as_bytes());
+                    if let Some(opened) = try_cek(key, cek) {
+                        return opened;
+                    }
                 }
-                Err(Failure::Unsupported(what)) => last = Some(Opened::Unsupported(what)),
-                Err(Failure::Failed(why)) => last = Some(Opened::Failed(why)),
             }
+            RecipientInfo::Kari(kari) => {
+                for rek in kari.recipient_enc_keys.iter() {
+                    for key in keys {
+                        let named = match &rek.rid {
+                            KeyAgreeRecipientIdentifier::IssuerAndSerialNumber(isn) => {
+                                key.is_issuer_serial(&isn.issuer, isn.serial_number.as_bytes())
+                            }
+                            KeyAgreeRecipientIdentifier::RKeyId(rkid) => {
+                                key.is_skid(rkid.subject_key_identifier.0.as_bytes())
+                            }
+                        };
+                        let PrivateKey::Ec(ec) = &key.key else {
+                            continue;
+                        };
+                        if !named {
+                            continue;
+                        }
+                        let cek = super::ecdh::unwrap_key(kari, ec, rek.enc_key.as_bytes());
+                        if let Some(opened) = try_cek(key, cek) {
+                            return opened;
+                        }
+                    }
+                }
+            }
+            _ => {}
         }
     }
     last.unwrap_or(Opened::NoKey)
 }
 
-enum Failure {
+pub(super) enum Failure {
     Unsupported(String),
     Failed(String),
 }
@@ -158,12 +205,12 @@ struct OaepParams {
 /// content decryption then fails like any other wrong key).
 fn unwrap_key(
     alg: &AlgorithmIdentifierOwned,
-    key: &DecryptionKey,
+    rsa: &aws_lc_rs::rsa::PrivateDecryptingKey,
     wrapped: &[u8],
 ) -> Result<Vec<u8>, Failure> {
-    let mut out = vec![0u8; key.rsa.key_size_bytes()];
+    let mut out = vec![0u8; rsa.key_size_bytes()];
     let result: Result<usize, ()> = match alg.oid {
-        oid::RSA_ENCRYPTION => match Pkcs1PrivateDecryptingKey::new(key.rsa.clone()) {
+        oid::RSA_ENCRYPTION => match Pkcs1PrivateDecryptingKey::new(rsa.clone()) {
             Ok(k) => k
                 .decrypt(wrapped, &mut out)
                 .map(|p| p.len())
@@ -179,7 +226,7 @@ fn unwrap_key(
                 Digest::Sha512 => &aws_lc_rs::rsa::OAEP_SHA512_MGF1SHA512,
                 Digest::Sha224 => return Err(Failure::Unsupported("RSA-OAEP with SHA-224".into())),
             };
-            match OaepPrivateDecryptingKey::new(key.rsa.clone()) {
+            match OaepPrivateDecryptingKey::new(rsa.clone()) {
                 Ok(k) => k
                     .decrypt(algorithm, wrapped, &mut out, None)
                     .map(|p| p.len())

@@ -19,8 +19,14 @@ const MAX_KEY_FILE_BYTES: u64 = 1 << 20;
 pub struct DecryptionKey {
     pub cert: Certificate,
     pub skid: Option<Vec<u8>>,
-    pub rsa: PrivateDecryptingKey,
+    pub key: PrivateKey,
     pub source: PathBuf,
+}
+
+/// RSA for key transport, EC for ECDH key agreement.
+pub enum PrivateKey {
+    Rsa(PrivateDecryptingKey),
+    Ec(aws_lc_rs::agreement::PrivateKey),
 }
 
 impl std::fmt::Debug for DecryptionKey {
@@ -89,32 +95,57 @@ fn load_one(r: &KeyRef) -> Result<DecryptionKey, Diagnostic> {
         .map_err(|e| Diagnostic::new(&r.cert, 0, format!("cannot read: {e}")))?;
     let cert = parse_cert(&cert_bytes).map_err(|m| Diagnostic::new(&r.cert, 0, m))?;
     let key_bytes = std::fs::read(&r.key).map_err(|e| key_err(format!("cannot read: {e}")))?;
-    let pkcs8 = private_key_pkcs8(&key_bytes).map_err(key_err)?;
-    let rsa = PrivateDecryptingKey::from_pkcs8(&pkcs8).map_err(|_| {
-        key_err(
-            "not a usable RSA private key (RSA 2048 to 8192 bits; EC keys are not supported yet)"
-                .into(),
-        )
-    })?;
-    // The key must belong to the certificate: compare the public keys.
-    let cert_spki = cert
+    let cert_key = cert
         .tbs_certificate()
         .subject_public_key_info()
         .subject_public_key
         .raw_bytes()
         .to_vec();
-    let ours = rsa.public_key();
-    let ours =
-        aws_lc_rs::encoding::AsDer::<aws_lc_rs::encoding::PublicKeyX509Der<'static>>::as_der(&ours)
-            .map_err(|_| key_err("cannot read the public half of the key".into()))?;
-    let ours = spki::SubjectPublicKeyInfoOwned::from_der(ours.as_ref())
-        .map_err(|_| key_err("cannot read the public half of the key".into()))?;
-    if ours.subject_public_key.raw_bytes() != cert_spki.as_slice() {
-        return Err(key_err(format!(
+    let mismatch = || {
+        key_err(format!(
             "does not belong to the certificate {}",
             r.cert.display()
-        )));
-    }
+        ))
+    };
+    let (kind, der) = private_key_der(&key_bytes).map_err(key_err)?;
+    let key = match ec_algorithm(&cert) {
+        // An EC certificate: its key is used for ECDH (SEC1 or PKCS#8).
+        Some(alg) => {
+            if kind == KeyDer::Rsa {
+                return Err(mismatch());
+            }
+            let k = aws_lc_rs::agreement::PrivateKey::from_private_key_der(alg, &der).map_err(
+                |_| key_err("not a usable EC private key for this certificate's curve".into()),
+            )?;
+            let public = k
+                .compute_public_key()
+                .map_err(|_| key_err("cannot read the public half of the key".into()))?;
+            if public.as_ref() != cert_key.as_slice() {
+                return Err(mismatch());
+            }
+            PrivateKey::Ec(k)
+        }
+        None => {
+            let pkcs8 = match kind {
+                KeyDer::Rsa => rsa_pkcs8(der).map_err(key_err)?,
+                _ => der,
+            };
+            let rsa = PrivateDecryptingKey::from_pkcs8(&pkcs8).map_err(|_| {
+                key_err("not a usable RSA private key (RSA 2048 to 8192 bits)".into())
+            })?;
+            let ours = rsa.public_key();
+            let ours = aws_lc_rs::encoding::AsDer::<
+                aws_lc_rs::encoding::PublicKeyX509Der<'static>,
+            >::as_der(&ours)
+            .map_err(|_| key_err("cannot read the public half of the key".into()))?;
+            let ours = spki::SubjectPublicKeyInfoOwned::from_der(ours.as_ref())
+                .map_err(|_| key_err("cannot read the public half of the key".into()))?;
+            if ours.subject_public_key.raw_bytes() != cert_key.as_slice() {
+                return Err(mismatch());
+            }
+            PrivateKey::Rsa(rsa)
+        }
+    };
     let skid = match cert
         .tbs_certificate()
         .get_extension::<SubjectKeyIdentifier>()
@@ -125,7 +156,7 @@ fn load_one(r: &KeyRef) -> Result<DecryptionKey, Diagnostic> {
     Ok(DecryptionKey {
         cert,
         skid,
-        rsa,
+        key,
         source: r.key.clone(),
     })
 }
@@ -180,10 +211,18 @@ struct PrivateKeyInfo {
     private_key: der::asn1::OctetString,
 }
 
-/// The key as PKCS#8 DER, from PEM `PRIVATE KEY` or `RSA PRIVATE KEY`, or DER PKCS#8.
-fn private_key_pkcs8(bytes: &[u8]) -> Result<Vec<u8>, String> {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum KeyDer {
+    Pkcs8,
+    Rsa,
+    Sec1,
+}
+
+/// The key's DER and its form, from PEM `PRIVATE KEY`, `RSA PRIVATE KEY` or
+/// `EC PRIVATE KEY`, or DER PKCS#8.
+fn private_key_der(bytes: &[u8]) -> Result<(KeyDer, Vec<u8>), String> {
     let Ok(text) = std::str::from_utf8(bytes) else {
-        return Ok(bytes.to_vec());
+        return Ok((KeyDer::Pkcs8, bytes.to_vec()));
     };
     let Some(begin) = text.find("-----BEGIN ") else {
         return Err("no PEM private key block".into());
@@ -191,23 +230,43 @@ fn private_key_pkcs8(bytes: &[u8]) -> Result<Vec<u8>, String> {
     let (label, der) =
         pem_rfc7468::decode_vec(text[begin..].as_bytes()).map_err(|e| format!("PEM: {e}"))?;
     match label {
-        "PRIVATE KEY" => Ok(der),
-        "RSA PRIVATE KEY" => {
-            let info = PrivateKeyInfo {
-                version: 0,
-                algorithm: spki::AlgorithmIdentifierOwned {
-                    oid: super::algorithms::oid::RSA_ENCRYPTION,
-                    parameters: Some(der::asn1::Null.into()),
-                },
-                private_key: der::asn1::OctetString::new(der).map_err(|e| e.to_string())?,
-            };
-            info.to_der().map_err(|e| e.to_string())
-        }
+        "PRIVATE KEY" => Ok((KeyDer::Pkcs8, der)),
+        "RSA PRIVATE KEY" => Ok((KeyDer::Rsa, der)),
+        "EC PRIVATE KEY" => Ok((KeyDer::Sec1, der)),
         "ENCRYPTED PRIVATE KEY" => Err(
             "encrypted private keys are not supported yet; store it unencrypted with mode 0600"
                 .into(),
         ),
-        "EC PRIVATE KEY" => Err("EC keys are not supported yet".into()),
         other => Err(format!("expected a PRIVATE KEY block, found {other:?}")),
+    }
+}
+
+/// A PKCS#1 RSAPrivateKey wrapped as PKCS#8.
+fn rsa_pkcs8(pkcs1: Vec<u8>) -> Result<Vec<u8>, String> {
+    let info = PrivateKeyInfo {
+        version: 0,
+        algorithm: spki::AlgorithmIdentifierOwned {
+            oid: super::algorithms::oid::RSA_ENCRYPTION,
+            parameters: Some(der::asn1::Null.into()),
+        },
+        private_key: der::asn1::OctetString::new(pkcs1).map_err(|e| e.to_string())?,
+    };
+    info.to_der().map_err(|e| e.to_string())
+}
+
+/// The ECDH algorithm of an EC certificate's curve; `None` for other keys.
+pub fn ec_algorithm(cert: &Certificate) -> Option<&'static aws_lc_rs::agreement::Algorithm> {
+    use super::algorithms::oid;
+    let spki = cert.tbs_certificate().subject_public_key_info();
+    if spki.algorithm.oid != oid::EC_PUBLIC_KEY {
+        return None;
+    }
+    let curve: der::asn1::ObjectIdentifier =
+        spki.algorithm.parameters.as_ref()?.decode_as().ok()?;
+    match curve {
+        oid::P256 => Some(&aws_lc_rs::agreement::ECDH_P256),
+        oid::P384 => Some(&aws_lc_rs::agreement::ECDH_P384),
+        oid::P521 => Some(&aws_lc_rs::agreement::ECDH_P521),
+        _ => None,
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod algorithms;
 pub mod crl;
+pub mod ecdh;
 pub mod enveloped;
 pub mod keys;
 pub mod mime;

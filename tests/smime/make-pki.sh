@@ -40,6 +40,11 @@ basicConstraints = CA:false
 keyUsage = critical,keyEncipherment
 extendedKeyUsage = emailProtection
 subjectAltName = email:bob@example.org
+[leaf_ecdh]
+basicConstraints = CA:false
+keyUsage = critical,keyAgreement
+extendedKeyUsage = emailProtection
+subjectAltName = email:bob@example.org
 [leaf_bob_com]
 basicConstraints = CA:false
 keyUsage = critical,digitalSignature
@@ -89,7 +94,9 @@ issue alice-nc "/CN=Alice constrained" int-nc leaf rsa:2048
 issue bob-nc "/CN=Bob constrained" int-nc leaf_bob_com rsa:2048
 issue bob "/CN=Bob" int leaf_enc rsa:2048
 issue carol "/CN=Carol" int leaf_enc rsa:2048
-chmod 600 bob.key
+issue bob-ec "/CN=Bob EC" int leaf_ecdh ec:<($O ecparam -name prime256v1)
+issue bob-p384 "/CN=Bob P-384" int leaf_ecdh ec:<($O ecparam -name secp384r1)
+chmod 600 bob.key bob-ec.key bob-p384.key
 cat root.pem > trust.pem
 
 # CRL from the intermediate revoking alice-revoked.
@@ -162,6 +169,10 @@ enc enc-oaep bob.pem -aes256 -keyopt rsa_padding_mode:oaep
 enc enc-oaep256 bob.pem -aes256 -keyopt rsa_padding_mode:oaep -keyopt rsa_oaep_md:sha256 -keyopt rsa_mgf1_md:sha256
 enc enc-3des bob.pem -des3
 enc enc-carol carol.pem -aes256
+# ECDH ephemeral-static (OpenSSL's default X9.63 KDF is SHA-1), SHA-256 KDF, P-384.
+enc enc-ec bob-ec.pem -aes256
+enc enc-ec-sha256 bob-ec.pem -aes128 -keyopt ecdh_kdf_md:sha256
+enc enc-p384 bob-p384.pem -aes256
 # Signed by alice, then encrypted to bob.
 $O cms -sign -in two.content -signer alice.pem -inkey alice.key -certfile int.pem > signed.part
 { hdr alice@example.org sign-enc; $O cms -encrypt -in signed.part -recip bob.pem -aes256; } > sign-enc.eml
