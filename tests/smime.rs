@@ -61,19 +61,7 @@ fn derive_broken_signatures(f: &Fixture) {
 
 /// Runs the verifier over `files` (relative to the fixture): one JSON object each.
 fn verify(f: &Fixture, extra: &[&str], files: &[&str]) -> Vec<Value> {
-    let config = f.config();
-    let mut args = vec!["smime", "-c", config.to_str().unwrap(), "--json"];
-    args.extend_from_slice(extra);
-    let paths: Vec<String> = files
-        .iter()
-        .map(|n| f.path(n).display().to_string())
-        .collect();
-    args.extend(paths.iter().map(String::as_str));
-    let (code, out, err) = run(&args);
-    assert_eq!(code, 0, "stderr: {err}");
-    out.lines()
-        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
-        .collect()
+    common::pki::smime_json(f, extra, files)
 }
 
 fn verdict(v: &Value) -> (String, Option<String>) {

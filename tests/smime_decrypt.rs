@@ -16,18 +16,7 @@ fn fixture() -> Fixture {
 }
 
 fn verify(f: &Fixture, files: &[&str]) -> Vec<Value> {
-    let config = f.config();
-    let mut args = vec!["smime", "-c", config.to_str().unwrap(), "--json"];
-    let paths: Vec<String> = files
-        .iter()
-        .map(|n| f.path(n).display().to_string())
-        .collect();
-    args.extend(paths.iter().map(String::as_str));
-    let (code, out, err) = run(&args);
-    assert_eq!(code, 0, "{err}");
-    out.lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    common::pki::smime_json(f, &[], files)
 }
 
 /// `name` with its base64 CMS changed by `change` (the message is one header block, a

@@ -19,3 +19,21 @@ pub fn fixture(config: &str) -> Fixture {
     f.write("mailwarden.toml", config);
     f
 }
+
+/// `mailwarden smime -c CONFIG --json EXTRA... FILES...` (files relative to the fixture):
+/// one JSON object per file.
+pub fn smime_json(f: &Fixture, extra: &[&str], files: &[&str]) -> Vec<serde_json::Value> {
+    let config = f.config();
+    let mut args = vec!["smime", "-c", config.to_str().unwrap(), "--json"];
+    args.extend_from_slice(extra);
+    let paths: Vec<String> = files
+        .iter()
+        .map(|n| f.path(n).display().to_string())
+        .collect();
+    args.extend(paths.iter().map(String::as_str));
+    let (code, out, err) = super::run(&args);
+    assert_eq!(code, 0, "stderr: {err}");
+    out.lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect()
+}
