@@ -117,13 +117,8 @@ fn smime_sources_state(settings: &Settings) -> SourcesState {
         .map(|t| t.path.clone())
         .chain(settings.smime.crls.iter().cloned());
     for p in paths {
-        let mut files = vec![p.clone()];
-        if std::fs::metadata(&p).is_ok_and(|m| m.is_dir()) {
-            files = std::fs::read_dir(&p)
-                .map(|rd| rd.filter_map(Result::ok).map(|e| e.path()).collect())
-                .unwrap_or_default();
-            files.sort();
-        }
+        // The same files the loader reads; a path that cannot be read is kept as "missing".
+        let files = crate::smime::trust::files_of(&p).unwrap_or_else(|_| vec![p.clone()]);
         for f in files {
             match std::fs::metadata(&f) {
                 Ok(m) => out.push((
