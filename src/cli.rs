@@ -251,6 +251,17 @@ fn check(config: Option<&Path>) -> ExitCode {
                     engine.crl_count,
                     engine.settings.authserv_id
                 );
+                for k in &engine.keys {
+                    say!(
+                        "ok: smime decryption key: {} ({}), from {}",
+                        k.label(),
+                        match k.key {
+                            crate::smime::keys::PrivateKey::Rsa(_) => "RSA",
+                            crate::smime::keys::PrivateKey::Ec(_) => "EC",
+                        },
+                        k.source.display()
+                    );
+                }
                 return ExitCode::SUCCESS;
             }
             if rt.settings.smime_trust.is_empty() {

@@ -107,7 +107,8 @@ struct SmimeWatch {
 /// it is read: a sync writing several files finishes first.
 const SMIME_STABLE_CHECKS: u32 = 2;
 
-/// The state of every file under the `[smime]` trust and CRL paths (directories listed).
+/// The state of every file under the `[smime]` trust and CRL paths (directories listed) and
+/// of every key, certificate and password file.
 fn smime_sources_state(settings: &Settings) -> SourcesState {
     use std::os::unix::fs::MetadataExt;
     let mut out = Vec::new();
@@ -116,10 +117,12 @@ fn smime_sources_state(settings: &Settings) -> SourcesState {
         .iter()
         .map(|t| t.path.clone())
         .chain(settings.smime.crls.iter().cloned());
-    for p in paths {
-        // The same files the loader reads; a path that cannot be read is kept as "missing".
-        let files = crate::smime::trust::files_of(&p).unwrap_or_else(|_| vec![p.clone()]);
-        for f in files {
+    // The same files the loaders read; a path that cannot be read is kept as "missing".
+    let trust_files =
+        paths.flat_map(|p| crate::smime::trust::files_of(&p).unwrap_or_else(|_| vec![p.clone()]));
+    let key_files = settings.smime.keys.iter().flat_map(|k| k.files());
+    {
+        for f in trust_files.chain(key_files) {
             match std::fs::metadata(&f) {
                 Ok(m) => out.push((
                     f,
@@ -195,6 +198,7 @@ impl Shared {
                     generation = rt.generation,
                     certificates = rt.smime.as_ref().map_or(0, |e| e.trust.certs.len()),
                     crls = rt.smime.as_ref().map_or(0, |e| e.crl_count),
+                    keys = rt.smime.as_ref().map_or(0, |e| e.keys.len()),
                     "smime trust store reloaded"
                 );
             }

@@ -366,6 +366,14 @@ fn compile(
     if sm.max_message_size == 0 {
         err(0, "smime.max_message_size must be at least 1".into());
     }
+    let mut keys = Vec::new();
+    for k in &sm.keys {
+        let line = line_col(text, k.span().start).0;
+        match key_ref(k.get_ref(), dir) {
+            Ok(r) => keys.push(r),
+            Err(m) => err(line, format!("smime.keys: {m}")),
+        }
+    }
     if sm.deliver == model::DeliverMode::Decrypted && sm.keys.is_empty() {
         err(0, "smime.deliver = \"decrypted\" needs smime.keys".into());
     }
@@ -381,14 +389,7 @@ fn compile(
             .iter()
             .map(|c| resolve_path(dir, c.get_ref()))
             .collect(),
-        keys: sm
-            .keys
-            .iter()
-            .map(|k| crate::smime::keys::KeyRef {
-                cert: resolve_path(dir, &k.cert),
-                key: resolve_path(dir, &k.key),
-            })
-            .collect(),
+        keys,
         authserv_id,
         verify_time: sm.verify_time,
         allow_sha1: sm.allow_sha1,
@@ -618,6 +619,40 @@ fn parse_header_condition(s: &str) -> Result<HeaderCondition, String> {
         name: name.to_lowercase(),
         value,
     })
+}
+
+/// One `[smime] keys` entry: PEM pair or PKCS#12, and where its password comes from.
+fn key_ref(k: &model::RawKeyRef, dir: &Path) -> Result<crate::smime::keys::KeyRef, String> {
+    use crate::smime::keys::{KeyFiles, KeyRef, PasswordRef};
+    let password = match (&k.password_file, &k.password_env) {
+        (Some(_), Some(_)) => return Err("give password_file or password_env, not both".into()),
+        (Some(f), None) => Some(PasswordRef::File(resolve_path(dir, f))),
+        (None, Some(v)) if v.is_empty() || v.contains('=') || v.contains('\0') => {
+            return Err(format!(
+                "password_env {v:?} is not an environment variable name"
+            ));
+        }
+        (None, Some(v)) => Some(PasswordRef::Env(v.clone())),
+        (None, None) => None,
+    };
+    let files = match (&k.cert, &k.key, &k.pkcs12) {
+        (Some(c), Some(key), None) => KeyFiles::Pem {
+            cert: resolve_path(dir, c),
+            key: resolve_path(dir, key),
+        },
+        (None, None, Some(p)) => {
+            if password.is_none() {
+                return Err(
+                    "a pkcs12 file needs password_file or password_env (an empty file for no password)"
+                        .into(),
+                );
+            }
+            KeyFiles::Pkcs12(resolve_path(dir, p))
+        }
+        (_, _, Some(_)) => return Err("give pkcs12 alone, or cert and key, not both".into()),
+        _ => return Err("each entry needs cert and key, or pkcs12".into()),
+    };
+    Ok(KeyRef { files, password })
 }
 
 #[cfg(test)]

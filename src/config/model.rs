@@ -256,7 +256,7 @@ pub struct SmimeSection {
     /// Files or directories of CRLs (PEM or DER).
     pub crls: Vec<Spanned<String>>,
     /// Certificates with their private keys, for decryption.
-    pub keys: Vec<RawKeyRef>,
+    pub keys: Vec<Spanned<RawKeyRef>>,
     /// Verify S/MIME in messages passing through. Default: on when `trust` is set.
     pub verify: Option<bool>,
     /// authserv-id of the Authentication-Results header; default: the host name.
@@ -313,12 +313,17 @@ impl Default for SmimeSection {
     }
 }
 
-/// `{ cert = "...", key = "..." }`: a PEM/DER certificate and its PEM private key.
+/// `{ cert = "...", key = "..." }` (a PEM/DER certificate and its PEM private key) or
+/// `{ pkcs12 = "..." }`; a password from `password_file` or `password_env` for a PKCS#12 file
+/// or an `ENCRYPTED PRIVATE KEY` (never inline: config files get copied and shown).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawKeyRef {
-    pub cert: String,
-    pub key: String,
+    pub cert: Option<String>,
+    pub key: Option<String>,
+    pub pkcs12: Option<String>,
+    pub password_file: Option<String>,
+    pub password_env: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

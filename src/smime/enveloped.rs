@@ -310,24 +310,31 @@ fn cbc_open(
         .and_then(|p| p.decode_as::<OctetString>().ok())
         .ok_or_else(|| Failure::Failed("no IV".into()))?;
     // A wrong-length key (a random one after a key-transport failure) fails like a wrong key.
-    let failed = || Failure::Failed("content decryption failed (wrong key or corrupt data)".into());
-    let key = UnboundCipherKey::new(cipher_alg, cek).map_err(|_| failed())?;
-    let key = PaddedBlockDecryptingKey::cbc_pkcs7(key).map_err(|_| failed())?;
-    let bad_iv = || Failure::Failed("bad IV".into());
+    let plain =
+        cbc_decrypt(cipher_alg, cek, iv.as_bytes(), ciphertext.as_bytes()).ok_or_else(|| {
+            Failure::Failed("content decryption failed (wrong key, bad IV or corrupt data)".into())
+        })?;
+    Ok((plain, name.to_string(), weak))
+}
+
+/// CBC decryption with PKCS#7 padding; `None` for a wrong key or IV length, or bad padding.
+pub(super) fn cbc_decrypt(
+    cipher_alg: &'static cipher::Algorithm,
+    key: &[u8],
+    iv: &[u8],
+    ciphertext: &[u8],
+) -> Option<Vec<u8>> {
+    let key = UnboundCipherKey::new(cipher_alg, key).ok()?;
+    let key = PaddedBlockDecryptingKey::cbc_pkcs7(key).ok()?;
     let context = if cipher_alg.block_len() == 8 {
-        cipher::DecryptionContext::Iv64(
-            aws_lc_rs::iv::FixedLength::<8>::try_from(iv.as_bytes()).map_err(|_| bad_iv())?,
-        )
+        cipher::DecryptionContext::Iv64(aws_lc_rs::iv::FixedLength::<8>::try_from(iv).ok()?)
     } else {
-        cipher::DecryptionContext::Iv128(
-            aws_lc_rs::iv::FixedLength::<16>::try_from(iv.as_bytes()).map_err(|_| bad_iv())?,
-        )
+        cipher::DecryptionContext::Iv128(aws_lc_rs::iv::FixedLength::<16>::try_from(iv).ok()?)
     };
-    let mut buf = ciphertext.as_bytes().to_vec();
-    let plain = key.decrypt(&mut buf, context).map_err(|_| failed())?;
-    let n = plain.len();
+    let mut buf = ciphertext.to_vec();
+    let n = key.decrypt(&mut buf, context).ok()?.len();
     buf.truncate(n);
-    Ok((buf, name.to_string(), weak))
+    Some(buf)
 }
 
 /// GCMParameters (RFC 5084): aes-nonce, aes-ICVlen default 12.

@@ -11,6 +11,8 @@ use der::{Decode, Encode};
 use x509_cert::Certificate;
 use x509_cert::ext::pkix::SubjectKeyIdentifier;
 
+use zeroize::Zeroizing;
+
 use crate::diag::Diagnostic;
 
 const MAX_KEY_FILE_BYTES: u64 = 1 << 20;
@@ -64,14 +66,53 @@ impl DecryptionKey {
     }
 }
 
-/// A configured certificate and key file pair.
+/// A configured decryption key: its files and, when they are encrypted, its password.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyRef {
-    pub cert: PathBuf,
-    pub key: PathBuf,
+    pub files: KeyFiles,
+    pub password: Option<PasswordRef>,
 }
 
-/// Loads every pair; every problem is reported, any problem fails the load.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyFiles {
+    /// A PEM/DER certificate and a PEM (or DER PKCS#8) private key, maybe encrypted.
+    Pem { cert: PathBuf, key: PathBuf },
+    /// A PKCS#12 file holding the key and its certificate.
+    Pkcs12(PathBuf),
+}
+
+/// Where a password is read from: never the command line or the config file itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PasswordRef {
+    /// A file holding the password (one line) that only the owner can read.
+    File(PathBuf),
+    /// An environment variable (e.g. from a systemd `EnvironmentFile=`).
+    Env(String),
+}
+
+impl KeyRef {
+    /// Every file the key is read from, for change detection.
+    pub fn files(&self) -> Vec<PathBuf> {
+        let mut out = match &self.files {
+            KeyFiles::Pem { cert, key } => vec![cert.clone(), key.clone()],
+            KeyFiles::Pkcs12(p) => vec![p.clone()],
+        };
+        if let Some(PasswordRef::File(f)) = &self.password {
+            out.push(f.clone());
+        }
+        out
+    }
+
+    /// The file that holds the private key, named by errors about it.
+    fn key_path(&self) -> &Path {
+        match &self.files {
+            KeyFiles::Pem { key, .. } => key,
+            KeyFiles::Pkcs12(p) => p,
+        }
+    }
+}
+
+/// Loads every key; every problem is reported, any problem fails the load.
 pub fn load(refs: &[KeyRef]) -> Result<Vec<DecryptionKey>, Vec<Diagnostic>> {
     let mut keys = Vec::new();
     let mut errors = Vec::new();
@@ -88,62 +129,85 @@ pub fn load(refs: &[KeyRef]) -> Result<Vec<DecryptionKey>, Vec<Diagnostic>> {
     }
 }
 
-fn load_one(r: &KeyRef) -> Result<DecryptionKey, Diagnostic> {
-    let key_err = |msg: String| Diagnostic::new(&r.key, 0, msg);
-    check_private(&r.key)?;
-    let cert_bytes = std::fs::read(&r.cert)
-        .map_err(|e| Diagnostic::new(&r.cert, 0, format!("cannot read: {e}")))?;
-    let cert = parse_cert(&cert_bytes).map_err(|m| Diagnostic::new(&r.cert, 0, m))?;
-    let key_bytes = std::fs::read(&r.key).map_err(|e| key_err(format!("cannot read: {e}")))?;
-    let cert_key = cert
-        .tbs_certificate()
-        .subject_public_key_info()
-        .subject_public_key
-        .raw_bytes()
-        .to_vec();
-    let mismatch = || {
-        key_err(format!(
-            "does not belong to the certificate {}",
-            r.cert.display()
-        ))
-    };
-    let (kind, der) = private_key_der(&key_bytes).map_err(key_err)?;
-    let key = match ec_algorithm(&cert) {
-        // An EC certificate: its key is used for ECDH (SEC1 or PKCS#8).
-        Some(alg) => {
-            if kind == KeyDer::Rsa {
-                return Err(mismatch());
+/// The password, without the line end an editor or `echo` leaves.
+fn read_password(r: &PasswordRef) -> Result<Zeroizing<Vec<u8>>, Diagnostic> {
+    match r {
+        PasswordRef::File(path) => {
+            check_private(path)?;
+            let mut bytes = Zeroizing::new(
+                std::fs::read(path)
+                    .map_err(|e| Diagnostic::new(path, 0, format!("cannot read: {e}")))?,
+            );
+            if bytes.last() == Some(&b'\n') {
+                bytes.pop();
+                if bytes.last() == Some(&b'\r') {
+                    bytes.pop();
+                }
             }
-            let k = aws_lc_rs::agreement::PrivateKey::from_private_key_der(alg, &der).map_err(
-                |_| key_err("not a usable EC private key for this certificate's curve".into()),
-            )?;
-            let public = k
-                .compute_public_key()
-                .map_err(|_| key_err("cannot read the public half of the key".into()))?;
-            if public.as_ref() != cert_key.as_slice() {
-                return Err(mismatch());
+            if bytes.contains(&b'\n') {
+                return Err(Diagnostic::new(
+                    path,
+                    0,
+                    "a password file holds one line: the password",
+                ));
             }
-            PrivateKey::Ec(k)
+            Ok(bytes)
         }
-        None => {
-            let pkcs8 = match kind {
-                KeyDer::Rsa => rsa_pkcs8(der).map_err(key_err)?,
-                _ => der,
-            };
-            let rsa = PrivateDecryptingKey::from_pkcs8(&pkcs8).map_err(|_| {
-                key_err("not a usable RSA private key (RSA 2048 to 8192 bits)".into())
+        PasswordRef::Env(name) => match std::env::var_os(name) {
+            Some(v) => Ok(Zeroizing::new(v.into_encoded_bytes())),
+            None => Err(Diagnostic::new(
+                Path::new("<environment>"),
+                0,
+                format!("{name} (smime.keys password_env) is not set"),
+            )),
+        },
+    }
+}
+
+fn load_one(r: &KeyRef) -> Result<DecryptionKey, Diagnostic> {
+    let key_path = r.key_path();
+    let key_err = |msg: String| Diagnostic::new(key_path, 0, msg);
+    check_private(key_path)?;
+    let password = r.password.as_ref().map(read_password).transpose()?;
+    let password = password.as_ref().map(|p| p.as_slice());
+    let key_bytes =
+        Zeroizing::new(std::fs::read(key_path).map_err(|e| key_err(format!("cannot read: {e}")))?);
+    let (cert, key) = match &r.files {
+        KeyFiles::Pem {
+            cert: cert_path, ..
+        } => {
+            let cert_bytes = std::fs::read(cert_path)
+                .map_err(|e| Diagnostic::new(cert_path, 0, format!("cannot read: {e}")))?;
+            let cert = parse_cert(&cert_bytes).map_err(|m| Diagnostic::new(cert_path, 0, m))?;
+            let (kind, der) = private_key_der(&key_bytes, password).map_err(key_err)?;
+            let key = key_for_cert(&cert, kind, der).map_err(|p| {
+                key_err(match p {
+                    KeyProblem::Mismatch => {
+                        format!("does not belong to the certificate {}", cert_path.display())
+                    }
+                    KeyProblem::Unusable(m) => m.into(),
+                })
             })?;
-            let ours = rsa.public_key();
-            let ours = aws_lc_rs::encoding::AsDer::<
-                aws_lc_rs::encoding::PublicKeyX509Der<'static>,
-            >::as_der(&ours)
-            .map_err(|_| key_err("cannot read the public half of the key".into()))?;
-            let ours = spki::SubjectPublicKeyInfoOwned::from_der(ours.as_ref())
-                .map_err(|_| key_err("cannot read the public half of the key".into()))?;
-            if ours.subject_public_key.raw_bytes() != cert_key.as_slice() {
-                return Err(mismatch());
+            (cert, key)
+        }
+        KeyFiles::Pkcs12(_) => {
+            let contents =
+                super::pkcs12::open(&key_bytes, password.unwrap_or(b"")).map_err(key_err)?;
+            // The certificate is the one whose public key is the private key's.
+            // The file's CA certificates (other algorithms, other curves) are passed over.
+            let mut found = None;
+            for der in &contents.certs {
+                let Ok(cert) = Certificate::from_der(der) else {
+                    continue;
+                };
+                if let Ok(key) = key_for_cert(&cert, KeyDer::Pkcs8, contents.pkcs8.clone()) {
+                    found = Some((cert, key));
+                    break;
+                }
             }
-            PrivateKey::Rsa(rsa)
+            found.ok_or_else(|| {
+                key_err("holds no certificate that matches its private key".into())
+            })?
         }
     };
     let skid = match cert
@@ -157,8 +221,81 @@ fn load_one(r: &KeyRef) -> Result<DecryptionKey, Diagnostic> {
         cert,
         skid,
         key,
-        source: r.key.clone(),
+        source: key_path.to_path_buf(),
     })
+}
+
+/// Why a private key cannot serve a certificate.
+enum KeyProblem {
+    /// A good key, but another certificate's.
+    Mismatch,
+    Unusable(&'static str),
+}
+
+/// The key in the form the certificate's algorithm needs, checked to be its private half.
+fn key_for_cert(
+    cert: &Certificate,
+    kind: KeyDer,
+    der: Zeroizing<Vec<u8>>,
+) -> Result<PrivateKey, KeyProblem> {
+    let cert_key = cert
+        .tbs_certificate()
+        .subject_public_key_info()
+        .subject_public_key
+        .raw_bytes();
+    let no_public = KeyProblem::Unusable("cannot read the public half of the key");
+    match ec_algorithm(cert) {
+        // An EC certificate: its key is used for ECDH (SEC1 or PKCS#8).
+        Some(alg) => {
+            if kind == KeyDer::Rsa {
+                return Err(KeyProblem::Mismatch);
+            }
+            let k = aws_lc_rs::agreement::PrivateKey::from_private_key_der(alg, &der).map_err(
+                |_| match kind {
+                    // An RSA key in PKCS#8 (say) for an EC certificate is a mismatch.
+                    KeyDer::Pkcs8 if !is_ec_pkcs8(&der) => KeyProblem::Mismatch,
+                    _ => KeyProblem::Unusable(
+                        "not a usable EC private key for this certificate's curve",
+                    ),
+                },
+            )?;
+            let public = k.compute_public_key().map_err(|_| no_public)?;
+            if public.as_ref() != cert_key {
+                return Err(KeyProblem::Mismatch);
+            }
+            Ok(PrivateKey::Ec(k))
+        }
+        None => {
+            if kind == KeyDer::Sec1 || is_ec_pkcs8(&der) {
+                return Err(KeyProblem::Mismatch);
+            }
+            let pkcs8 = match kind {
+                KeyDer::Rsa => rsa_pkcs8(&der)
+                    .map_err(|_| KeyProblem::Unusable("not a readable PKCS#1 RSA private key"))?,
+                _ => der,
+            };
+            let rsa = PrivateDecryptingKey::from_pkcs8(&pkcs8).map_err(|_| {
+                KeyProblem::Unusable("not a usable RSA private key (RSA 2048 to 8192 bits)")
+            })?;
+            let ours = rsa.public_key();
+            let ours = aws_lc_rs::encoding::AsDer::<
+                aws_lc_rs::encoding::PublicKeyX509Der<'static>,
+            >::as_der(&ours)
+            .map_err(|_| no_public)?;
+            let ours = spki::SubjectPublicKeyInfoOwned::from_der(ours.as_ref())
+                .map_err(|_| KeyProblem::Unusable("cannot read the public half of the key"))?;
+            if ours.subject_public_key.raw_bytes() != cert_key {
+                return Err(KeyProblem::Mismatch);
+            }
+            Ok(PrivateKey::Rsa(rsa))
+        }
+    }
+}
+
+/// Whether a PKCS#8 PrivateKeyInfo holds an EC key.
+fn is_ec_pkcs8(der: &[u8]) -> bool {
+    pkcs8::PrivateKeyInfoRef::from_der(der)
+        .is_ok_and(|info| info.algorithm.oid == super::algorithms::oid::EC_PUBLIC_KEY)
 }
 
 /// Refuses a key file that group or others may read (or that is not a regular file).
@@ -218,31 +355,48 @@ enum KeyDer {
     Sec1,
 }
 
-/// The key's DER and its form, from PEM `PRIVATE KEY`, `RSA PRIVATE KEY` or
-/// `EC PRIVATE KEY`, or DER PKCS#8.
-fn private_key_der(bytes: &[u8]) -> Result<(KeyDer, Vec<u8>), String> {
+/// The key's DER and its form, from PEM `PRIVATE KEY`, `RSA PRIVATE KEY`, `EC PRIVATE KEY`
+/// or `ENCRYPTED PRIVATE KEY` (with the password), or DER PKCS#8 (encrypted when a password
+/// is configured).
+fn private_key_der(
+    bytes: &[u8],
+    password: Option<&[u8]>,
+) -> Result<(KeyDer, Zeroizing<Vec<u8>>), String> {
     let Ok(text) = std::str::from_utf8(bytes) else {
-        return Ok((KeyDer::Pkcs8, bytes.to_vec()));
+        return match password {
+            Some(pw) => Ok((KeyDer::Pkcs8, super::pkcs12::decrypt_pkcs8(bytes, pw)?)),
+            None => Ok((KeyDer::Pkcs8, Zeroizing::new(bytes.to_vec()))),
+        };
     };
     let Some(begin) = text.find("-----BEGIN ") else {
         return Err("no PEM private key block".into());
     };
     let (label, der) =
         pem_rfc7468::decode_vec(text[begin..].as_bytes()).map_err(|e| format!("PEM: {e}"))?;
-    match label {
-        "PRIVATE KEY" => Ok((KeyDer::Pkcs8, der)),
-        "RSA PRIVATE KEY" => Ok((KeyDer::Rsa, der)),
-        "EC PRIVATE KEY" => Ok((KeyDer::Sec1, der)),
-        "ENCRYPTED PRIVATE KEY" => Err(
-            "encrypted private keys are not supported yet; store it unencrypted with mode 0600"
-                .into(),
+    let der = Zeroizing::new(der);
+    let plain = |kind| {
+        match password {
+        Some(_) => Err(
+            "the key is not encrypted but a password is configured: remove password_file/password_env"
+                .to_string(),
         ),
+        None => Ok(kind),
+    }
+    };
+    match label {
+        "PRIVATE KEY" => Ok((plain(KeyDer::Pkcs8)?, der)),
+        "RSA PRIVATE KEY" => Ok((plain(KeyDer::Rsa)?, der)),
+        "EC PRIVATE KEY" => Ok((plain(KeyDer::Sec1)?, der)),
+        "ENCRYPTED PRIVATE KEY" => match password {
+            Some(pw) => Ok((KeyDer::Pkcs8, super::pkcs12::decrypt_pkcs8(&der, pw)?)),
+            None => Err("the key is encrypted: set password_file or password_env".into()),
+        },
         other => Err(format!("expected a PRIVATE KEY block, found {other:?}")),
     }
 }
 
 /// A PKCS#1 RSAPrivateKey wrapped as PKCS#8.
-fn rsa_pkcs8(pkcs1: Vec<u8>) -> Result<Vec<u8>, String> {
+fn rsa_pkcs8(pkcs1: &[u8]) -> Result<Zeroizing<Vec<u8>>, String> {
     let info = PrivateKeyInfo {
         version: 0,
         algorithm: spki::AlgorithmIdentifierOwned {
@@ -251,7 +405,7 @@ fn rsa_pkcs8(pkcs1: Vec<u8>) -> Result<Vec<u8>, String> {
         },
         private_key: der::asn1::OctetString::new(pkcs1).map_err(|e| e.to_string())?,
     };
-    info.to_der().map_err(|e| e.to_string())
+    info.to_der().map(Zeroizing::new).map_err(|e| e.to_string())
 }
 
 /// The ECDH algorithm of an EC certificate's curve; `None` for other keys.

@@ -108,6 +108,50 @@ pub fn classify(raw: &[u8]) -> (Entity, TopHeaders) {
     (entity, top)
 }
 
+/// The decoded bodies of up to `max` PKCS#7 parts (`application/pkcs7-mime`, or
+/// octet-stream named `*.p7m`) below the root of `raw`, at any depth of multipart nesting
+/// (not inside attached messages). The full parse is skipped when the bytes cannot hold one.
+pub fn enclosed_pkcs7(raw: &[u8], max: usize) -> Vec<Vec<u8>> {
+    if !contains_ignore_case(raw, b"pkcs7-mime") && !contains_ignore_case(raw, b".p7m") {
+        return Vec::new();
+    }
+    let Some(message) = MessageParser::new().parse(raw) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for part in message.parts.iter().skip(1) {
+        if out.len() >= max {
+            break;
+        }
+        let Some(ct) = part.content_type() else {
+            continue;
+        };
+        if !ct.ctype().eq_ignore_ascii_case("application") {
+            continue;
+        }
+        let subtype = ct.subtype().unwrap_or("");
+        let p7m_name = || {
+            ct.attribute("name")
+                .or_else(|| part.attachment_name())
+                .is_some_and(|n| n.to_ascii_lowercase().ends_with(".p7m"))
+        };
+        if !(is_pkcs7_mime(subtype) || subtype.eq_ignore_ascii_case("octet-stream") && p7m_name()) {
+            continue;
+        }
+        let der = part.contents();
+        if !der.is_empty() {
+            out.push(der.to_vec());
+        }
+    }
+    out
+}
+
+fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle))
+}
+
 /// Where the body starts: after the first empty line (CRLF or bare LF).
 pub fn body_offset(raw: &[u8]) -> usize {
     let mut pos = 0;

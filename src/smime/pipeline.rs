@@ -23,6 +23,17 @@ pub enum Decryption {
 }
 
 impl Decryption {
+    /// Order for reporting several encrypted parts: the worst one.
+    fn severity(self) -> u8 {
+        match self {
+            Self::None => 0,
+            Self::Ok => 1,
+            Self::NoKey => 2,
+            Self::Unsupported => 3,
+            Self::Failed => 4,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::None => "none",
@@ -85,9 +96,9 @@ pub struct DecryptedLayer {
 }
 
 impl Report {
-    /// Whether the message had any S/MIME at all.
+    /// Whether the message had any S/MIME at all (a layer, or an enclosed encrypted part).
     pub fn is_smime(&self) -> bool {
-        !self.layers.is_empty()
+        !self.layers.is_empty() || self.decryption != Decryption::None
     }
 
     /// The innermost signature layer's deciding signer (the author).
@@ -128,6 +139,8 @@ pub fn verify_message(raw: &[u8], v: &Verifier<'_>) -> Report {
     let mut buf: std::borrow::Cow<'_, [u8]> = std::borrow::Cow::Borrowed(raw);
     let mut range = 0..raw.len();
     let mut first = true;
+    // Whether peeling ended at an entity that is not S/MIME (rather than at a failure).
+    let mut reached_plain = false;
     loop {
         let entity_bytes: &[u8] = &buf[range.clone()];
         let (entity, top) = mime::classify(entity_bytes);
@@ -136,6 +149,7 @@ pub fn verify_message(raw: &[u8], v: &Verifier<'_>) -> Report {
             first = false;
         }
         if matches!(entity, Entity::Plain) {
+            reached_plain = true;
             break;
         }
         if report.layers.len() >= MAX_LAYERS {
@@ -164,10 +178,11 @@ pub fn verify_message(raw: &[u8], v: &Verifier<'_>) -> Report {
                     None => SignatureLayer::malformed(),
                 };
                 report.signatures.push(layer);
+                range = range.start + signed.start..range.start + signed.end;
                 if !inner_may_be_smime {
+                    reached_plain = true;
                     break;
                 }
-                range = range.start + signed.start..range.start + signed.end;
             }
             Entity::Pkcs7 { der, smime_type } => {
                 let Ok(ci) = signed::content_info(&der) else {
@@ -241,12 +256,61 @@ pub fn verify_message(raw: &[u8], v: &Verifier<'_>) -> Report {
             }
         }
     }
+    if reached_plain && report.decryption == Decryption::None {
+        open_enclosed(&buf[range], v, &mut report);
+    }
     bind_from(&mut report);
     report.outcome = report
         .signatures
         .iter()
         .fold(Outcome::NONE, |acc, l| acc.worst(l.outcome));
     report
+}
+
+/// At most this many encrypted parts inside the innermost entity are tried.
+pub const MAX_ENCLOSED: usize = 4;
+
+/// Encrypted parts enclosed in the innermost entity (an `smime.p7m` attached to a
+/// multipart/mixed, or under an OpenPGP signature) are not layers of the message, but a
+/// gateway should know whether it can read them: `decryption` reports them. Their content is
+/// not verified or delivered decrypted.
+fn open_enclosed(entity: &[u8], v: &Verifier<'_>, report: &mut Report) {
+    for der in mime::enclosed_pkcs7(entity, MAX_ENCLOSED) {
+        let Ok(ci) = signed::content_info(&der) else {
+            continue;
+        };
+        if !enveloped::is_enveloped(&ci.content_type) {
+            continue;
+        }
+        let result = match enveloped::open(&ci, v.keys, v.allow_3des) {
+            Opened::Ok {
+                key,
+                algorithm,
+                weak,
+                ..
+            } => {
+                report.decrypted.push(DecryptedLayer {
+                    key,
+                    algorithm,
+                    weak,
+                });
+                Decryption::Ok
+            }
+            Opened::NoKey => Decryption::NoKey,
+            Opened::Failed(why) => {
+                report.decryption_detail = Some(why);
+                Decryption::Failed
+            }
+            Opened::Unsupported(what) => {
+                report.decryption_detail = Some(what);
+                Decryption::Unsupported
+            }
+        };
+        // The part that could not be read is the one to report.
+        if result.severity() > report.decryption.severity() {
+            report.decryption = result;
+        }
+    }
 }
 
 fn parse_signed(signature: &[u8]) -> Option<SignedData> {

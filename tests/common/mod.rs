@@ -18,8 +18,14 @@ pub fn bin() -> &'static str {
 
 /// Runs `mailwarden ARGS` to completion: (exit code, stdout, stderr).
 pub fn run(args: &[&str]) -> (i32, String, String) {
+    run_env(args, &[])
+}
+
+/// As `run`, with extra environment variables.
+pub fn run_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     let out = Command::new(bin())
         .args(args)
+        .envs(env.iter().copied())
         .output()
         .expect("run mailwarden");
     (

@@ -186,3 +186,30 @@ for i in $(seq 1 8); do
   mv deep.tmp deep.eml
 done
 ls *.eml | wc -l > count
+# Bob's keys in password-protected containers. The password is UTF-8 with a non-ASCII
+# letter: PKCS#12 turns it into a BMPString (RFC 7292 B.1), PBES2 uses the bytes.
+printf 'sal\xc3\xa4s-nss\n' > bob.pw
+chmod 600 bob.pw
+# OpenSSL 3's defaults: PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC), HMAC-SHA256 MAC.
+$O pkcs12 -export -in bob.pem -inkey bob.key -certfile int.pem -passout file:bob.pw -out bob.p12
+# The PKCS#12 PBE with 3DES for key and certificates, SHA-1 MAC (older Windows, NSS).
+$O pkcs12 -export -in bob.pem -inkey bob.key -passout file:bob.pw \
+  -keypbe PBE-SHA1-3DES -certpbe PBE-SHA1-3DES -macalg sha1 -out bob-3des.p12
+# Certificates under RC2-40 (the pre-2019 Windows default): not supported, a clear error.
+$O pkcs12 -export -legacy -in bob.pem -inkey bob.key -passout file:bob.pw -out bob-rc2.p12
+$O pkcs12 -export -in bob-ec.pem -inkey bob-ec.key -certfile int.pem -passout file:bob.pw -out bob-ec.p12
+# Encrypted PKCS#8: PBES2 with HMAC-SHA512 and AES-256 (PEM), PBE-SHA1-3DES (DER).
+$O pkcs8 -topk8 -in bob.key -v2 aes-256-cbc -v2prf hmacWithSHA512 -passout file:bob.pw -out bob.enc.key
+$O pkcs8 -topk8 -in bob-ec.key -v1 PBE-SHA1-3DES -passout file:bob.pw -outform DER -out bob-ec.enc.der
+chmod 600 bob.p12 bob-3des.p12 bob-rc2.p12 bob-ec.p12 bob.enc.key bob-ec.enc.der
+# An encrypted smime.p7m attached to a multipart/mixed (not a layer of the message).
+enclosed() { # out recipient-cert
+  $O cms -encrypt -in two.content -recip "$2" -aes256 -outform DER -out enclosed.der
+  { hdr alice@example.org "$1"
+    printf 'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b1"\r\n\r\n--b1\r\nContent-Type: text/plain\r\n\r\nSee the attachment.\r\n--b1\r\n'
+    printf 'Content-Type: application/pkcs7-mime; smime-type=enveloped-data; name="smime.p7m"\r\nContent-Transfer-Encoding: base64\r\nContent-Disposition: attachment; filename="smime.p7m"\r\n\r\n'
+    base64 enclosed.der | sed 's/$/\r/'
+    printf -- '--b1--\r\n'; } > $1.eml
+}
+enclosed enclosed-bob bob.pem
+enclosed enclosed-carol carol.pem

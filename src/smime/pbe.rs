@@ -1,0 +1,292 @@
+//! Password-based decryption, for private keys stored encrypted: PBES2 (RFC 8018: PBKDF2
+//! with HMAC-SHA1/256/384/512, then AES-CBC or DES-EDE3-CBC) and the PKCS#12 PBE that older
+//! Windows and NSS exports use (RFC 7292 App. C, pbeWithSHAAnd3-KeyTripleDES-CBC), plus the
+//! PKCS#12 MAC check.
+//!
+//! PBKDF2, HMAC and the ciphers are aws-lc-rs; the PKCS#12 key derivation (App. B) is
+//! RustCrypto's `pkcs12::kdf`. Nothing here is hand-made cryptography: this module only
+//! reads the parameters and feeds them to those.
+
+use std::num::NonZeroU32;
+
+use aws_lc_rs::{cipher, hmac, pbkdf2};
+use const_oid::ObjectIdentifier as Oid;
+use der::asn1::OctetString;
+use pkcs12::kdf::{Pkcs12KeyType, derive_key};
+use spki::AlgorithmIdentifierOwned;
+use zeroize::Zeroizing;
+
+/// More iterations than any exporter writes (Windows 2000–600,000, OpenSSL 2,048–10,000)
+/// would only make loading slow.
+pub const MAX_ITERATIONS: u32 = 10_000_000;
+
+mod alg {
+    use const_oid::ObjectIdentifier as O;
+    pub const PBES2: O = O::new_unwrap("1.2.840.113549.1.5.13");
+    pub const PBKDF2: O = O::new_unwrap("1.2.840.113549.1.5.12");
+    pub const HMAC_SHA1: O = O::new_unwrap("1.2.840.113549.2.7");
+    pub const HMAC_SHA256: O = O::new_unwrap("1.2.840.113549.2.9");
+    pub const HMAC_SHA384: O = O::new_unwrap("1.2.840.113549.2.10");
+    pub const HMAC_SHA512: O = O::new_unwrap("1.2.840.113549.2.11");
+    pub const AES128_CBC: O = O::new_unwrap("2.16.840.1.101.3.4.1.2");
+    pub const AES192_CBC: O = O::new_unwrap("2.16.840.1.101.3.4.1.22");
+    pub const AES256_CBC: O = O::new_unwrap("2.16.840.1.101.3.4.1.42");
+    pub const DES_EDE3_CBC: O = O::new_unwrap("1.2.840.113549.3.7");
+    /// pkcs-12PbeIds: 1 and 2 are RC4, 3 three-key 3DES, 4 two-key 3DES, 5 and 6 RC2.
+    pub const PKCS12_PBE_SHA1_3DES: O = O::new_unwrap("1.2.840.113549.1.12.1.3");
+    pub const PKCS12_PBE_PREFIX: &str = "1.2.840.113549.1.12.1.";
+    pub const SHA1: O = O::new_unwrap("1.3.14.3.2.26");
+    pub const SHA224: O = O::new_unwrap("2.16.840.1.101.3.4.2.4");
+    pub const SHA256: O = O::new_unwrap("2.16.840.1.101.3.4.2.1");
+    pub const SHA384: O = O::new_unwrap("2.16.840.1.101.3.4.2.2");
+    pub const SHA512: O = O::new_unwrap("2.16.840.1.101.3.4.2.3");
+}
+
+/// Why a password-protected object did not open. `WrongPassword` covers "or damaged":
+/// with CBC padding and a MAC those cannot be told apart.
+#[derive(Debug, PartialEq, Eq)]
+pub enum PbeError {
+    WrongPassword,
+    Unsupported(String),
+    Malformed(String),
+}
+
+impl std::fmt::Display for PbeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PbeError::WrongPassword => f.write_str("wrong password (or the file is damaged)"),
+            PbeError::Unsupported(what) => write!(f, "unsupported: {what}"),
+            PbeError::Malformed(what) => write!(f, "malformed: {what}"),
+        }
+    }
+}
+
+/// PBES2-params (RFC 8018 A.4).
+#[derive(der::Sequence)]
+struct Pbes2Params {
+    kdf: AlgorithmIdentifierOwned,
+    encryption: AlgorithmIdentifierOwned,
+}
+
+/// PBKDF2-params (RFC 8018 A.2); the `otherSource` salt choice is not supported.
+#[derive(der::Sequence)]
+struct Pbkdf2Params {
+    salt: OctetString,
+    iterations: u32,
+    #[asn1(optional = "true")]
+    key_length: Option<u32>,
+    #[asn1(optional = "true")]
+    prf: Option<AlgorithmIdentifierOwned>,
+}
+
+/// pkcs-12PbeParams (RFC 7292 App. C).
+#[derive(der::Sequence)]
+struct Pkcs12PbeParams {
+    salt: OctetString,
+    iterations: u32,
+}
+
+/// Decrypts `ciphertext` encrypted under `alg` with `password` (UTF-8 as configured).
+pub fn decrypt(
+    alg: &AlgorithmIdentifierOwned,
+    password: &[u8],
+    ciphertext: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, PbeError> {
+    if alg.oid == alg::PBES2 {
+        pbes2(alg, password, ciphertext)
+    } else if alg.oid == alg::PKCS12_PBE_SHA1_3DES {
+        let p: Pkcs12PbeParams = params(alg)?;
+        let iterations = iterations(p.iterations)?;
+        let bmp = bmp_password(password)?;
+        let salt = p.salt.as_bytes();
+        let key = Zeroizing::new(derive_key::<sha1_v010::Sha1>(
+            &bmp,
+            salt,
+            Pkcs12KeyType::EncryptionKey,
+            iterations,
+            24,
+        ));
+        let iv = derive_key::<sha1_v010::Sha1>(&bmp, salt, Pkcs12KeyType::Iv, iterations, 8);
+        cbc(legacy_3des(), &key, &iv, ciphertext)
+    } else if let Some(n) = alg.oid.to_string().strip_prefix(alg::PKCS12_PBE_PREFIX) {
+        let name = match n {
+            "1" => "pbeWithSHAAnd128BitRC4",
+            "2" => "pbeWithSHAAnd40BitRC4",
+            "4" => "pbeWithSHAAnd2-KeyTripleDES-CBC",
+            "5" => "pbeWithSHAAnd128BitRC2-CBC",
+            "6" => "pbeWithSHAAnd40BitRC2-CBC",
+            _ => "an unknown PKCS#12 PBE",
+        };
+        Err(PbeError::Unsupported(format!(
+            "{name} (legacy export); re-export with AES-256 (Windows: \"AES256-SHA256\") or \
+             convert: openssl pkcs12 -legacy -in OLD.p12 -nodes | openssl pkcs12 -export -out NEW.p12"
+        )))
+    } else {
+        Err(PbeError::Unsupported(format!(
+            "password-based encryption {}",
+            alg.oid
+        )))
+    }
+}
+
+fn pbes2(
+    alg: &AlgorithmIdentifierOwned,
+    password: &[u8],
+    ciphertext: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, PbeError> {
+    let p: Pbes2Params = params(alg)?;
+    if p.kdf.oid != alg::PBKDF2 {
+        return Err(PbeError::Unsupported(format!(
+            "key derivation {} (PBKDF2 expected)",
+            p.kdf.oid
+        )));
+    }
+    let kdf: Pbkdf2Params = params(&p.kdf)?;
+    // The PRF's parameters are NULL or absent (NSS omits them).
+    let prf = match kdf.prf.as_ref().map(|a| a.oid) {
+        None | Some(alg::HMAC_SHA1) => pbkdf2::PBKDF2_HMAC_SHA1,
+        Some(alg::HMAC_SHA256) => pbkdf2::PBKDF2_HMAC_SHA256,
+        Some(alg::HMAC_SHA384) => pbkdf2::PBKDF2_HMAC_SHA384,
+        Some(alg::HMAC_SHA512) => pbkdf2::PBKDF2_HMAC_SHA512,
+        Some(other) => return Err(PbeError::Unsupported(format!("PBKDF2 with PRF {other}"))),
+    };
+    let (cipher_alg, key_len) = match p.encryption.oid {
+        alg::AES128_CBC => (&cipher::AES_128, 16),
+        alg::AES192_CBC => (&cipher::AES_192, 24),
+        alg::AES256_CBC => (&cipher::AES_256, 32),
+        alg::DES_EDE3_CBC => (legacy_3des(), 24),
+        other => return Err(PbeError::Unsupported(format!("PBES2 cipher {other}"))),
+    };
+    if kdf.key_length.is_some_and(|l| l as usize != key_len) {
+        return Err(PbeError::Malformed(
+            "PBKDF2 key length differs from the cipher's".into(),
+        ));
+    }
+    let iv: OctetString = params(&p.encryption)?;
+    let rounds = NonZeroU32::new(kdf.iterations)
+        .filter(|n| n.get() <= MAX_ITERATIONS)
+        .ok_or_else(|| bad_iterations(kdf.iterations))?;
+    let mut key = Zeroizing::new(vec![0u8; key_len]);
+    pbkdf2::derive(prf, rounds, kdf.salt.as_bytes(), password, &mut key);
+    cbc(cipher_alg, &key, iv.as_bytes(), ciphertext)
+}
+
+/// Checks a PKCS#12 MacData: HMAC over the authenticated safe with a key from the PKCS#12
+/// KDF (ID 3). Constant-time comparison (aws-lc-rs `hmac::verify`).
+pub fn check_pkcs12_mac(
+    digest_alg: &Oid,
+    expected: &[u8],
+    salt: &[u8],
+    iterations_count: u32,
+    password: &[u8],
+    data: &[u8],
+) -> Result<(), PbeError> {
+    let rounds = iterations(iterations_count)?;
+    let bmp = bmp_password(password)?;
+    let (algorithm, key) = match *digest_alg {
+        alg::SHA1 => (
+            hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY,
+            derive_key::<sha1_v010::Sha1>(&bmp, salt, Pkcs12KeyType::Mac, rounds, 20),
+        ),
+        alg::SHA224 => (
+            hmac::HMAC_SHA224,
+            derive_key::<sha2_v010::Sha224>(&bmp, salt, Pkcs12KeyType::Mac, rounds, 28),
+        ),
+        alg::SHA256 => (
+            hmac::HMAC_SHA256,
+            derive_key::<sha2_v010::Sha256>(&bmp, salt, Pkcs12KeyType::Mac, rounds, 32),
+        ),
+        alg::SHA384 => (
+            hmac::HMAC_SHA384,
+            derive_key::<sha2_v010::Sha384>(&bmp, salt, Pkcs12KeyType::Mac, rounds, 48),
+        ),
+        alg::SHA512 => (
+            hmac::HMAC_SHA512,
+            derive_key::<sha2_v010::Sha512>(&bmp, salt, Pkcs12KeyType::Mac, rounds, 64),
+        ),
+        other => {
+            return Err(PbeError::Unsupported(format!(
+                "PKCS#12 MAC digest {other} (PBMAC1 and others)"
+            )));
+        }
+    };
+    let key = Zeroizing::new(key);
+    hmac::verify(&hmac::Key::new(algorithm, &key), data, expected)
+        .map_err(|_| PbeError::WrongPassword)
+}
+
+fn params<T: for<'a> der::Decode<'a, Error = der::Error>>(
+    alg: &AlgorithmIdentifierOwned,
+) -> Result<T, PbeError> {
+    let any = alg
+        .parameters
+        .as_ref()
+        .ok_or_else(|| PbeError::Malformed(format!("{}: parameters missing", alg.oid)))?;
+    super::signed::decode_any(any)
+        .map_err(|e| PbeError::Malformed(format!("{} parameters: {e}", alg.oid)))
+}
+
+fn bad_iterations(n: u32) -> PbeError {
+    PbeError::Unsupported(format!(
+        "iteration count {n} (1 to {MAX_ITERATIONS} accepted)"
+    ))
+}
+
+/// The PKCS#12 KDF's iteration count (the crate takes an `i32`).
+fn iterations(n: u32) -> Result<i32, PbeError> {
+    if n == 0 || n > MAX_ITERATIONS {
+        return Err(bad_iterations(n));
+    }
+    Ok(n as i32)
+}
+
+/// The password as PKCS#12 wants it (RFC 7292 B.1): a BMPString, big-endian UTF-16 with two
+/// terminating zero bytes.
+fn bmp_password(password: &[u8]) -> Result<Zeroizing<Vec<u8>>, PbeError> {
+    let text = std::str::from_utf8(password)
+        .map_err(|_| PbeError::Unsupported("a password that is not UTF-8".into()))?;
+    let mut out = Zeroizing::new(Vec::with_capacity(text.len() * 2 + 2));
+    for unit in text.encode_utf16() {
+        out.extend_from_slice(&unit.to_be_bytes());
+    }
+    out.extend_from_slice(&[0, 0]);
+    Ok(out)
+}
+
+#[allow(deprecated)] // Old exports protect keys with 3DES; reading them is all we do.
+fn legacy_3des() -> &'static cipher::Algorithm {
+    &cipher::DES_EDE3_FOR_LEGACY_USE_ONLY
+}
+
+fn cbc(
+    alg: &'static cipher::Algorithm,
+    key: &[u8],
+    iv: &[u8],
+    ciphertext: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, PbeError> {
+    super::enveloped::cbc_decrypt(alg, key, iv, ciphertext)
+        .map(Zeroizing::new)
+        .ok_or(PbeError::WrongPassword)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bmp_password_is_utf16_big_endian_with_terminator() {
+        assert_eq!(
+            bmp_password(b"n\xc3\xa4").unwrap().as_slice(),
+            &[0, b'n', 0, 0xe4, 0, 0]
+        );
+        assert_eq!(bmp_password(b"").unwrap().as_slice(), &[0, 0]);
+        assert!(bmp_password(b"\xff").is_err());
+    }
+
+    #[test]
+    fn iteration_counts_are_bounded() {
+        assert!(iterations(0).is_err());
+        assert!(iterations(MAX_ITERATIONS).is_ok());
+        assert!(iterations(MAX_ITERATIONS + 1).is_err());
+    }
+}
