@@ -44,6 +44,17 @@ pub mod oid {
     pub const P521: O = O::new_unwrap("1.3.132.0.35");
     pub const ED25519: O = O::new_unwrap("1.3.101.112");
 
+    // Content encryption (CMS EnvelopedData, PBES2).
+    pub const AES128_CBC: O = O::new_unwrap("2.16.840.1.101.3.4.1.2");
+    pub const AES192_CBC: O = O::new_unwrap("2.16.840.1.101.3.4.1.22");
+    pub const AES256_CBC: O = O::new_unwrap("2.16.840.1.101.3.4.1.42");
+    pub const AES128_GCM: O = O::new_unwrap("2.16.840.1.101.3.4.1.6");
+    pub const AES192_GCM: O = O::new_unwrap("2.16.840.1.101.3.4.1.26");
+    pub const AES256_GCM: O = O::new_unwrap("2.16.840.1.101.3.4.1.46");
+    pub const DES_EDE3_CBC: O = O::new_unwrap("1.2.840.113549.3.7");
+    pub const RC2_CBC: O = O::new_unwrap("1.2.840.113549.3.2");
+    pub const DES_CBC: O = O::new_unwrap("1.3.14.3.2.7");
+
     pub const DATA: O = O::new_unwrap("1.2.840.113549.1.7.1");
     pub const SIGNED_DATA: O = O::new_unwrap("1.2.840.113549.1.7.2");
     pub const ENVELOPED_DATA: O = O::new_unwrap("1.2.840.113549.1.7.3");

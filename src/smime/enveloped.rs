@@ -28,15 +28,10 @@ pub const MAX_RECIPIENTS: usize = 1024;
 mod alg {
     use const_oid::ObjectIdentifier as O;
     pub const RSAES_OAEP: O = O::new_unwrap("1.2.840.113549.1.1.7");
-    pub const AES128_CBC: O = O::new_unwrap("2.16.840.1.101.3.4.1.2");
-    pub const AES192_CBC: O = O::new_unwrap("2.16.840.1.101.3.4.1.22");
-    pub const AES256_CBC: O = O::new_unwrap("2.16.840.1.101.3.4.1.42");
-    pub const AES128_GCM: O = O::new_unwrap("2.16.840.1.101.3.4.1.6");
-    pub const AES192_GCM: O = O::new_unwrap("2.16.840.1.101.3.4.1.26");
-    pub const AES256_GCM: O = O::new_unwrap("2.16.840.1.101.3.4.1.46");
-    pub const DES_EDE3_CBC: O = O::new_unwrap("1.2.840.113549.3.7");
-    pub const RC2_CBC: O = O::new_unwrap("1.2.840.113549.3.2");
-    pub const DES_CBC: O = O::new_unwrap("1.3.14.3.2.7");
+    pub use super::oid::{
+        AES128_CBC, AES128_GCM, AES192_CBC, AES192_GCM, AES256_CBC, AES256_GCM, DES_CBC,
+        DES_EDE3_CBC, RC2_CBC,
+    };
 }
 
 /// What opening one enveloped layer gave.

@@ -371,8 +371,7 @@ fn private_key_der(
     let Some(begin) = text.find("-----BEGIN ") else {
         return Err("no PEM private key block".into());
     };
-    let (label, der) =
-        pem_rfc7468::decode_vec(text[begin..].as_bytes()).map_err(|e| format!("PEM: {e}"))?;
+    let (label, der) = pem_rfc7468::decode_vec(&bytes[begin..]).map_err(|e| format!("PEM: {e}"))?;
     let der = Zeroizing::new(der);
     let plain = |kind| {
         match password {

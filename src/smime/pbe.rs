@@ -28,18 +28,12 @@ mod alg {
     pub const HMAC_SHA256: O = O::new_unwrap("1.2.840.113549.2.9");
     pub const HMAC_SHA384: O = O::new_unwrap("1.2.840.113549.2.10");
     pub const HMAC_SHA512: O = O::new_unwrap("1.2.840.113549.2.11");
-    pub const AES128_CBC: O = O::new_unwrap("2.16.840.1.101.3.4.1.2");
-    pub const AES192_CBC: O = O::new_unwrap("2.16.840.1.101.3.4.1.22");
-    pub const AES256_CBC: O = O::new_unwrap("2.16.840.1.101.3.4.1.42");
-    pub const DES_EDE3_CBC: O = O::new_unwrap("1.2.840.113549.3.7");
     /// pkcs-12PbeIds: 1 and 2 are RC4, 3 three-key 3DES, 4 two-key 3DES, 5 and 6 RC2.
     pub const PKCS12_PBE_SHA1_3DES: O = O::new_unwrap("1.2.840.113549.1.12.1.3");
     pub const PKCS12_PBE_PREFIX: &str = "1.2.840.113549.1.12.1.";
-    pub const SHA1: O = O::new_unwrap("1.3.14.3.2.26");
-    pub const SHA224: O = O::new_unwrap("2.16.840.1.101.3.4.2.4");
-    pub const SHA256: O = O::new_unwrap("2.16.840.1.101.3.4.2.1");
-    pub const SHA384: O = O::new_unwrap("2.16.840.1.101.3.4.2.2");
-    pub const SHA512: O = O::new_unwrap("2.16.840.1.101.3.4.2.3");
+    pub use crate::smime::algorithms::oid::{
+        AES128_CBC, AES192_CBC, AES256_CBC, DES_EDE3_CBC, SHA1, SHA224, SHA256, SHA384, SHA512,
+    };
 }
 
 /// Why a password-protected object did not open. `WrongPassword` covers "or damaged":

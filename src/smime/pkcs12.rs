@@ -20,8 +20,8 @@ const MAX_BAGS: usize = 256;
 const MAX_NESTING: usize = 4;
 
 mod oid {
+    pub use crate::smime::algorithms::oid::DATA;
     use const_oid::ObjectIdentifier as O;
-    pub const DATA: O = O::new_unwrap("1.2.840.113549.1.7.1");
     pub const ENCRYPTED_DATA: O = O::new_unwrap("1.2.840.113549.1.7.6");
     pub const KEY_BAG: O = O::new_unwrap("1.2.840.113549.1.12.10.1.1");
     pub const SHROUDED_KEY_BAG: O = O::new_unwrap("1.2.840.113549.1.12.10.1.2");
@@ -143,8 +143,9 @@ pub fn open(bytes: &[u8], password: &[u8]) -> Result<Contents, String> {
         return Err("public-key integrity mode (a signed PKCS#12) is not supported".into());
     }
     let data = pfx.auth_safe.content.as_bytes();
-    match &pfx.mac_data {
-        Some(mac) => pbe::check_pkcs12_mac(
+    // Without a MAC, a wrong password shows as a decryption failure below.
+    if let Some(mac) = &pfx.mac_data {
+        pbe::check_pkcs12_mac(
             &mac.mac.algorithm.oid,
             mac.mac.digest.as_bytes(),
             mac.mac_salt.as_bytes(),
@@ -152,9 +153,7 @@ pub fn open(bytes: &[u8], password: &[u8]) -> Result<Contents, String> {
             password,
             data,
         )
-        .map_err(|e| e.to_string())?,
-        // Without a MAC, a wrong password shows as a decryption failure below.
-        None => {}
+        .map_err(|e| e.to_string())?;
     }
     // Each element is read again with its own type: a data OCTET STRING must be decoded as
     // one (inside an `Any`, BER's constructed, chunked form is not reassembled).
