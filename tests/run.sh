@@ -11,11 +11,21 @@ command -v smtp-source >/dev/null 2>&1 || [[ " ${need_pkgs[*]} " == *" postfix "
 command -v swaks >/dev/null 2>&1 || need_pkgs+=(swaks)
 command -v miltertest >/dev/null 2>&1 || need_pkgs+=(miltertest)
 command -v openssl >/dev/null 2>&1 || need_pkgs+=(openssl)
+# The Sendmail test: m4 builds the .cf; the libraries sendmail-bin links against (the
+# package itself conflicts with Postfix, so it is unpacked below, not installed).
+command -v m4 >/dev/null 2>&1 || need_pkgs+=(m4)
+command -v unshare >/dev/null 2>&1 || need_pkgs+=(util-linux)
+for lib in libdb5.3 libldap-2.5-0 liblockfile1 libnsl2 libsasl2-2 libwrap0; do
+  dpkg-query -W -f='${Status}' "$lib" 2>/dev/null | grep -q "ok installed" || need_pkgs+=("$lib")
+done
+# The package test: dpkg-deb (dpkg), man (lint of the man pages) and systemd-analyze.
+command -v systemd-analyze >/dev/null 2>&1 || need_pkgs+=(systemd)
+command -v man >/dev/null 2>&1 || need_pkgs+=(man-db)
 
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
   echo "tests/run.sh: installing ${need_pkgs[*]}" >&2
-  SUDO=""
-  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   # Postfix must not configure itself as this machine's MTA.
   echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
   $SUDO apt-get update -qq
@@ -24,7 +34,7 @@ if [ "${#need_pkgs[@]}" -gt 0 ]; then
 fi
 
 missing=()
-for tool in postfix postconf smtp-source swaks miltertest openssl; do
+for tool in postfix postconf smtp-source swaks miltertest openssl m4 unshare systemd-analyze man; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
@@ -35,6 +45,20 @@ fi
 if [ "$(id -u)" -ne 0 ]; then
   echo "tests/run.sh: must run as root (the real-Postfix tests start a Postfix master)" >&2
   exit 1
+fi
+
+# Sendmail 8.17 for tests/sendmail_e2e.rs, unpacked (not installed) under target/.
+export MAILWARDEN_SENDMAIL_ROOT="$PWD/target/sendmail-root"
+if [ ! -x "$MAILWARDEN_SENDMAIL_ROOT/usr/libexec/sendmail/sendmail" ]; then
+  echo "tests/run.sh: unpacking sendmail-bin and sendmail-cf into $MAILWARDEN_SENDMAIL_ROOT" >&2
+  debs="$(mktemp -d)"
+  # apt's download sandbox user must be able to write there.
+  chmod 0755 "$debs"
+  fetch() { (cd "$debs" && apt-get download -q sendmail-bin sendmail-cf >/dev/null 2>&1); }
+  fetch || { $SUDO apt-get update -qq && fetch; }
+  mkdir -p "$MAILWARDEN_SENDMAIL_ROOT"
+  for deb in "$debs"/*.deb; do dpkg-deb -x "$deb" "$MAILWARDEN_SENDMAIL_ROOT"; done
+  rm -rf "$debs"
 fi
 
 # Benchmarks first, as smoke tests (criterion runs each once), so that the runner's

@@ -4,6 +4,7 @@
 
 pub mod pki;
 pub mod postfix;
+pub mod sendmail;
 pub mod smtp;
 
 use std::io::{BufRead, BufReader};
