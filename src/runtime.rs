@@ -194,6 +194,7 @@ impl Shared {
                 let table = self.table();
                 let rt = self.publish(before.settings.clone(), &table, Some(Arc::new(engine)));
                 drop(table);
+                crate::metrics::smime_store_reload("applied");
                 info!(
                     generation = rt.generation,
                     certificates = rt.smime.as_ref().map_or(0, |e| e.trust.certs.len()),
@@ -203,6 +204,7 @@ impl Shared {
                 );
             }
             Err(errors) => {
+                crate::metrics::smime_store_reload("kept-previous");
                 for e in &errors {
                     error!(problem = %e, "smime trust store not reloaded; keeping the previous one");
                 }
@@ -317,6 +319,19 @@ impl Shared {
             .collect()
     }
 
+    /// Per source: path, entries in force, when last applied (for metrics).
+    pub fn source_gauges(&self) -> Vec<SourceGauge> {
+        self.table()
+            .sources
+            .iter()
+            .map(|s| SourceGauge {
+                path: s.path.clone(),
+                entries: s.entries(),
+                loaded_at: s.loaded_at,
+            })
+            .collect()
+    }
+
     /// `mailwarden status`: per source, what is in force and the last problem.
     pub fn status_json(&self) -> serde_json::Value {
         let rt = self.snapshot();
@@ -360,8 +375,16 @@ impl Shared {
     }
 }
 
-/// One log line per reload attempt of one file.
+pub struct SourceGauge {
+    pub path: PathBuf,
+    /// `None` until a version was loaded.
+    pub entries: Option<usize>,
+    pub loaded_at: Option<SystemTime>,
+}
+
+/// One log line (and one metrics count) per reload attempt of one file.
 pub fn log_verdict(v: &Verdict, generation: u64) {
+    crate::metrics::rule_reload(v.path(), v.outcome());
     match v {
         Verdict::Apply {
             path,
@@ -390,6 +413,7 @@ pub fn log_verdict(v: &Verdict, generation: u64) {
         }
         Verdict::Keep {
             path,
+            cause,
             reason,
             entries_before,
             entries_after,
@@ -401,6 +425,7 @@ pub fn log_verdict(v: &Verdict, generation: u64) {
             error!(
                 path = %path.display(),
                 result = "kept-previous",
+                cause = cause.as_str(),
                 reason = %reason,
                 entries_before = entries_before.map_or(-1, |n| n as i64),
                 entries_after = entries_after.map_or(-1, |n| n as i64),
@@ -433,6 +458,12 @@ fn warn_non_reloadable(o: &Settings, n: &Settings) {
     if n.reload.control_socket != o.reload.control_socket || n.reload.watch != o.reload.watch {
         warn!(
             setting = "reload.watch/control_socket",
+            "changed setting needs a restart"
+        );
+    }
+    if n.metrics_listen != o.metrics_listen {
+        warn!(
+            setting = "metrics.listen",
             "changed setting needs a restart"
         );
     }

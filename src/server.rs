@@ -78,6 +78,17 @@ pub async fn serve(shared: Arc<Shared>, listen: Option<ListenAddr>) -> Result<()
         }
     };
     let control_task = control.map(|c| tokio::spawn(control::serve(c, shared.clone())));
+    // Metrics are for watching, not for mail: if the port is taken, mail still flows.
+    let metrics_task = match shared.snapshot().settings.metrics_listen {
+        Some(addr) => match crate::metrics::bind(addr).await {
+            Ok(l) => Some(tokio::spawn(crate::metrics::serve(l, shared.clone()))),
+            Err(e) => {
+                error!(listen = %addr, error = %e, "metrics endpoint not available; running without it");
+                None
+            }
+        },
+        None => None,
+    };
     let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
     let watcher = tokio::spawn(rules::watch::run(shared.clone(), ready_tx));
     if tokio::time::timeout(std::time::Duration::from_secs(10), ready_rx)
@@ -93,11 +104,16 @@ pub async fn serve(shared: Arc<Shared>, listen: Option<ListenAddr>) -> Result<()
         rules = shared.snapshot().rule_count(),
         "listening"
     );
+    crate::notify::notify(&format!(
+        "READY=1\nSTATUS=listening on {}, generation {}",
+        bound.local,
+        shared.snapshot().generation
+    ));
     let signals = tokio::spawn(handle_signals(signals, shared.clone(), stop_tx, done_tx));
     let result = indymilter::run(listener, callbacks::build(shared), config, wait(done_rx)).await;
     signals.abort();
     watcher.abort();
-    if let Some(t) = control_task {
+    for t in [control_task, metrics_task].into_iter().flatten() {
         t.abort();
     }
     drop(bound);
@@ -133,6 +149,7 @@ async fn handle_signals(
     }
     let timeout = shared.snapshot().settings.shutdown_timeout;
     let _ = stop.send(true);
+    crate::notify::notify("STOPPING=1");
     info!(
         in_flight = shared.in_flight(),
         timeout_s = timeout.as_secs(),
@@ -156,6 +173,7 @@ pub async fn reload(shared: &Arc<Shared>, force: bool) -> Result<serde_json::Val
     let result = tokio::task::spawn_blocking(move || s.reload_all(force)).await;
     match result {
         Ok(Ok((rt, verdicts))) => {
+            crate::metrics::config_reload("applied");
             info!(
                 generation = rt.generation,
                 policies = rt.policies.policies.len(),
@@ -177,6 +195,7 @@ pub async fn reload(shared: &Arc<Shared>, force: bool) -> Result<serde_json::Val
             Ok(serde_json::json!({"ok": true, "generation": rt.generation, "files": files}))
         }
         Ok(Err(e)) => {
+            crate::metrics::config_reload("failed");
             for line in e.to_string().lines() {
                 error!(
                     problem = line,

@@ -80,6 +80,8 @@ pub struct Settings {
     pub smime_trust: Vec<TrustRef>,
     /// The rest of `[smime]`.
     pub smime: SmimeSettings,
+    /// `[metrics] listen`: where to serve Prometheus metrics; `None` = off.
+    pub metrics_listen: Option<std::net::SocketAddr>,
     pub policies: Vec<PolicySpec>,
 }
 
@@ -240,6 +242,21 @@ fn compile(
             None
         }
     };
+    let metrics_listen = raw.metrics.listen.as_ref().and_then(|l| {
+        match l.get_ref().parse::<std::net::SocketAddr>() {
+            Ok(a) => Some(a),
+            Err(_) => {
+                err(
+                    at(l),
+                    format!(
+                        "metrics.listen: {:?} is not HOST:PORT with a numeric address (e.g. \"127.0.0.1:9795\" or \"[::1]:9795\")",
+                        l.get_ref()
+                    ),
+                );
+                None
+            }
+        }
+    });
     let mode = match u32::from_str_radix(m.socket_mode.get_ref().trim_start_matches("0o"), 8) {
         Ok(v) if v <= 0o777 => v,
         _ => {
@@ -410,6 +427,7 @@ fn compile(
     }
     Ok(Settings {
         smime,
+        metrics_listen,
         path: None,
         listen: listen.expect("checked above"),
         unix_socket: UnixSocketOptions {

@@ -21,7 +21,17 @@ pub struct RawSettings {
     #[serde(default)]
     pub smime: SmimeSection,
     #[serde(default)]
+    pub metrics: MetricsSection,
+    #[serde(default)]
     pub policy: Vec<RawPolicy>,
+}
+
+/// `[metrics]`: the Prometheus endpoint, off unless `listen` is given.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsSection {
+    /// `HOST:PORT` for the HTTP endpoint serving `/metrics`.
+    pub listen: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -81,11 +81,13 @@ pub fn build(shared: Arc<Shared>) -> Callbacks<Session> {
             Box::pin(async move { reply(cx, answer) })
         })
         .on_eom(|cx| {
+            let timer = crate::metrics::EomTimer::start();
             let changes = match cx.data.as_mut() {
                 Some(s) => Some(s.end_of_message(stage_macros(&cx.macros))),
                 None => None,
             };
             Box::pin(async move {
+                let _timer = timer;
                 let Some((changes, job)) = changes else {
                     return tempfail(&mut cx.reply, "internal error");
                 };

@@ -103,6 +103,8 @@ pub struct Session {
     /// Whether this connection negotiated body delivery (S/MIME needs it).
     pub receives_body: bool,
     txn: Option<Transaction>,
+    /// Counts this connection in `mailwarden_milter_sessions_active` while it lives.
+    _connection: crate::metrics::SessionGuard,
 }
 
 impl Session {
@@ -112,6 +114,7 @@ impl Session {
             receives_headers,
             receives_body,
             txn: None,
+            _connection: crate::metrics::SessionGuard::open(),
         }
     }
 
@@ -154,6 +157,7 @@ impl Session {
             smime: capture,
             _in_flight: self.shared.begin_message(),
         };
+        crate::metrics::message_seen();
         let verdict = txn.runtime.policies.check_sender(
             &Facts {
                 headers: None,
@@ -203,6 +207,7 @@ impl Session {
                 rule = %rule_text(&verdict.rule),
                 "recipient refused"
             );
+            crate::metrics::decision(verdict.policy.as_deref().unwrap_or("-"), "reject");
             return Answer::reject(vec![verdict.reply.unwrap_or_default()]);
         }
         txn.recipients.push((rcpt, verdict));
@@ -282,6 +287,7 @@ impl Session {
                     stage = "headers",
                     "recipient refused"
                 );
+                crate::metrics::decision(v.policy.as_deref().unwrap_or("-"), "reject");
                 refused.push((rcpt, v));
             }
         }
@@ -355,6 +361,11 @@ impl Session {
             generation = txn.runtime.generation,
             "message accepted"
         );
+        for (_, v) in &txn.recipients {
+            if let Some(policy) = v.policy.as_deref() {
+                crate::metrics::decision(policy, "accept");
+            }
+        }
         // The policies that accepted a recipient are the ones in scope for this message.
         let overrides = txn
             .runtime
@@ -429,6 +440,7 @@ fn sender_answer(txn: &Transaction, verdict: SenderVerdict, stage: &'static str)
             reply,
         } => {
             info!(queue_id = %txn.qid(), policy = %policy, sender = %address, rule = %rule_text(&rule), stage, "sender refused");
+            crate::metrics::decision(&policy, "reject");
             Answer::reject(vec![reply])
         }
         SenderVerdict::Accepted { policy, rule } => {
@@ -443,6 +455,7 @@ fn sender_answer(txn: &Transaction, verdict: SenderVerdict, stage: &'static str)
 /// A policy whose rules never loaded: 451, so the client retries.
 fn unavailable(txn: &Transaction, policy: &str, rcpt: Option<&Address>) -> Answer {
     error!(queue_id = %txn.qid(), policy, rcpt = %rcpt.map(ToString::to_string).unwrap_or_default(), "rules of this policy are not loaded; tempfail");
+    crate::metrics::decision(policy, "tempfail");
     Answer::Tempfail {
         reason: "policy rules unavailable",
     }

@@ -124,6 +124,19 @@ pub enum Disposition {
     Tempfail { line: String },
 }
 
+impl Disposition {
+    /// The action taken, as a metrics label; `subject` is set when the Subject was tagged.
+    pub fn action(&self, subject: &Option<(bool, String)>) -> &'static str {
+        match self {
+            Self::Continue if subject.is_some() => "tag",
+            Self::Continue => "accept",
+            Self::Quarantine(_) => "quarantine",
+            Self::Reject { .. } => "reject",
+            Self::Tempfail { .. } => "tempfail",
+        }
+    }
+}
+
 /// Header edits and disposition for one message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
@@ -298,6 +311,8 @@ impl Job {
                 },
             }
         };
+        crate::metrics::smime_verdict(result.as_str(), reason, disposition.action(&subject));
+        crate::metrics::decryption(report.decryption.as_str());
         Plan {
             delete_ar,
             insert_ar: Some(report.authentication_results(&settings.authserv_id)),
@@ -507,6 +522,7 @@ fn emit(engine: &Engine, fields: &[(&str, String)], json: bool) {
             .and_then(|mut f| f.write_all(format!("{line}\n").as_bytes()));
         if let Err(e) = written {
             warn!(path = %path.display(), error = %e, "cannot write the audit file; mail keeps flowing");
+            crate::metrics::audit_write_error();
         }
     }
 }

@@ -30,6 +30,7 @@ pub enum Verdict {
     },
     Keep {
         path: PathBuf,
+        cause: KeepCause,
         reason: String,
         entries_before: Option<usize>,
         entries_after: Option<usize>,
@@ -37,7 +38,35 @@ pub enum Verdict {
     },
 }
 
+/// Why a new version was not applied: a fixed set, for metrics labels and alerts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeepCause {
+    Missing,
+    Unreadable,
+    BadLines,
+    ShrinkGuard,
+}
+
+impl KeepCause {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Missing => "missing",
+            Self::Unreadable => "unreadable",
+            Self::BadLines => "bad-lines",
+            Self::ShrinkGuard => "shrink-guard",
+        }
+    }
+}
+
 impl Verdict {
+    /// `applied`, or the cause it was kept back: a metrics label.
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            Self::Apply { .. } => "applied",
+            Self::Keep { cause, .. } => cause.as_str(),
+        }
+    }
+
     pub fn is_apply(&self) -> bool {
         matches!(self, Self::Apply { .. })
     }
@@ -57,8 +86,12 @@ pub fn decide(
     opts: &SourceOptions,
     force: bool,
 ) -> Verdict {
-    let keep = |reason: String, after: Option<usize>, problems: Vec<Diagnostic>| Verdict::Keep {
+    let keep = |cause: KeepCause,
+                reason: String,
+                after: Option<usize>,
+                problems: Vec<Diagnostic>| Verdict::Keep {
         path: path.to_path_buf(),
+        cause,
         reason,
         entries_before: before,
         entries_after: after,
@@ -67,6 +100,7 @@ pub fn decide(
     let (compiled, problems, modified, mut note) = match read {
         Read::Missing if opts.on_missing == OnMissing::Keep => {
             return keep(
+                KeepCause::Missing,
                 "file missing; keeping the previous version (on_missing = \"keep\")".into(),
                 None,
                 vec![],
@@ -78,7 +112,14 @@ pub fn decide(
             None,
             Some("file missing: treated as empty (on_missing = \"empty\")".to_owned()),
         ),
-        Read::Unreadable(e) => return keep(format!("cannot read: {e}"), None, vec![]),
+        Read::Unreadable(e) => {
+            return keep(
+                KeepCause::Unreadable,
+                format!("cannot read: {e}"),
+                None,
+                vec![],
+            );
+        }
         Read::Parsed {
             compiled,
             problems,
@@ -88,6 +129,7 @@ pub fn decide(
             if !problems.is_empty() && opts.on_bad_line == OnBadLine::Reject {
                 let first = problems[0].to_string();
                 return keep(
+                    KeepCause::BadLines,
                     format!("{} bad line(s), first: {first}", problems.len()),
                     None,
                     problems,
@@ -107,6 +149,7 @@ pub fn decide(
         if (after as f64) < opts.min_keep_ratio * prev as f64 {
             if !force {
                 return keep(
+                    KeepCause::ShrinkGuard,
                     format!(
                         "shrink guard: {after} entries is less than {:.0} % of the previous {prev}; held back (confirm with `mailwarden reload --force`, or lower min_keep_ratio)",
                         opts.min_keep_ratio * 100.0
