@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# tests/run.sh — THE test command (README, CI). Installs the system packages the tests
-# need (real Postfix, swaks, miltertest, openssl) when missing, then runs every test.
+# tests/run.sh — THE test command (README, CI). Installs what the tests need when missing
+# (real Postfix, swaks, miltertest, openssl; m4 and an unpacked Sendmail; systemd-analyze,
+# man-db, adduser and cargo-deb for the package test), then runs every test.
 # Under CI=true a tool that is still missing is a failure, never a silent skip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +22,8 @@ done
 # The package test: dpkg-deb (dpkg), man (lint of the man pages) and systemd-analyze.
 command -v systemd-analyze >/dev/null 2>&1 || need_pkgs+=(systemd)
 command -v man >/dev/null 2>&1 || need_pkgs+=(man-db)
+command -v adduser >/dev/null 2>&1 || need_pkgs+=(adduser)
+command -v setpriv >/dev/null 2>&1 || need_pkgs+=(util-linux)
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -34,7 +37,7 @@ if [ "${#need_pkgs[@]}" -gt 0 ]; then
 fi
 
 missing=()
-for tool in postfix postconf smtp-source swaks miltertest openssl m4 unshare systemd-analyze man; do
+for tool in postfix postconf smtp-source swaks miltertest openssl m4 unshare systemd-analyze man adduser setpriv dpkg-deb; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
@@ -59,6 +62,13 @@ if [ ! -x "$MAILWARDEN_SENDMAIL_ROOT/usr/libexec/sendmail/sendmail" ]; then
   mkdir -p "$MAILWARDEN_SENDMAIL_ROOT"
   for deb in "$debs"/*.deb; do dpkg-deb -x "$deb" "$MAILWARDEN_SENDMAIL_ROOT"; done
   rm -rf "$debs"
+fi
+
+# cargo-deb for tests/package.rs (packaging/build-deb.sh would install it too; here so that
+# every install step is in this script).
+if ! cargo deb --version >/dev/null 2>&1; then
+  echo "tests/run.sh: installing cargo-deb" >&2
+  cargo install --locked --version 3.8.0 cargo-deb
 fi
 
 # Benchmarks first, as smoke tests (criterion runs each once), so that the runner's
