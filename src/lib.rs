@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod control;
 pub mod diag;
+pub mod fuzzing;
 pub mod listen;
 pub mod logging;
 pub mod metrics;

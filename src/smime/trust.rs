@@ -111,7 +111,7 @@ impl TrustStore {
     }
 
     /// Adds certificates; a duplicate (same SHA-256 over the DER) is kept once.
-    fn add(&mut self, certs: Vec<(Certificate, Vec<u8>)>, role: Role, source: &Path) {
+    pub fn add(&mut self, certs: Vec<(Certificate, Vec<u8>)>, role: Role, source: &Path) {
         for (cert, der) in certs {
             let sha256: [u8; 32] = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &der)
                 .as_ref()
