@@ -253,3 +253,44 @@ fn systemd_readiness_and_stopping_are_notified() {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// A full disk (/dev/full gives ENOSPC) or an unwritable audit file: mail keeps flowing,
+/// each failure is logged and counted, nothing blocks.
+#[test]
+fn audit_file_failures_keep_mail_flowing_and_are_counted() {
+    for audit in ["/dev/full", "senders.txt/audit.log"] {
+        let metrics_port = free_port();
+        let f = common::pki::fixture(&format!(
+            "[metrics]\nlisten = \"127.0.0.1:{metrics_port}\"\n[reload]\ncontrol_socket = \"\"\n[smime]\ntrust = [\"trust.pem\"]\nauthserv_id = \"mx.test\"\naudit_file = \"{audit}\"\n"
+        ));
+        // A regular file as the parent directory: ENOTDIR, even for root.
+        f.write("senders.txt", "alice@example.org\n");
+        let milter = Milter::start(&f.config());
+        let pf = Postfix::start(&milter.socket());
+        for _ in 0..3 {
+            let mut c = Client::connect(pf.port).unwrap();
+            assert_eq!(c.cmd("MAIL FROM:<alice@example.org>").unwrap().code, 250);
+            assert_eq!(c.cmd("RCPT TO:<bob@elsewhere.example>").unwrap().code, 250);
+            let r = c.data(&wire(&f, "pass-rsa.eml")).unwrap();
+            assert_eq!(r.code, 250, "{audit}: {r}");
+            c.quit();
+        }
+        let got = pf.sink.wait_for(3, WAIT);
+        assert_eq!(got.len(), 3, "{audit}: {}", pf.maillog());
+        assert!(
+            got.iter()
+                .all(|m| m.header_section().contains("smime=pass")),
+            "{audit}"
+        );
+        let line = milter.wait_log("cannot write the audit file; mail keeps flowing", WAIT);
+        assert!(line.contains("path="), "{line}");
+        // The audit line itself still reached the log.
+        milter.wait_log("audit: ", WAIT);
+        let (_, text) = http_get(metrics_port, "/metrics");
+        assert_eq!(
+            sample(&text, "mailwarden_audit_write_errors_total"),
+            Some(3.0),
+            "{audit}: {text}"
+        );
+    }
+}
