@@ -130,6 +130,61 @@ async fn configmap_style_symlink_swap_is_applied() {
     assert!(wait_rcpt(m.port, "<a@c.example>", false, APPLY).await);
 }
 
+/// A file that is a symlink to a file elsewhere, written in place there: its events carry
+/// the target's name in the target's directory, and must still reload our file. (Found by
+/// tests/fault_injection.rs: a sync that writes through a symlink was never noticed.)
+#[tokio::test(flavor = "multi_thread")]
+async fn file_behind_a_symlink_written_in_place_is_applied() {
+    let f = fixture_at("rules.txt", "");
+    std::fs::create_dir_all(f.path("store")).unwrap();
+    std::fs::write(f.path("store/rules.v1"), rules(&["a@c.example"])).unwrap();
+    std::os::unix::fs::symlink(f.path("store/rules.v1"), f.path("rules.txt")).unwrap();
+    let m = Milter::start(&f.config());
+    assert!(wait_rcpt(m.port, "<a@c.example>", true, APPLY).await);
+    // Written in place through the link (the target's directory is another one).
+    std::fs::write(f.path("rules.txt"), rules(&["a@c.example", "c@c.example"])).unwrap();
+    assert!(
+        wait_rcpt(m.port, "<c@c.example>", true, APPLY).await,
+        "{}",
+        m.logs()
+    );
+    // The link is swapped to another target; that one, written in place, is followed too.
+    std::fs::write(
+        f.path("store/rules.v2"),
+        rules(&["b@c.example", "c@c.example"]),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(f.path("store/rules.v2"), f.path(".rules.lnk")).unwrap();
+    std::fs::rename(f.path(".rules.lnk"), f.path("rules.txt")).unwrap();
+    assert!(
+        wait_rcpt(m.port, "<b@c.example>", true, APPLY).await,
+        "{}",
+        m.logs()
+    );
+    std::fs::write(
+        f.path("store/rules.v2"),
+        rules(&["d@c.example", "c@c.example"]),
+    )
+    .unwrap();
+    assert!(
+        wait_rcpt(m.port, "<d@c.example>", true, APPLY).await,
+        "{}",
+        m.logs()
+    );
+    assert!(wait_rcpt(m.port, "<b@c.example>", false, APPLY).await);
+    // The old target no longer matters.
+    std::fs::write(
+        f.path("store/rules.v1"),
+        rules(&["e@c.example", "c@c.example"]),
+    )
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_ne!(
+        common::rcpt_status(m.port, "<e@c.example>").await,
+        indymilter_test::Status::Continue
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn deleted_file_keeps_rules_until_recreated() {
     let f = fixture("");

@@ -96,6 +96,32 @@ fn classify(kind: &EventKind, path: &Path, ours: &[PathBuf]) -> Vec<(PathBuf, Ch
     }
 }
 
+/// What an event on the *target* of one of our symlinked files says about that file: the
+/// target written in place and closed, or replaced, is a complete new version; the target
+/// gone leaves our path dangling. (A target created anew is complete only at its close.)
+fn classify_target(kind: &EventKind, ours: &Path) -> Option<(PathBuf, Change)> {
+    match kind {
+        EventKind::Access(AccessKind::Close(AccessMode::Write))
+        | EventKind::Modify(ModifyKind::Name(
+            RenameMode::To | RenameMode::Both | RenameMode::Any,
+        )) => Some((ours.to_path_buf(), Change::Complete)),
+        EventKind::Modify(ModifyKind::Name(RenameMode::From)) | EventKind::Remove(_) => {
+            Some((ours.to_path_buf(), Change::Removed))
+        }
+        _ => None,
+    }
+}
+
+/// Our files that are symlinks, by the file they resolve to: a file written in place
+/// behind a symlink raises its events under the target's name, in the target's directory.
+fn symlink_targets(ours: &[PathBuf]) -> HashMap<PathBuf, PathBuf> {
+    ours.iter()
+        .filter(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink()))
+        .filter_map(|p| Some((std::fs::canonicalize(p).ok()?, p.clone())))
+        .filter(|(target, p)| target != p)
+        .collect()
+}
+
 fn dir_identity(dir: &Path) -> Option<(u64, u64)> {
     std::fs::metadata(dir).ok().map(|m| (m.dev(), m.ino()))
 }
@@ -121,14 +147,17 @@ async fn inotify_loop(
     let mut pending: HashMap<PathBuf, (Change, Instant)> = HashMap::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut ours: Vec<PathBuf> = Vec::new();
+    let mut targets: HashMap<PathBuf, PathBuf> = HashMap::new();
     let mut resync = true;
     loop {
         if resync {
             resync = false;
             ours = shared.watched().into_iter().map(|(p, _)| p).collect();
+            targets = symlink_targets(&ours);
             let wanted: Vec<PathBuf> = {
                 let mut d: Vec<PathBuf> = ours
                     .iter()
+                    .chain(targets.keys())
                     .filter_map(|p| p.parent().map(Path::to_path_buf))
                     .collect();
                 d.sort();
@@ -170,7 +199,8 @@ async fn inotify_loop(
                 match ev {
                     Ok(ev) => {
                         for path in &ev.paths {
-                            for (file, change) in classify(&ev.kind, path, &ours) {
+                            let via_target = targets.get(path).and_then(|our| classify_target(&ev.kind, our));
+                            for (file, change) in classify(&ev.kind, path, &ours).into_iter().chain(via_target) {
                                 let entry = pending.entry(file).or_insert((change, Instant::now()));
                                 // The strongest reason wins; the deadline moves with each event.
                                 if change == Change::Complete || entry.0 == Change::Metadata {
@@ -193,6 +223,10 @@ async fn inotify_loop(
                 let due: Vec<(PathBuf, Change)> = pending.iter().filter(|(_, (_, t))| *t <= now).map(|(p, (c, _))| (p.clone(), *c)).collect();
                 pending.retain(|_, (_, t)| *t > now);
                 reload(&shared, due).await;
+                // A symlink may now point elsewhere: follow its new target.
+                if !targets.is_empty() || ours.iter().any(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink())) {
+                    resync = true;
+                }
             }
             _ = tick.tick() => {
                 check_smime(&shared).await;

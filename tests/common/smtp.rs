@@ -55,18 +55,36 @@ pub struct Client {
 
 impl Client {
     pub fn connect(port: u16) -> std::io::Result<Self> {
+        let mut c = Self::open(port)?;
+        let r = c.cmd("EHLO client.example")?;
+        assert_eq!(r.code, 250, "EHLO: {r}");
+        Ok(c)
+    }
+
+    /// Like `connect`, but a refused greeting or EHLO (a milter that is down makes Postfix
+    /// answer 4xx from the start) is returned as `Err(reply)` for the caller to count.
+    pub fn try_connect(port: u16) -> std::io::Result<Result<Self, Reply>> {
+        let mut c = Self::open(port)?;
+        if c.banner.code != 220 {
+            return Ok(Err(c.banner.clone()));
+        }
+        let r = c.cmd("EHLO client.example")?;
+        if r.code != 250 {
+            return Ok(Err(r));
+        }
+        Ok(Ok(c))
+    }
+
+    fn open(port: u16) -> std::io::Result<Self> {
         let s = TcpStream::connect(("127.0.0.1", port))?;
         s.set_read_timeout(Some(Duration::from_secs(60)))?;
         let mut reader = BufReader::new(s.try_clone()?);
         let banner = read_reply(&mut reader)?;
-        let mut c = Self {
+        Ok(Self {
             reader,
             writer: s,
             banner,
-        };
-        let r = c.cmd("EHLO client.example")?;
-        assert_eq!(r.code, 250, "EHLO: {r}");
-        Ok(c)
+        })
     }
 
     pub fn cmd(&mut self, line: &str) -> std::io::Result<Reply> {
@@ -76,6 +94,16 @@ impl Client {
 
     /// Sends DATA and the message (CRLF lines, dot-stuffed here); returns the final reply.
     pub fn data(&mut self, message: &[u8]) -> std::io::Result<Reply> {
+        self.data_with(message, &mut |_| {})
+    }
+
+    /// As `data`, calling `during(stage)` with "body" after the first half of the message
+    /// is sent and with "end" just before the final dot: for fault injection.
+    pub fn data_with(
+        &mut self,
+        message: &[u8],
+        during: &mut dyn FnMut(&str),
+    ) -> std::io::Result<Reply> {
         let r = self.cmd("DATA")?;
         if r.code != 354 {
             return Ok(r);
@@ -90,8 +118,14 @@ impl Client {
         if !out.ends_with(b"\r\n") {
             out.extend_from_slice(b"\r\n");
         }
-        out.extend_from_slice(b".\r\n");
-        self.writer.write_all(&out)?;
+        let half = out.len() / 2;
+        self.writer.write_all(&out[..half])?;
+        self.writer.flush()?;
+        during("body");
+        self.writer.write_all(&out[half..])?;
+        self.writer.flush()?;
+        during("end");
+        self.writer.write_all(b".\r\n")?;
         read_reply(&mut self.reader)
     }
 
