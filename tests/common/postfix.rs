@@ -53,6 +53,11 @@ fn postconf(conf: &Path, args: &[&str]) {
 impl Postfix {
     /// `milter`: the `smtpd_milters` value, e.g. `inet:127.0.0.1:PORT`.
     pub fn start(milter: &str) -> Self {
+        Self::start_with(milter, "")
+    }
+
+    /// As `start`, with extra main.cf lines (e.g. process limits for a load test).
+    pub fn start_with(milter: &str, extra_main_cf: &str) -> Self {
         let dir = tempfile::Builder::new()
             .prefix("mailwarden-pf.")
             .tempdir_in("/tmp")
@@ -126,7 +131,7 @@ milter_protocol = 6\n\
 milter_connect_timeout = 5s\n\
 queue_run_delay = 1s\n\
 minimal_backoff_time = 1s\n\
-maximal_backoff_time = 2s\n",
+maximal_backoff_time = 2s\n{extra_main_cf}",
             sink = sink.port
         );
         std::fs::write(conf.join("main.cf"), main_cf).unwrap();
