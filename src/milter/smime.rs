@@ -347,7 +347,9 @@ pub const DECRYPTED_HEADER: &str = "X-Mailwarden-Decrypted";
 /// `None` when the cleartext is not a MIME entity with a Content-Type.
 fn replacement(clear: &[u8], authserv_id: &str, report: &Report) -> Option<Replacement> {
     let split = crate::smime::mime::body_offset(clear);
-    let head = mail_parser::MessageParser::new().parse_headers(&clear[..split])?;
+    let head = crate::smime::mime::guarded(|| {
+        mail_parser::MessageParser::new().parse_headers(&clear[..split])
+    })??;
     let mut headers = Vec::new();
     let mut has_type = false;
     for name in REPLACED_HEADERS {

@@ -54,6 +54,21 @@ fn is_pkcs7_mime(s: &str) -> bool {
 /// megabytes of text nobody needs decoded); only the small signature part is decoded.
 /// PKCS#7 bodies are decoded in full, since their bytes are the CMS.
 pub fn classify(raw: &[u8]) -> (Entity, TopHeaders) {
+    guarded(|| classify_unguarded(raw)).unwrap_or((
+        Entity::Broken("MIME structure the parser cannot handle"),
+        TopHeaders::default(),
+    ))
+}
+
+/// Runs mail-parser on attacker-controlled bytes behind a panic boundary: a parser bug (one
+/// of its internal assertions, found by fuzzing) must give a broken-MIME verdict, not a
+/// failed verification job and a tempfail for a message that will never parse. The parser
+/// keeps no state across calls, so nothing is left half-updated by an unwind.
+pub fn guarded<T>(parse: impl FnOnce() -> T) -> Option<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(parse)).ok()
+}
+
+fn classify_unguarded(raw: &[u8]) -> (Entity, TopHeaders) {
     let parser = MessageParser::new();
     let Some(head) = parser.parse_headers(raw) else {
         return (Entity::Plain, TopHeaders::default());
@@ -121,6 +136,10 @@ pub fn enclosed_pkcs7(raw: &[u8], max: usize) -> Vec<Vec<u8>> {
     if !MAY_HOLD_PKCS7.is_match(raw) {
         return Vec::new();
     }
+    guarded(|| enclosed_unguarded(raw, max)).unwrap_or_default()
+}
+
+fn enclosed_unguarded(raw: &[u8], max: usize) -> Vec<Vec<u8>> {
     let Some(message) = MessageParser::new().parse(raw) else {
         return Vec::new();
     };
@@ -258,6 +277,18 @@ Content-Transfer-Encoding: base64\r\n\
 \r\n\
 AAEC\r\n\
 --B--\r\n";
+
+    #[test]
+    fn a_parser_panic_becomes_a_broken_entity() {
+        assert_eq!(guarded(|| 7), Some(7));
+        assert_eq!(guarded(|| -> u8 { panic!("parser bug") }), None);
+        // The input fuzzing found (mail-parser's "Invalid part ID" assertion): a verdict.
+        let raw = include_bytes!(
+            "../../fuzz/regressions/smime_message/mail-parser-debug-assert-invalid-part-id.eml"
+        );
+        let _ = classify(raw);
+        let _ = enclosed_pkcs7(raw, 4);
+    }
 
     #[test]
     fn detached_signed_part_is_exact_bytes_without_delimiter_crlf() {
