@@ -13,7 +13,6 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::net::TcpListener;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -23,14 +22,6 @@ use common::smtp::{Client, Reply};
 use common::{Fixture, Milter};
 
 const WAIT: Duration = Duration::from_secs(60);
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Fate {
@@ -163,7 +154,7 @@ fn sigkill_during_a_stream_loses_and_duplicates_nothing() {
         "mailwarden.toml",
         "[reload]\ncontrol_socket = \"\"\n[[policy]]\nname = \"customer\"\nwhen = { recipient_domain = \"customer.example\" }\naccess_rules = [\"rules.txt\"]\n",
     );
-    let port = free_port();
+    let port = common::free_port();
     let mut daemon = Daemon::start(
         [
             "serve",

@@ -6,7 +6,7 @@
 mod common;
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use common::Milter;
@@ -14,14 +14,6 @@ use common::postfix::Postfix;
 use common::smtp::Client;
 
 const WAIT: Duration = Duration::from_secs(30);
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// One HTTP request: (status line, body).
 fn http_get(port: u16, path: &str) -> (String, String) {
@@ -40,16 +32,9 @@ fn sample(text: &str, series: &str) -> Option<f64> {
         .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
 }
 
-fn wire(f: &common::Fixture, name: &str) -> Vec<u8> {
-    let text = std::fs::read_to_string(f.path(name)).unwrap();
-    text.replace("\r\n", "\n")
-        .replace('\n', "\r\n")
-        .into_bytes()
-}
-
 #[test]
 fn counters_move_with_traffic_and_reloads() {
-    let metrics_port = free_port();
+    let metrics_port = common::free_port();
     let f = common::pki::fixture(&format!(
         r#"
 [metrics]
@@ -111,13 +96,21 @@ access_rules = ["rules.txt"]
     assert_eq!(c.cmd("MAIL FROM:<alice@example.org>").unwrap().code, 250);
     assert_eq!(c.cmd("RCPT TO:<x@customer.example>").unwrap().code, 550);
     assert_eq!(c.cmd("RCPT TO:<user@customer.example>").unwrap().code, 250);
-    assert_eq!(c.data(&wire(&f, "pass-rsa.eml")).unwrap().code, 250);
+    assert_eq!(
+        c.data(&common::pki::wire(&f, "pass-rsa.eml")).unwrap().code,
+        250
+    );
     c.quit();
     // A tampered signature: rejected by the S/MIME action.
     let mut c = Client::connect(pf.port).unwrap();
     assert_eq!(c.cmd("MAIL FROM:<alice@example.org>").unwrap().code, 250);
     assert_eq!(c.cmd("RCPT TO:<bob@elsewhere.example>").unwrap().code, 250);
-    assert_eq!(c.data(&wire(&f, "tampered-body.eml")).unwrap().code, 550);
+    assert_eq!(
+        c.data(&common::pki::wire(&f, "tampered-body.eml"))
+            .unwrap()
+            .code,
+        550
+    );
     c.quit();
     assert_eq!(pf.sink.wait_for(1, WAIT).len(), 1);
 
@@ -259,7 +252,7 @@ fn systemd_readiness_and_stopping_are_notified() {
 #[test]
 fn audit_file_failures_keep_mail_flowing_and_are_counted() {
     for audit in ["/dev/full", "senders.txt/audit.log"] {
-        let metrics_port = free_port();
+        let metrics_port = common::free_port();
         let f = common::pki::fixture(&format!(
             "[metrics]\nlisten = \"127.0.0.1:{metrics_port}\"\n[reload]\ncontrol_socket = \"\"\n[smime]\ntrust = [\"trust.pem\"]\nauthserv_id = \"mx.test\"\naudit_file = \"{audit}\"\n"
         ));
@@ -271,7 +264,7 @@ fn audit_file_failures_keep_mail_flowing_and_are_counted() {
             let mut c = Client::connect(pf.port).unwrap();
             assert_eq!(c.cmd("MAIL FROM:<alice@example.org>").unwrap().code, 250);
             assert_eq!(c.cmd("RCPT TO:<bob@elsewhere.example>").unwrap().code, 250);
-            let r = c.data(&wire(&f, "pass-rsa.eml")).unwrap();
+            let r = c.data(&common::pki::wire(&f, "pass-rsa.eml")).unwrap();
             assert_eq!(r.code, 250, "{audit}: {r}");
             c.quit();
         }

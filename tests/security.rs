@@ -15,13 +15,6 @@ use common::smtp::Client;
 
 const WAIT: Duration = Duration::from_secs(30);
 
-fn wire(f: &common::Fixture, name: &str) -> Vec<u8> {
-    let text = std::fs::read_to_string(f.path(name)).unwrap();
-    text.replace("\r\n", "\n")
-        .replace('\n', "\r\n")
-        .into_bytes()
-}
-
 /// Every form in which key material could leak: PEM body lines, and 24-byte windows of
 /// the DER as hex (either case) and base64.
 fn key_needles(f: &common::Fixture, pem_key: &str) -> Vec<String> {
@@ -72,7 +65,7 @@ fn exercise(format: &str) {
         let mut c = Client::connect(pf.port).unwrap();
         assert_eq!(c.cmd("MAIL FROM:<alice@example.org>").unwrap().code, 250);
         assert_eq!(c.cmd("RCPT TO:<bob@elsewhere.example>").unwrap().code, 250);
-        let r = c.data(&wire(&f, name)).unwrap();
+        let r = c.data(&common::pki::wire(&f, name)).unwrap();
         assert_eq!(r.code, code, "{name}: {r}");
         c.quit();
     }

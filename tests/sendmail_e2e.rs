@@ -41,14 +41,6 @@ recipient_reply = "Recipient {recipient} needs a registration (policy {policy})"
     f
 }
 
-/// A generated message as it goes on the wire (CRLF).
-fn wire(f: &common::Fixture, name: &str) -> Vec<u8> {
-    let text = std::fs::read_to_string(f.path(name)).unwrap();
-    text.replace("\r\n", "\n")
-        .replace('\n', "\r\n")
-        .into_bytes()
-}
-
 #[test]
 fn sendmail_refuses_by_policy_and_delivers_with_our_header() {
     let f = fixture();
@@ -76,7 +68,7 @@ fn sendmail_refuses_by_policy_and_delivers_with_our_header() {
         "{r}"
     );
     assert_eq!(c.cmd("RCPT TO:<user@customer.example>").unwrap().code, 250);
-    let message = wire(&f, "pass-rsa.eml");
+    let message = common::pki::wire(&f, "pass-rsa.eml");
     let r = c.data(&message).unwrap();
     assert_eq!(r.code, 250, "{r}");
     c.quit();
@@ -121,7 +113,7 @@ fn sendmail_rejects_a_tampered_signature_with_our_reply() {
     let mut c = Client::connect(sm.port).unwrap();
     assert_eq!(c.cmd("MAIL FROM:<alice@example.org>").unwrap().code, 250);
     assert_eq!(c.cmd("RCPT TO:<bob@elsewhere.example>").unwrap().code, 250);
-    let r = c.data(&wire(&f, "tampered-body.eml")).unwrap();
+    let r = c.data(&common::pki::wire(&f, "tampered-body.eml")).unwrap();
     c.quit();
     assert_eq!(r.code, 550, "{r}");
     assert!(

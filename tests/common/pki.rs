@@ -37,3 +37,11 @@ pub fn smime_json(f: &Fixture, extra: &[&str], files: &[&str]) -> Vec<serde_json
         .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
         .collect()
 }
+
+/// A generated message as it goes on the wire (CRLF line ends).
+pub fn wire(f: &Fixture, name: &str) -> Vec<u8> {
+    let text = std::fs::read_to_string(f.path(name)).unwrap();
+    text.replace("\r\n", "\n")
+        .replace('\n', "\r\n")
+        .into_bytes()
+}

@@ -1,7 +1,6 @@
 //! A throw-away real Postfix on loopback: its own config and queue in a temp dir, smtpd on
 //! free 127.0.0.1 ports, mail relayed to an in-test `Sink`. Stopped and removed on drop.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -17,14 +16,6 @@ pub struct Postfix {
     pub secure_port: u16,
     pub sink: Sink,
     started: bool,
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn postfix_cmd(conf: &Path, args: &[&str]) -> std::process::Output {
@@ -87,7 +78,7 @@ impl Postfix {
         .expect("postfix master.cf template");
         std::fs::copy(master_src, conf.join("master.cf")).unwrap();
         let sink = Sink::start();
-        let (port, secure_port) = (free_port(), free_port());
+        let (port, secure_port) = (super::free_port(), super::free_port());
         let b = base.display();
         let main_cf = format!(
             "# throw-away instance for mailwarden tests\n\

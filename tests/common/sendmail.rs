@@ -3,7 +3,6 @@
 //! a .cf generated from a .mc with `INPUT_MAIL_FILTER`, its own queue in a temp dir, and
 //! mail relayed to an in-test `Sink`. Stopped and removed on drop.
 
-use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -29,14 +28,6 @@ fn unpacked_root() -> PathBuf {
         root.display()
     );
     root
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// The .mc a site would write, plus the lines that keep this instance inside its temp dir.
@@ -82,7 +73,7 @@ impl Sendmail {
         // Host names from /etc/hosts only: no DNS on this loopback-only machine.
         std::fs::write(base.join("service.switch"), "hosts files\naliases files\n").unwrap();
         let sink = Sink::start();
-        let port = free_port();
+        let port = super::free_port();
         std::fs::write(
             base.join("site.mc"),
             site_mc(base, port, milter_port, sink.port),
