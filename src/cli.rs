@@ -653,6 +653,7 @@ fn smime(
                     "reason": report.outcome.reason.map(|r| r.token()),
                     "signer": signer,
                     "decryption": report.decryption.as_str(),
+                    "decryption_detail": report.decryption_detail,
                     "signatures": signatures,
                     "authentication_results": ar,
                 })

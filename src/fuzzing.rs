@@ -48,7 +48,7 @@ pub fn trust_store(data: &[u8]) {
             let _ = (tc.subject(), tc.issuer(), tc.serial_hex(), tc.fingerprint());
             let _ = (tc.not_before(), tc.not_after());
         }
-        let _ = crate::smime::path::PathValidator::new(&store, &[], false);
+        let _ = crate::smime::path::PathValidator::new(&store, &[], false, 200);
     }
 }
 

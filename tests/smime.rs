@@ -178,7 +178,7 @@ fn nesting_beyond_the_limit_is_a_permerror_not_unbounded_work() {
     let v = &out[0];
     assert_eq!(
         verdict(v),
-        ("permerror".into(), Some("malformed".into())),
+        ("permerror".into(), Some("too-many-layers".into())),
         "{v}"
     );
     assert_eq!(v["layers"].as_array().unwrap().len(), 9, "{v}");

@@ -104,6 +104,7 @@ pub struct SmimeSettings {
     pub audit_file: Option<PathBuf>,
     pub deliver: model::DeliverMode,
     pub decryption_failure: model::SmimeAction,
+    pub limits: crate::smime::limits::Limits,
 }
 
 impl SmimeSettings {
@@ -397,6 +398,27 @@ fn compile(
     if sm.verify == Some(true) && sm.trust.is_empty() {
         err(0, "smime.verify = true needs smime.trust".into());
     }
+    let limits = crate::smime::limits::Limits::from_values(
+        |setting| match sm.limits.get(setting.key) {
+            None => setting.default,
+            Some(v) => match usize::try_from(*v.get_ref()) {
+                Ok(n) if (1..=setting.ceiling).contains(&n) => n,
+                _ => {
+                    err(
+                        line_col(text, v.span().start).0,
+                        format!(
+                            "smime.limits.{} = {}: must be between 1 and {}",
+                            setting.key,
+                            v.get_ref(),
+                            setting.ceiling
+                        ),
+                    );
+                    setting.default
+                }
+            },
+        },
+        usize::try_from(sm.max_message_size).unwrap_or(usize::MAX),
+    );
     let smime = SmimeSettings {
         verify: sm
             .verify
@@ -421,6 +443,7 @@ fn compile(
             .map(|f| resolve_path(dir, f.get_ref())),
         deliver: sm.deliver,
         decryption_failure: sm.decryption_failure,
+        limits,
     };
     if !errors.is_empty() {
         return Err(Diagnostics(errors));

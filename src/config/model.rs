@@ -292,6 +292,39 @@ pub struct SmimeSection {
     /// What to do when an encrypted message addressed to us cannot be opened
     /// (`failed` or `unsupported`).
     pub decryption_failure: SmimeAction,
+    /// `[smime.limits]`: bounds on what a message may make verification do.
+    pub limits: RawSmimeLimits,
+}
+
+/// `[smime.limits]`, each unset key at its default (`crate::smime::limits::SETTINGS`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawSmimeLimits {
+    pub max_layers: Option<Spanned<i64>>,
+    pub max_signers: Option<Spanned<i64>>,
+    pub max_certificates: Option<Spanned<i64>>,
+    pub max_recipients: Option<Spanned<i64>>,
+    pub max_mime_depth: Option<Spanned<i64>>,
+    pub max_mime_parts: Option<Spanned<i64>>,
+    pub max_enclosed: Option<Spanned<i64>>,
+    pub max_path_signature_checks: Option<Spanned<i64>>,
+}
+
+impl RawSmimeLimits {
+    /// The value set for a key of `crate::smime::limits::SETTINGS`.
+    pub fn get(&self, key: &str) -> Option<&Spanned<i64>> {
+        match key {
+            "max_layers" => self.max_layers.as_ref(),
+            "max_signers" => self.max_signers.as_ref(),
+            "max_certificates" => self.max_certificates.as_ref(),
+            "max_recipients" => self.max_recipients.as_ref(),
+            "max_mime_depth" => self.max_mime_depth.as_ref(),
+            "max_mime_parts" => self.max_mime_parts.as_ref(),
+            "max_enclosed" => self.max_enclosed.as_ref(),
+            "max_path_signature_checks" => self.max_path_signature_checks.as_ref(),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -319,6 +352,7 @@ impl Default for SmimeSection {
             audit_file: None,
             deliver: DeliverMode::Original,
             decryption_failure: SmimeAction::Accept,
+            limits: RawSmimeLimits::default(),
         }
     }
 }

@@ -134,8 +134,8 @@ pub fn build(shared: Arc<Shared>) -> Callbacks<Session> {
                             }
                         }
                     }
-                    Some(Disposition::Reject { xcode, line }) => {
-                        match cx.reply.set_error_reply("550", Some(xcode), [line]) {
+                    Some(Disposition::Reject { code, xcode, line }) => {
+                        match cx.reply.set_error_reply(code, Some(xcode), [line]) {
                             Ok(()) => Status::Reject,
                             Err(_) => tempfail(&mut cx.reply, "internal error"),
                         }

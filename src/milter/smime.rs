@@ -120,8 +120,14 @@ pub fn claims_authserv_id(value: &str, authserv_id: &str) -> bool {
 pub enum Disposition {
     Continue,
     Quarantine(String),
-    Reject { xcode: &'static str, line: String },
-    Tempfail { line: String },
+    Reject {
+        code: &'static str,
+        xcode: &'static str,
+        line: String,
+    },
+    Tempfail {
+        line: String,
+    },
 }
 
 impl Disposition {
@@ -196,9 +202,27 @@ impl Job {
             delete_decrypted,
             disposition: Disposition::Continue,
         };
+        let required = settings
+            .require_signature
+            .iter()
+            .any(|p| p.matches(&sender));
         if capture.too_large {
-            if capture.looks_smime {
+            if capture.looks_smime || required {
                 audit_skipped(&engine, &queue_id, capture.size, json_audit);
+            }
+            // A sender who must sign cannot have the check skipped by sending more bytes.
+            if required {
+                return Plan {
+                    disposition: Disposition::Reject {
+                        code: "552",
+                        xcode: "5.3.4",
+                        line: format!(
+                            "Message larger than {} bytes cannot be checked for the required S/MIME signature",
+                            settings.max_message_size
+                        ),
+                    },
+                    ..unchanged(delete_ar, delete_decrypted)
+                };
             }
             return unchanged(delete_ar, delete_decrypted);
         }
@@ -206,10 +230,6 @@ impl Job {
         let now = crate::smime::path::unix_secs(std::time::SystemTime::now());
         let report = engine.verify(&capture.raw, now, None);
         let micros = started.elapsed().as_micros();
-        let required = settings
-            .require_signature
-            .iter()
-            .any(|p| p.matches(&sender));
         if !report.is_smime() && !required {
             return unchanged(delete_ar, delete_decrypted);
         }
@@ -266,6 +286,7 @@ impl Job {
             match settings.decryption_failure {
                 SmimeAction::Quarantine => Disposition::Quarantine("S/MIME: cannot decrypt".into()),
                 SmimeAction::Reject => Disposition::Reject {
+                    code: "550",
                     xcode: "5.7.1",
                     line: "Message refused: cannot decrypt".into(),
                 },
@@ -295,6 +316,7 @@ impl Job {
                     Disposition::Quarantine(format!("S/MIME {result} ({reason})"))
                 }
                 SmimeAction::Reject => Disposition::Reject {
+                    code: "550",
                     xcode: if result == SmimeResult::Fail {
                         "5.7.7"
                     } else {

@@ -20,10 +20,8 @@ use spki::AlgorithmIdentifierOwned;
 
 use super::algorithms::{Digest, digest_from_oid, oid};
 use super::keys::{DecryptionKey, PrivateKey};
+use super::limits::Exceeded;
 use super::signed::decode_any;
-
-/// At most this many RecipientInfos are looked at; more is a failure.
-pub const MAX_RECIPIENTS: usize = 1024;
 
 mod alg {
     use const_oid::ObjectIdentifier as O;
@@ -50,7 +48,13 @@ pub enum Opened {
 }
 
 /// Opens `ci` (EnvelopedData or AuthEnvelopedData) with the first matching key that works.
-pub fn open(ci: &ContentInfo, keys: &[DecryptionKey], allow_3des: bool) -> Opened {
+/// More than `max_recipients` RecipientInfos is a failure (`too-many-recipients`).
+pub fn open(
+    ci: &ContentInfo,
+    keys: &[DecryptionKey],
+    allow_3des: bool,
+    max_recipients: usize,
+) -> Opened {
     if ci.content_type == oid::AUTH_ENVELOPED_DATA {
         let Ok(ad) = decode_any::<AuthEnvelopedData>(&ci.content) else {
             return Opened::Failed("malformed AuthEnvelopedData".into());
@@ -63,7 +67,7 @@ pub fn open(ci: &ContentInfo, keys: &[DecryptionKey], allow_3des: bool) -> Opene
             None => Vec::new(),
         };
         let eci = &ad.auth_encrypted_content_info;
-        return with_each_key(&ad.recip_infos, keys, |cek| {
+        return with_each_key(&ad.recip_infos, keys, max_recipients, |cek| {
             gcm_open(
                 &eci.content_enc_alg,
                 cek,
@@ -80,7 +84,7 @@ pub fn open(ci: &ContentInfo, keys: &[DecryptionKey], allow_3des: bool) -> Opene
     if !allow_3des && eci.content_enc_alg.oid == alg::DES_EDE3_CBC {
         return Opened::Unsupported("des-ede3-cbc (allow_3des = false)".into());
     }
-    with_each_key(&ed.recip_infos, keys, |cek| {
+    with_each_key(&ed.recip_infos, keys, max_recipients, |cek| {
         cbc_open(&eci.content_enc_alg, cek, eci.encrypted_content.as_ref())
     })
 }
@@ -89,10 +93,15 @@ pub fn open(ci: &ContentInfo, keys: &[DecryptionKey], allow_3des: bool) -> Opene
 fn with_each_key(
     infos: &RecipientInfos,
     keys: &[DecryptionKey],
+    max_recipients: usize,
     content: impl Fn(&[u8]) -> Result<(Vec<u8>, String, bool), Failure>,
 ) -> Opened {
-    if infos.0.len() > MAX_RECIPIENTS {
-        return Opened::Failed(format!("more than {MAX_RECIPIENTS} recipients"));
+    if infos.0.len() > max_recipients {
+        return Opened::Failed(format!(
+            "{}: {} RecipientInfos, limit {max_recipients}",
+            Exceeded::Recipients.token(),
+            infos.0.len()
+        ));
     }
     let mut last = None;
     // Each (key, content-encryption key) candidate: RSA key transport or ECDH agreement.

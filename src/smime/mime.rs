@@ -8,6 +8,8 @@ use std::ops::Range;
 use mail_parser::parsers::MessageStream;
 use mail_parser::{MessageParser, MimeHeaders, PartType};
 
+use super::limits::{Exceeded, Limits, MAX_BOUNDARY_LEN};
+
 /// What one MIME entity is, as far as S/MIME goes.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Entity {
@@ -26,6 +28,8 @@ pub enum Entity {
     },
     /// Claims to be S/MIME but is not usable (no signature part, empty body...).
     Broken(&'static str),
+    /// Claims to be S/MIME but goes past a limit (a boundary longer than RFC 2046 allows).
+    OverLimit(Exceeded),
     /// Not S/MIME.
     Plain,
 }
@@ -92,7 +96,11 @@ fn classify_unguarded(raw: &[u8]) -> (Entity, TopHeaders) {
         if ctype.eq_ignore_ascii_case("multipart") && subtype.eq_ignore_ascii_case("signed") {
             match (ct.attribute("protocol"), ct.attribute("boundary")) {
                 (Some(p), Some(boundary)) if is_pkcs7_signature(p) && !boundary.is_empty() => {
-                    detached(raw, body_offset(raw), boundary.as_bytes())
+                    if boundary.len() > MAX_BOUNDARY_LEN {
+                        Entity::OverLimit(Exceeded::BoundaryLength)
+                    } else {
+                        detached(raw, body_offset(raw), boundary.as_bytes())
+                    }
                 }
                 (Some(p), None) if is_pkcs7_signature(p) => {
                     Entity::Broken("multipart/signed without boundary")
@@ -123,36 +131,82 @@ fn classify_unguarded(raw: &[u8]) -> (Entity, TopHeaders) {
     (entity, top)
 }
 
-/// The decoded bodies of up to `max` PKCS#7 parts (`application/pkcs7-mime`, or
-/// octet-stream named `*.p7m`) below the root of `raw`, at any depth of multipart nesting
-/// (not inside attached messages). The full parse is skipped when the bytes cannot hold one.
-pub fn enclosed_pkcs7(raw: &[u8], max: usize) -> Vec<Vec<u8>> {
+/// PKCS#7 parts found below the root of an entity, and the limit that stopped the search
+/// early, if one did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Enclosed {
+    /// Decoded bodies, at most `max_enclosed`.
+    pub parts: Vec<Vec<u8>>,
+    pub exceeded: Option<Exceeded>,
+}
+
+/// The decoded bodies of PKCS#7 parts (`application/pkcs7-mime`, or octet-stream named
+/// `*.p7m`) below the root of `raw`, at any depth of multipart nesting (not inside attached
+/// messages), within `max_mime_depth`, `max_mime_parts` and `max_enclosed`. Nothing is
+/// parsed when the bytes cannot hold one.
+///
+/// The parts are walked with mail-parser's boundary scanner, reading only each part's
+/// headers, rather than parsing the whole message: mail-parser keeps every part it
+/// parses, and a 10 MB message of empty parts took it 270 MB.
+pub fn enclosed_pkcs7(raw: &[u8], limits: &Limits) -> Enclosed {
     // Every verified message passes here: a literal search (SIMD in the regex crate) keeps
-    // a megabyte of plain text from being parsed.
+    // a megabyte of plain text from being walked.
     static MAY_HOLD_PKCS7: std::sync::LazyLock<regex::bytes::Regex> =
         std::sync::LazyLock::new(|| {
             regex::bytes::Regex::new(r"(?i)pkcs7-mime|\.p7m").expect("valid pattern")
         });
     if !MAY_HOLD_PKCS7.is_match(raw) {
-        return Vec::new();
+        return Enclosed::default();
     }
-    guarded(|| enclosed_unguarded(raw, max)).unwrap_or_default()
+    guarded(|| {
+        let mut walk = Walk {
+            limits,
+            parts: 0,
+            found: Enclosed::default(),
+        };
+        if let Err(e) = walk.entity(raw, 0, true) {
+            walk.found.exceeded = Some(e);
+        }
+        walk.found
+    })
+    .unwrap_or_default()
 }
 
-fn enclosed_unguarded(raw: &[u8], max: usize) -> Vec<Vec<u8>> {
-    let Some(message) = MessageParser::new().parse(raw) else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for part in message.parts.iter().skip(1) {
-        if out.len() >= max {
-            break;
+struct Walk<'l> {
+    limits: &'l Limits,
+    /// Body parts seen so far, at any depth.
+    parts: usize,
+    found: Enclosed,
+}
+
+impl Walk<'_> {
+    /// `entity` is a MIME entity at multipart nesting `depth`; the root itself is never
+    /// taken as an enclosed part.
+    fn entity(&mut self, entity: &[u8], depth: usize, root: bool) -> Result<(), Exceeded> {
+        if self.found.parts.len() >= self.limits.max_enclosed {
+            return Ok(());
         }
-        let Some(ct) = part.content_type() else {
-            continue;
+        let Some(head) = MessageParser::new().parse_headers(entity) else {
+            return Ok(());
         };
-        if !ct.ctype().eq_ignore_ascii_case("application") {
-            continue;
+        let part = head.root_part();
+        let Some(ct) = part.content_type() else {
+            return Ok(());
+        };
+        if ct.ctype().eq_ignore_ascii_case("multipart") {
+            let Some(boundary) = ct.attribute("boundary").filter(|b| !b.is_empty()) else {
+                return Ok(());
+            };
+            if boundary.len() > MAX_BOUNDARY_LEN {
+                return Err(Exceeded::BoundaryLength);
+            }
+            if depth >= self.limits.max_mime_depth {
+                return Err(Exceeded::MimeDepth);
+            }
+            return self.multipart(&entity[body_offset(entity)..], boundary.as_bytes(), depth);
+        }
+        if root || !ct.ctype().eq_ignore_ascii_case("application") {
+            return Ok(());
         }
         let subtype = ct.subtype().unwrap_or("");
         let p7m_name = || {
@@ -160,15 +214,42 @@ fn enclosed_unguarded(raw: &[u8], max: usize) -> Vec<Vec<u8>> {
                 .or_else(|| part.attachment_name())
                 .is_some_and(|n| n.to_ascii_lowercase().ends_with(".p7m"))
         };
-        if !(is_pkcs7_mime(subtype) || subtype.eq_ignore_ascii_case("octet-stream") && p7m_name()) {
-            continue;
+        if is_pkcs7_mime(subtype) || subtype.eq_ignore_ascii_case("octet-stream") && p7m_name() {
+            // A single part: parsing it decodes just its body.
+            if let Some(message) = MessageParser::new().parse(entity) {
+                let der = message.root_part().contents();
+                if !der.is_empty() {
+                    self.found.parts.push(der.to_vec());
+                }
+            }
         }
-        let der = part.contents();
-        if !der.is_empty() {
-            out.push(der.to_vec());
-        }
+        Ok(())
     }
-    out
+
+    /// The parts of a multipart body, each walked at `depth + 1`.
+    fn multipart(&mut self, body: &[u8], boundary: &[u8], depth: usize) -> Result<(), Exceeded> {
+        let mut stream = MessageStream::new(body);
+        if !stream.seek_next_part(boundary) {
+            return Ok(());
+        }
+        // Each round moves past one delimiter, so the loop ends.
+        while !stream.is_multipart_end() {
+            stream.skip_crlf();
+            let start = stream.offset();
+            let (end, found) = stream.seek_part_end(Some(boundary));
+            self.parts += 1;
+            if self.parts > self.limits.max_mime_parts {
+                return Err(Exceeded::MimeParts);
+            }
+            if let Some(part) = body.get(start..end) {
+                self.entity(part, depth + 1, false)?;
+            }
+            if !found {
+                break;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Where the body starts: after the first empty line (CRLF or bare LF).
@@ -222,17 +303,24 @@ fn detached(raw: &[u8], body_offset: usize, boundary: &[u8]) -> Entity {
     if start > end || sig_start > sig_end || sig_end > body.len() {
         return Entity::Broken("multipart/signed parts out of range");
     }
-    let Some(sig_part) = MessageParser::new().parse(&body[sig_start..sig_end]) else {
-        return Entity::Broken("unparseable signature part");
-    };
-    let sig_root = sig_part.root_part();
-    let sig_type_ok = sig_root
-        .content_type()
-        .map(|ct| is_pkcs7_signature(&format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or(""))))
+    let sig_bytes = &body[sig_start..sig_end];
+    // The type is checked on the headers alone: a full parse of a second part that is a
+    // multipart of its own would build every one of its parts first.
+    let sig_type_ok = MessageParser::new()
+        .parse_headers(sig_bytes)
+        .and_then(|h| {
+            h.root_part().content_type().map(|ct| {
+                is_pkcs7_signature(&format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or("")))
+            })
+        })
         .unwrap_or(false);
     if !sig_type_ok {
         return Entity::Broken("second part of multipart/signed is not a PKCS#7 signature");
     }
+    let Some(sig_part) = MessageParser::new().parse(sig_bytes) else {
+        return Entity::Broken("unparseable signature part");
+    };
+    let sig_root = sig_part.root_part();
     let signature = match &sig_root.body {
         PartType::Binary(b) | PartType::InlineBinary(b) => b.to_vec(),
         PartType::Text(t) => t.as_bytes().to_vec(),
@@ -287,7 +375,7 @@ AAEC\r\n\
             "../../fuzz/regressions/smime_message/mail-parser-debug-assert-invalid-part-id.eml"
         );
         let _ = classify(raw);
-        let _ = enclosed_pkcs7(raw, 4);
+        let _ = enclosed_pkcs7(raw, &Limits::default());
     }
 
     #[test]
@@ -315,6 +403,96 @@ AAEC\r\n\
         assert_eq!(classify(b"Subject: x\r\n\r\nbody\r\n").0, Entity::Plain);
         let one_part = b"Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; boundary=B\r\n\r\n--B\r\n\r\nx\r\n--B--\r\n";
         assert!(matches!(classify(one_part).0, Entity::Broken(_)));
+    }
+
+    /// A multipart/mixed holding `levels - 1` more multipart/mixed levels, the innermost
+    /// with a text part and a `smime.p7m` whose body is "MAA=" (DER `30 00`).
+    fn nested(levels: usize) -> Vec<u8> {
+        let mut m = String::from("From: a@example.org\r\nMIME-Version: 1.0\r\n");
+        for i in 0..levels {
+            m += &format!("Content-Type: multipart/mixed; boundary=\"b{i}\"\r\n\r\n--b{i}\r\n");
+        }
+        m += "Content-Type: text/plain\r\n\r\nhello\r\n";
+        m += &format!("--b{}\r\n", levels - 1);
+        m += "Content-Type: application/pkcs7-mime; name=smime.p7m\r\nContent-Transfer-Encoding: base64\r\n\r\nMAA=\r\n";
+        for i in (0..levels).rev() {
+            m += &format!("--b{i}--\r\n");
+        }
+        m.into_bytes()
+    }
+
+    fn limits(depth: usize, parts: usize) -> Limits {
+        Limits {
+            max_mime_depth: depth,
+            max_mime_parts: parts,
+            ..Limits::default()
+        }
+    }
+
+    #[test]
+    fn enclosed_part_found_at_depth_limit_and_refused_past_it() {
+        let m = nested(3);
+        let found = enclosed_pkcs7(&m, &limits(3, 100));
+        assert_eq!(found.parts, vec![vec![0x30, 0]]);
+        assert_eq!(found.exceeded, None);
+        let found = enclosed_pkcs7(&m, &limits(2, 100));
+        assert_eq!(found.exceeded, Some(Exceeded::MimeDepth));
+        assert!(found.parts.is_empty());
+    }
+
+    #[test]
+    fn enclosed_parts_counted_at_every_depth() {
+        // Levels 1 and 2 hold one multipart each, level 3 the text and the p7m: 4 parts.
+        let m = nested(3);
+        assert_eq!(enclosed_pkcs7(&m, &limits(8, 4)).exceeded, None);
+        assert_eq!(
+            enclosed_pkcs7(&m, &limits(8, 3)).exceeded,
+            Some(Exceeded::MimeParts)
+        );
+    }
+
+    #[test]
+    fn enclosed_walk_stops_at_max_enclosed() {
+        let m = nested(1);
+        let one = Limits {
+            max_enclosed: 1,
+            ..Limits::default()
+        };
+        assert_eq!(enclosed_pkcs7(&m, &one).parts.len(), 1);
+    }
+
+    #[test]
+    fn boundary_longer_than_rfc_2046_allows_is_over_limit() {
+        let b70 = "b".repeat(70);
+        let b71 = "b".repeat(71);
+        let signed = |b: &str| {
+            format!(
+                "Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; boundary=\"{b}\"\r\n\r\n--{b}\r\n\r\nx\r\n--{b}--\r\n"
+            )
+        };
+        assert!(matches!(
+            classify(signed(&b70).as_bytes()).0,
+            Entity::Broken(_)
+        ));
+        assert_eq!(
+            classify(signed(&b71).as_bytes()).0,
+            Entity::OverLimit(Exceeded::BoundaryLength)
+        );
+        let mixed = |b: &str| {
+            format!(
+                "Content-Type: multipart/mixed; boundary=\"{b}\"\r\n\r\n--{b}\r\nContent-Type: application/pkcs7-mime\r\nContent-Transfer-Encoding: base64\r\n\r\nMAA=\r\n--{b}--\r\n"
+            )
+        };
+        assert_eq!(
+            enclosed_pkcs7(mixed(&b70).as_bytes(), &Limits::default())
+                .parts
+                .len(),
+            1
+        );
+        assert_eq!(
+            enclosed_pkcs7(mixed(&b71).as_bytes(), &Limits::default()).exceeded,
+            Some(Exceeded::BoundaryLength)
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod crl;
 pub mod ecdh;
 pub mod enveloped;
 pub mod keys;
+pub mod limits;
 pub mod mime;
 pub mod path;
 pub mod pbe;
@@ -60,7 +61,12 @@ impl Engine {
                 return Err(errors);
             }
         };
-        let paths = path::PathValidator::new(&trust, &crls, settings.smime.allow_sha1);
+        let paths = path::PathValidator::new(
+            &trust,
+            &crls,
+            settings.smime.allow_sha1,
+            settings.smime.limits.max_path_signature_checks,
+        );
         Ok(Engine {
             trust,
             keys,
@@ -84,6 +90,7 @@ impl Engine {
             time,
             allow_sha1: self.settings.allow_sha1,
             allow_3des: self.settings.allow_3des,
+            limits: self.settings.limits,
         };
         pipeline::verify_message(raw, &v)
     }

@@ -16,6 +16,7 @@ use der::asn1::BitString;
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 
 use super::algorithms::{self, AlgError};
+use super::limits::{Exceeded, path_budget};
 use super::trust::{Kind, TrustStore};
 use super::verdict::Reason;
 
@@ -40,11 +41,20 @@ pub struct PathValidator {
     intermediates: Vec<(String, Vec<u8>)>,
     crls: Vec<Vec<u8>>,
     allow_sha1: bool,
+    /// Signature checks one signer's path may spend (`max_path_signature_checks`) plus
+    /// what building partial paths among the store's own certificates costs, which a
+    /// path with certificates from the message pays again.
+    budget: usize,
     cache: Mutex<HashMap<CacheKey, (u64, Result<PathInfo, Reason>)>>,
 }
 
 impl PathValidator {
-    pub fn new(store: &TrustStore, crls: &[Vec<u8>], allow_sha1: bool) -> PathValidator {
+    pub fn new(
+        store: &TrustStore,
+        crls: &[Vec<u8>],
+        allow_sha1: bool,
+        max_signature_checks: usize,
+    ) -> PathValidator {
         let label = |c: &super::trust::TrustCert| format!("{}", c.source.display());
         let anchors: Vec<_> = store
             .certs
@@ -58,13 +68,16 @@ impl PathValidator {
             .filter(|c| c.kind == Kind::Intermediate)
             .map(|c| (label(c), c.der.clone()))
             .collect();
-        let base = environment(&anchors, &intermediates, &[], crls, allow_sha1);
+        let (base, store_cost) = path_budget::scope(usize::MAX, || {
+            environment(&anchors, &intermediates, &[], crls, allow_sha1)
+        });
         PathValidator {
             base,
             anchors,
             intermediates,
             crls: crls.to_vec(),
             allow_sha1,
+            budget: max_signature_checks.saturating_add(store_cost.checks),
             cache: Mutex::new(HashMap::new()),
         }
     }
@@ -76,7 +89,13 @@ impl PathValidator {
         if let Some((_, cached)) = self.cache_lock().get(&key) {
             return *cached;
         }
-        let result = self.validate_uncached(leaf, extra, at);
+        let (result, spent) =
+            path_budget::scope(self.budget, || self.validate_uncached(leaf, extra, at));
+        // Past the budget every check failed, whatever the path would have given.
+        let result = match result {
+            Err(_) if spent.exhausted => Err(Reason::Limit(Exceeded::PathSignatureChecks)),
+            other => other,
+        };
         let mut cache = self.cache_lock();
         if cache.len() >= CACHE_CAP {
             cache.clear();
@@ -230,6 +249,11 @@ fn environment(
               alg: &AlgorithmIdentifierOwned,
               spki: &SubjectPublicKeyInfoOwned|
               -> certval::Result<()> {
+            if !path_budget::charge() {
+                return Err(CvError::PathValidation(
+                    PathValidationStatus::SignatureVerificationFailure,
+                ));
+            }
             let scheme =
                 algorithms::scheme_from_alg(alg, None).map_err(|_| CvError::Unrecognized)?;
             let sig = signature.as_bytes().ok_or(CvError::Unrecognized)?;

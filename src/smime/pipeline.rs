@@ -5,12 +5,10 @@ use cms::signed_data::SignedData;
 
 use super::algorithms::oid;
 use super::enveloped::{self, Opened};
+use super::limits::Exceeded;
 use super::mime::{self, Entity, TopHeaders};
 use super::signed::{self, SignerReport, Verifier};
 use super::verdict::{Outcome, Reason, SignerIdentity, SmimeResult, authentication_results};
-
-/// Layers deeper than this end in `permerror` (`malformed`).
-pub const MAX_LAYERS: usize = 8;
 
 /// Whether an enveloped layer was opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,8 +59,12 @@ impl SignatureLayer {
     }
 
     fn malformed() -> SignatureLayer {
+        SignatureLayer::failed(Reason::Malformed)
+    }
+
+    fn failed(reason: Reason) -> SignatureLayer {
         SignatureLayer {
-            outcome: Outcome::from_reason(Reason::Malformed),
+            outcome: Outcome::from_reason(reason),
             signers: Vec::new(),
             decisive: None,
         }
@@ -152,9 +154,11 @@ pub fn verify_message(raw: &[u8], v: &Verifier<'_>) -> Report {
             reached_plain = true;
             break;
         }
-        if report.layers.len() >= MAX_LAYERS {
+        if report.layers.len() >= v.limits.max_layers {
             report.layers.push("signed");
-            report.signatures.push(SignatureLayer::malformed());
+            report
+                .signatures
+                .push(SignatureLayer::failed(Reason::Limit(Exceeded::Layers)));
             break;
         }
         match entity {
@@ -162,6 +166,13 @@ pub fn verify_message(raw: &[u8], v: &Verifier<'_>) -> Report {
             Entity::Broken(_) => {
                 report.layers.push("signed");
                 report.signatures.push(SignatureLayer::malformed());
+                break;
+            }
+            Entity::OverLimit(e) => {
+                report.layers.push("signed");
+                report
+                    .signatures
+                    .push(SignatureLayer::failed(Reason::Limit(e)));
                 break;
             }
             Entity::Detached {
@@ -198,20 +209,28 @@ pub fn verify_message(raw: &[u8], v: &Verifier<'_>) -> Report {
                 };
                 if enveloped::is_enveloped(&ci.content_type) {
                     report.layers.push("enveloped");
-                    match enveloped::open(&ci, v.keys, v.allow_3des) {
+                    match enveloped::open(&ci, v.keys, v.allow_3des, v.limits.max_recipients) {
                         Opened::Ok {
                             content,
                             key,
                             algorithm,
                             weak,
                         } => {
+                            let Some(inner) = within_entity_size(&content, v) else {
+                                report.decryption = Decryption::Failed;
+                                report.decryption_detail = Some(format!(
+                                    "{}: the decrypted entity is larger than {} bytes",
+                                    Exceeded::EntitySize.token(),
+                                    v.limits.max_entity_size
+                                ));
+                                break;
+                            };
                             report.decryption = Decryption::Ok;
                             report.decrypted.push(DecryptedLayer {
                                 key,
                                 algorithm,
                                 weak,
                             });
-                            let inner = super::to_crlf(&content).into_owned();
                             if report.layers.len() == 1 {
                                 report.cleartext = Some(inner.clone());
                             }
@@ -248,9 +267,13 @@ pub fn verify_message(raw: &[u8], v: &Verifier<'_>) -> Report {
                 report
                     .signatures
                     .push(combine(signed::verify(&sd, &econtent, v)));
-                // The encapsulated entity is read as MIME, whose canonical line end is CRLF;
-                // clients (NSS) store it with LF and sign its inner parts in CRLF form.
-                let inner = super::to_crlf(&econtent).into_owned();
+                let Some(inner) = within_entity_size(&econtent, v) else {
+                    report.layers.push("signed");
+                    report
+                        .signatures
+                        .push(SignatureLayer::failed(Reason::Limit(Exceeded::EntitySize)));
+                    break;
+                };
                 range = 0..inner.len();
                 buf = std::borrow::Cow::Owned(inner);
             }
@@ -267,22 +290,33 @@ pub fn verify_message(raw: &[u8], v: &Verifier<'_>) -> Report {
     report
 }
 
-/// At most this many encrypted parts inside the innermost entity are tried.
-pub const MAX_ENCLOSED: usize = 4;
+/// The entity inside a layer, with CRLF line ends, unless it is larger than
+/// `max_entity_size` (decrypted content is never larger than its ciphertext, but the line
+/// ends can double it).
+fn within_entity_size(content: &[u8], v: &Verifier<'_>) -> Option<Vec<u8>> {
+    if content.len() > v.limits.max_entity_size {
+        return None;
+    }
+    // The entity is read as MIME, whose canonical line end is CRLF; clients (NSS) store
+    // it with LF and sign its inner parts in CRLF form.
+    let inner = super::to_crlf(content).into_owned();
+    (inner.len() <= v.limits.max_entity_size).then_some(inner)
+}
 
 /// Encrypted parts enclosed in the innermost entity (an `smime.p7m` attached to a
 /// multipart/mixed, or under an OpenPGP signature) are not layers of the message, but a
 /// gateway should know whether it can read them: `decryption` reports them. Their content is
 /// not verified or delivered decrypted.
 fn open_enclosed(entity: &[u8], v: &Verifier<'_>, report: &mut Report) {
-    for der in mime::enclosed_pkcs7(entity, MAX_ENCLOSED) {
+    let enclosed = mime::enclosed_pkcs7(entity, &v.limits);
+    for der in enclosed.parts {
         let Ok(ci) = signed::content_info(&der) else {
             continue;
         };
         if !enveloped::is_enveloped(&ci.content_type) {
             continue;
         }
-        let result = match enveloped::open(&ci, v.keys, v.allow_3des) {
+        let result = match enveloped::open(&ci, v.keys, v.allow_3des, v.limits.max_recipients) {
             Opened::Ok {
                 key,
                 algorithm,
@@ -310,6 +344,16 @@ fn open_enclosed(entity: &[u8], v: &Verifier<'_>, report: &mut Report) {
         if result.severity() > report.decryption.severity() {
             report.decryption = result;
         }
+    }
+    // Past a limit there may be encrypted parts nobody looked at: not a clean answer.
+    if let Some(e) = enclosed.exceeded
+        && Decryption::Unsupported.severity() > report.decryption.severity()
+    {
+        report.decryption = Decryption::Unsupported;
+        report.decryption_detail = Some(format!(
+            "{}: enclosed encrypted parts not looked for beyond the limit",
+            e.token()
+        ));
     }
 }
 

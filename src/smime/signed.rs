@@ -11,14 +11,10 @@ use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::{ExtendedKeyUsage, KeyUsage, SubjectAltName, SubjectKeyIdentifier};
 
 use super::algorithms::{self, AlgError, Digest, oid};
+use super::limits::{Exceeded, Limits};
 use super::path::{PathValidator, unix_secs};
 use super::trust::TrustStore;
 use super::verdict::{Outcome, Reason};
-
-/// At most this many SignerInfos are checked per layer; more is `malformed`.
-pub const MAX_SIGNERS: usize = 16;
-/// At most this many certificates per layer are considered; more is `malformed`.
-pub const MAX_CERTS: usize = 64;
 
 /// When certificates are judged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +34,7 @@ pub struct Verifier<'a> {
     pub time: VerifyTime,
     pub allow_sha1: bool,
     pub allow_3des: bool,
+    pub limits: Limits,
 }
 
 /// Result of one SignerInfo.
@@ -124,13 +121,16 @@ pub fn encapsulated_content(content: &Any) -> Result<Option<Vec<u8>>, der::Error
 /// encapsulated content of an opaque signature).
 pub fn verify(sd: &SignedData, content: &[u8], v: &Verifier<'_>) -> Vec<SignerReport> {
     let signer_infos: Vec<&SignerInfo> = sd.signer_infos.0.iter().collect();
-    if signer_infos.is_empty() || signer_infos.len() > MAX_SIGNERS {
+    if signer_infos.is_empty() {
         return vec![SignerReport::failed(Reason::Malformed)];
+    }
+    if signer_infos.len() > v.limits.max_signers {
+        return vec![SignerReport::failed(Reason::Limit(Exceeded::Signers))];
     }
     let mut certs: Vec<(Certificate, Vec<u8>)> = Vec::new();
     if let Some(set) = &sd.certificates {
-        if set.0.len() > MAX_CERTS {
-            return vec![SignerReport::failed(Reason::Malformed)];
+        if set.0.len() > v.limits.max_certificates {
+            return vec![SignerReport::failed(Reason::Limit(Exceeded::Certificates))];
         }
         for choice in set.0.iter() {
             if let CertificateChoices::Certificate(c) = choice {

@@ -69,6 +69,8 @@ pub enum Reason {
     FromMismatch,
     Malformed,
     UnsupportedAlgorithm,
+    /// The message went past one of the `[smime.limits]` (permerror).
+    Limit(super::limits::Exceeded),
     /// Internal trouble that a retry may not have (temperror).
     Internal,
 }
@@ -87,6 +89,7 @@ impl Reason {
             Self::FromMismatch => "from-mismatch",
             Self::Malformed => "malformed",
             Self::UnsupportedAlgorithm => "unsupported-algorithm",
+            Self::Limit(e) => e.token(),
             Self::Internal => "internal-error",
         }
     }
@@ -95,7 +98,7 @@ impl Reason {
     pub fn result(self) -> SmimeResult {
         match self {
             Self::BadSignature | Self::DigestMismatch => SmimeResult::Fail,
-            Self::Malformed | Self::UnsupportedAlgorithm => SmimeResult::PermError,
+            Self::Malformed | Self::UnsupportedAlgorithm | Self::Limit(_) => SmimeResult::PermError,
             Self::Internal => SmimeResult::TempError,
             _ => SmimeResult::Policy,
         }

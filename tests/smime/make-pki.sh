@@ -179,7 +179,7 @@ $O cms -sign -in two.content -signer alice.pem -inkey alice.key -certfile int.pe
 # tampered-sig.eml and malformed.eml are derived from pass-rsa.eml by tests/smime.rs.
 # Nested: alice signs, then a gateway re-signs the signed entity (outer = transport).
 { hdr alice@example.org nested; $O cms -sign -in pass-rsa.eml -signer alice-ec.pem -inkey alice-ec.key -certfile int.pem -crlfeol; } > nested.eml
-# Nine opaque layers, one more than mailwarden peels (MAX_LAYERS = 8).
+# Nine opaque layers, one more than mailwarden peels (smime.limits.max_layers = 8).
 cp pass-opaque.eml deep.eml
 for i in $(seq 1 8); do
   { hdr alice@example.org deep; $O cms -sign -nodetach -in deep.eml -signer alice.pem -inkey alice.key -certfile int.pem; } > deep.tmp
