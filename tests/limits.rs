@@ -460,3 +460,47 @@ async fn buffered_message_size_verifies_at_the_limit_and_skips_one_byte_past_it(
     assert!(reply.contains("required S/MIME signature"), "{reply}");
     assert_eq!(ar, None);
 }
+
+/// The two messages that cost the most before the MIME limits, at full size: a 100 KB
+/// boundary over a 10 MB body of dashes (18 s of CPU per message, in the multipart/signed
+/// split and in the enclosed-part parse alike) and 1.5 million empty parts (270 MB in
+/// mail-parser's full parse). Both now get their limit's name.
+#[test]
+fn long_boundaries_and_part_floods_get_named_verdicts() {
+    let f = pki();
+    let boundary = format!("{}X", "-".repeat(99_990));
+    let dashes = "-".repeat(10 << 20);
+    f.write(
+        "long-boundary-signed.eml",
+        &format!(
+            "From: a@example.org\r\nMIME-Version: 1.0\r\nContent-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; boundary=\"{boundary}\"\r\n\r\n{dashes}\r\n"
+        ),
+    );
+    f.write(
+        "long-boundary-mixed.eml",
+        &format!(
+            "From: a@example.org\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"{boundary}\"\r\nX-Note: pkcs7-mime\r\n\r\n{dashes}\r\n"
+        ),
+    );
+    f.write(
+        "part-flood.eml",
+        &format!(
+            "From: a@example.org\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\nX-Note: pkcs7-mime\r\n\r\n{}--b--\r\n",
+            "--b\r\n\r\n".repeat(1_500_000)
+        ),
+    );
+    let v = verify_with(&f, "", "", "long-boundary-signed.eml");
+    assert_eq!(verdict(&v), ("permerror", Some("boundary-too-long")), "{v}");
+    let v = verify_with(&f, "", "", "long-boundary-mixed.eml");
+    assert_eq!(
+        decryption(&v),
+        ("unsupported", Some("boundary-too-long")),
+        "{v}"
+    );
+    let v = verify_with(&f, "", "", "part-flood.eml");
+    assert_eq!(
+        decryption(&v),
+        ("unsupported", Some("too-many-mime-parts")),
+        "{v}"
+    );
+}

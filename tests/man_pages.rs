@@ -111,6 +111,7 @@ fn every_settings_key_is_in_mailwarden_toml_5() {
         "[metrics]\nzz_probe = 1\n",
         "[smime]\nactions = { zz_probe = 1 }\n",
         "[smime]\nkeys = [{ zz_probe = 1 }]\n",
+        "[smime.limits]\nzz_probe = 1\n",
         "[[policy]]\nname = \"p\"\nzz_probe = 1\n",
         "[[policy]]\nname = \"p\"\nwhen = { zz_probe = 1 }\n",
         "[[policy]]\nname = \"p\"\nsmime_actions = { zz_probe = 1 }\n",

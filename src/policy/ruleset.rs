@@ -151,6 +151,34 @@ impl AccessRuleFile {
     }
 }
 
+/// The content length of an overlong line whose first `head` bytes were read: the rest is
+/// skipped without being kept, and the line end (LF or CRLF) is not counted.
+fn content_len(head: &[u8], reader: &mut impl BufRead) -> std::io::Result<usize> {
+    let mut len = head.len();
+    let mut last = head.last().copied();
+    loop {
+        let chunk = reader.fill_buf()?;
+        if chunk.is_empty() {
+            return Ok(len);
+        }
+        match chunk.iter().position(|&b| b == b'\n') {
+            Some(at) => {
+                let before = if at > 0 { Some(chunk[at - 1]) } else { last };
+                // The CR was counted already, in this chunk or an earlier one.
+                len = len + at - usize::from(before == Some(b'\r'));
+                reader.consume(at + 1);
+                return Ok(len);
+            }
+            None => {
+                let n = chunk.len();
+                last = chunk.last().copied();
+                len += n;
+                reader.consume(n);
+            }
+        }
+    }
+}
+
 /// Splits a file into numbered, trimmed, non-comment lines of fields, reading it line by
 /// line (a reload never holds a second copy of a large file in memory).
 /// Calls `each(line_no, fields)`; reports encoding and length problems itself.
@@ -174,7 +202,7 @@ fn for_each_line(
         }
         let mut overlong = 0;
         if !buf.ends_with(b"\n") && buf.len() > MAX_LINE_BYTES {
-            overlong = buf.len() + reader.skip_until(b'\n')?;
+            overlong = content_len(&buf, reader)?;
         }
         i += 1;
         let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
@@ -192,6 +220,12 @@ fn for_each_line(
             &buf[..MAX_LINE_BYTES + 1]
         } else {
             raw
+        };
+        // The limit is on the line's content: a CRLF file gets as many bytes as an LF one.
+        let raw = if overlong > 0 {
+            raw
+        } else {
+            raw.strip_suffix(b"\r").unwrap_or(raw)
         };
         let raw_len = overlong.max(raw.len());
         if raw_len > MAX_LINE_BYTES {
@@ -449,6 +483,57 @@ mod tests {
         assert!(e[1].starts_with("3: bad pattern"));
         assert!(e[2].starts_with("4: bad pattern"));
         assert_eq!(e[3], "5: invalid UTF-8");
+    }
+
+    #[test]
+    fn line_of_exactly_the_limit_parses_and_one_byte_more_is_too_long() {
+        let line = |n: usize| {
+            let entry = "alice@example.org #";
+            format!("{entry}{}", "x".repeat(n - entry.len()))
+        };
+        for end in ["\n", "\r\n"] {
+            let at = format!("{}{end}", line(MAX_LINE_BYTES));
+            let (set, e) = parse_allowlist(Path::new("a"), at.as_bytes());
+            assert!(e.is_empty(), "{end:?}: {:?}", errs(&e));
+            assert_eq!(set.len(), 1);
+            let past = format!("{}{end}", line(MAX_LINE_BYTES + 1));
+            let (_, e) = parse_allowlist(Path::new("a"), past.as_bytes());
+            assert_eq!(
+                errs(&e),
+                vec![format!("1: line too long (8193 bytes, at most 8192)")],
+                "{end:?}"
+            );
+            // Far past the limit the rest is skipped unread, and still counted exactly.
+            let far = format!("{}{end}x@y.example{end}", line(100_000));
+            let (set, e) = parse_allowlist(Path::new("a"), far.as_bytes());
+            assert_eq!(
+                errs(&e),
+                vec![format!("1: line too long (100000 bytes, at most 8192)")],
+                "{end:?}"
+            );
+            assert_eq!(set.len(), 1, "the next line is read");
+        }
+    }
+
+    #[test]
+    fn overlong_line_length_counts_across_buffer_refills() {
+        for (rest, want) in [
+            (&b"abcdef\r\nnext"[..], 10),
+            // At the end of the file a CR is content, not a line end.
+            (b"abc\r", 8),
+            (b"\r\n", 4),
+            (b"\n", 4),
+            (b"", 4),
+        ] {
+            let mut r = std::io::BufReader::with_capacity(2, rest);
+            assert_eq!(content_len(b"1234", &mut r).unwrap(), want, "{rest:?}");
+        }
+        // A CR that ended the part already read.
+        let mut r = std::io::BufReader::with_capacity(2, &b"\nnext"[..]);
+        assert_eq!(content_len(b"123\r", &mut r).unwrap(), 3);
+        let mut left = String::new();
+        r.read_to_string(&mut left).unwrap();
+        assert_eq!(left, "next");
     }
 
     #[test]
