@@ -9,7 +9,6 @@ mod common;
 use std::process::Command;
 use std::time::Duration;
 
-use base64::Engine as _;
 use common::{Fixture, Milter};
 use indymilter_test::{EomAction, Status, TestConnection};
 use serde_json::Value;
@@ -43,15 +42,9 @@ fn header(subject: &str) -> String {
 
 /// An `application/pkcs7-mime` part holding `der`, base64 in 64-column lines.
 fn p7m_part(der: &[u8]) -> String {
-    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
-    let lines: Vec<&str> = b64
-        .as_bytes()
-        .chunks(64)
-        .map(|c| std::str::from_utf8(c).unwrap())
-        .collect();
     format!(
         "Content-Type: application/pkcs7-mime; smime-type=enveloped-data; name=\"smime.p7m\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n",
-        lines.join("\r\n")
+        common::base64_lines(der, "\r\n")
     )
 }
 

@@ -38,14 +38,7 @@ fn derive_broken_signatures(f: &Fixture) {
         + 4
         + 100;
     der[at] ^= 1;
-    let wrap = |bytes: &[u8]| {
-        let s = b64.encode(bytes);
-        s.as_bytes()
-            .chunks(64)
-            .map(|c| std::str::from_utf8(c).unwrap())
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
+    let wrap = |bytes: &[u8]| common::base64_lines(bytes, "\n");
     let write = |name: &str, sig: String| {
         std::fs::write(
             f.path(name),

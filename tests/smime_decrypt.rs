@@ -32,13 +32,8 @@ fn derive(f: &Fixture, from: &str, to: &str, change: impl Fn(&mut Vec<u8>)) {
         .decode(body.split_whitespace().collect::<String>())
         .unwrap();
     change(&mut der);
-    let body = b64.encode(&der);
-    let body: Vec<&str> = body
-        .as_bytes()
-        .chunks(64)
-        .map(|c| std::str::from_utf8(c).unwrap())
-        .collect();
-    std::fs::write(f.path(to), format!("{head}\n\n{}\n", body.join("\n"))).unwrap();
+    let body = common::base64_lines(&der, "\n");
+    std::fs::write(f.path(to), format!("{head}\n\n{body}\n")).unwrap();
 }
 
 #[test]

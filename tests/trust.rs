@@ -162,16 +162,9 @@ fn list(f: &Fixture) -> (i32, serde_json::Value, String) {
 }
 
 fn der_to_pem(label: &str, der: &[u8]) -> String {
-    use base64::Engine;
-    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
-    let lines: Vec<&str> = b64
-        .as_bytes()
-        .chunks(64)
-        .map(|c| std::str::from_utf8(c).unwrap())
-        .collect();
     format!(
         "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
-        lines.join("\n")
+        common::base64_lines(der, "\n")
     )
 }
 

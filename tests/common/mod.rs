@@ -26,6 +26,18 @@ pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_mailwarden")
 }
 
+/// `bytes` in base64, 64 characters a line, lines joined by `eol` (no final line end), as
+/// PEM and MIME bodies carry it.
+pub fn base64_lines(bytes: &[u8], eol: &str) -> String {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(bytes);
+    b64.as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect::<Vec<_>>()
+        .join(eol)
+}
+
 /// Runs `mailwarden ARGS` to completion: (exit code, stdout, stderr).
 pub fn run(args: &[&str]) -> (i32, String, String) {
     run_env(args, &[])
