@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::process::Command;
 use std::time::Duration;
 
 use common::{Fixture, Milter};
@@ -23,17 +22,7 @@ fn pki() -> Fixture {
 
 /// Runs openssl in the fixture directory; its standard output.
 fn openssl(f: &Fixture, args: &[&str]) -> Vec<u8> {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(f.dir.path())
-        .output()
-        .expect("run openssl");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
+    common::pki::openssl(f.dir.path(), args)
 }
 
 fn header(subject: &str) -> String {

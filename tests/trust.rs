@@ -4,22 +4,11 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
 use common::{Fixture, run};
 
 fn openssl(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("openssl")
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("openssl (installed by tests/run.sh)");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    String::from_utf8_lossy(&common::pki::openssl(dir, args)).into_owned()
 }
 
 /// root -> intermediate (CA), plus a leaf expiring in 10 days.

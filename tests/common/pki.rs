@@ -4,6 +4,21 @@ use std::process::Command;
 
 use super::Fixture;
 
+/// Runs the openssl CLI in `dir`; its standard output (a failure fails the test).
+pub fn openssl(dir: &std::path::Path, args: &[&str]) -> Vec<u8> {
+    let out = Command::new("openssl")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("openssl (installed by tests/run.sh)");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
 /// A fixture holding the PKI and signed messages, with `config` as its settings file.
 pub fn fixture(config: &str) -> Fixture {
     let f = Fixture::new();
