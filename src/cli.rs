@@ -295,7 +295,16 @@ fn query(q: &QueryArgs) -> ExitCode {
         }
     };
     let delims = rt.settings.subaddress_delimiter.as_str();
-    let sender = Address::parse(&q.from, delims);
+    let envelope = |role: &str, raw: &str| {
+        Address::envelope(raw, delims).map_err(|e| {
+            eprintln!("mailwarden: {role} {raw:?}: {e} (Postfix refuses it with 501)");
+            ExitCode::from(2)
+        })
+    };
+    let sender = match envelope("--from", &q.from) {
+        Ok(a) => a,
+        Err(code) => return code,
+    };
     let mut headers = Headers::new();
     if let Some(s) = &q.subject {
         headers.push("Subject", s);
@@ -314,12 +323,43 @@ fn query(q: &QueryArgs) -> ExitCode {
         headers: Some(&headers),
         delimiters: delims,
     };
-    let rcpts: Vec<Address> = q.rcpt.iter().map(|r| Address::parse(r, delims)).collect();
+    let mut rcpts = Vec::new();
+    for r in &q.rcpt {
+        match envelope("--rcpt", r) {
+            Ok(a) => rcpts.push(a),
+            Err(code) => return code,
+        }
+    }
     let decision = rt.policies.evaluate(&facts, &rcpts);
-    let out = if q.json {
-        decision_json(&decision, &q.rcpt).to_string()
+    // As the milter does at end of message: the policies whose annotation and S/MIME
+    // actions apply to the recipients that are accepted.
+    let accepted: Vec<Address> = decision
+        .recipients
+        .iter()
+        .filter(|(_, v)| !v.stops())
+        .map(|(a, _)| a.clone())
+        .collect();
+    let in_scope: Vec<&str> = if decision.action == Action::Accept {
+        rt.policies
+            .in_scope(&facts, &accepted)
+            .map(|p| &*p.name)
+            .collect()
     } else {
-        decision_text(&decision, &sender, &q.rcpt)
+        Vec::new()
+    };
+    let out = if q.json {
+        let mut j = decision_json(&decision, &q.rcpt);
+        j["in_scope"] = json!(in_scope);
+        j.to_string()
+    } else {
+        let mut t = decision_text(&decision, &sender, &q.rcpt);
+        if !in_scope.is_empty() {
+            t.push_str(&format!(
+                "\n  in scope (annotate, smime_actions): {}",
+                in_scope.join(", ")
+            ));
+        }
+        t
     };
     let _ = writeln!(std::io::stdout(), "{out}");
     ExitCode::SUCCESS

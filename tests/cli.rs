@@ -133,7 +133,8 @@ fn query_json_has_the_documented_shape() {
             {"rcpt": "User@Customer.example", "action": "accept", "policy": "rcpt", "rule": format!("{rules}:1"), "method": "reg", "param": null, "flags": 0},
             {"rcpt": "blocked@customer.example", "action": "reject", "policy": "rcpt", "rule": format!("{rules}:2"), "method": null, "param": null, "flags": null},
             {"rcpt": "x@y.example", "action": "accept", "policy": "rcpt", "rule": format!("{rules}:3"), "method": "sms", "param": "0401234567", "flags": 3},
-        ]
+        ],
+        "in_scope": []
     });
     assert_eq!(v, want);
     let (_, out, _) = run(&[

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use tracing::{debug, error, info, warn};
 
-use crate::policy::{Action, Address, Facts, Headers, RecipientVerdict, SenderVerdict, Stage};
+use crate::policy::{Action, Address, Decision, Facts, Headers, RecipientVerdict, SenderVerdict};
 use crate::runtime::{InFlight, Runtime, Shared};
 
 /// Most header bytes kept for header-scoped policies (Postfix's own default limit is 100 KB).
@@ -63,7 +63,8 @@ pub struct Transaction {
     daemon_name: Option<String>,
     auth_user: Option<String>,
     sender: Address,
-    recipients: Vec<(Address, RecipientVerdict)>,
+    /// The policy decision so far: the sender's verdict and each accepted recipient's.
+    decision: Decision,
     headers: Headers,
     header_bytes: usize,
     headers_overflow: bool,
@@ -135,10 +136,13 @@ impl Session {
                 reason: "policy reloaded, please retry",
             };
         }
-        let sender = Address::parse(
+        let sender = match Address::envelope(
             sender_arg.unwrap_or("<>"),
             &runtime.settings.subaddress_delimiter,
-        );
+        ) {
+            Ok(a) => a,
+            Err(e) => return bad_address("sender", sender_arg.unwrap_or(""), e),
+        };
         let capture = runtime
             .smime
             .as_ref()
@@ -149,7 +153,7 @@ impl Session {
             daemon_name: macros.daemon_name,
             auth_user: macros.auth_user,
             sender,
-            recipients: Vec::new(),
+            decision: Decision::new(SenderVerdict::NotChecked),
             headers: Headers::new(),
             header_bytes: 0,
             headers_overflow: false,
@@ -158,15 +162,14 @@ impl Session {
             _in_flight: self.shared.begin_message(),
         };
         crate::metrics::message_seen();
-        let verdict = txn.runtime.policies.check_sender(
-            &Facts {
-                headers: None,
-                ..txn.facts()
-            },
-            Stage::Envelope,
-        );
-        let answer = sender_answer(&txn, verdict, "envelope");
+        let mut txn = txn;
+        let verdict = txn.runtime.policies.at_mail(&Facts {
+            headers: None,
+            ..txn.facts()
+        });
+        let answer = sender_answer(&txn, verdict.clone(), "envelope");
         if answer == Answer::Continue {
+            txn.decision.sender = verdict;
             self.txn = Some(txn);
         }
         answer
@@ -186,14 +189,16 @@ impl Session {
                 reason: "internal error",
             };
         };
-        let rcpt = Address::parse(raw, &txn.runtime.settings.subaddress_delimiter);
-        let verdict = txn.runtime.policies.check_recipient(
+        let rcpt = match Address::envelope(raw, &txn.runtime.settings.subaddress_delimiter) {
+            Ok(a) => a,
+            Err(e) => return bad_address("recipient", raw, e),
+        };
+        let verdict = txn.runtime.policies.at_rcpt(
             &Facts {
                 headers: None,
                 ..txn.facts()
             },
             &rcpt,
-            Stage::Envelope,
         );
         if verdict.action == Action::Tempfail {
             return unavailable(txn, verdict.policy.as_deref().unwrap_or("-"), Some(&rcpt));
@@ -210,7 +215,7 @@ impl Session {
             crate::metrics::decision(verdict.policy.as_deref().unwrap_or("-"), "reject");
             return Answer::reject(vec![verdict.reply.unwrap_or_default()]);
         }
-        txn.recipients.push((rcpt, verdict));
+        txn.decision.recipients.push((rcpt, verdict));
         Answer::Continue
     }
 
@@ -260,21 +265,33 @@ impl Session {
                 )],
             };
         }
-        let facts = txn.facts();
-        let mut lines = Vec::new();
-        match sender_answer(
-            txn,
-            policies.check_sender(&facts, Stage::Headers),
-            "headers",
-        ) {
-            Answer::Reject { lines: l, .. } => lines = l,
-            Answer::Continue => {}
-            tempfail => return tempfail,
+        let facts = Facts {
+            daemon_name: txn.daemon_name.as_deref(),
+            auth_user: txn.auth_user.as_deref(),
+            sender: &txn.sender,
+            headers: Some(&txn.headers),
+            delimiters: &txn.runtime.settings.subaddress_delimiter,
+        };
+        let before: Vec<bool> = txn.decision.recipients.iter().map(|(_, v)| v.stops()).collect();
+        let sender_before = txn.decision.sender.stops();
+        policies.at_end_of_headers(&facts, &mut txn.decision);
+        let txn = &*txn;
+        let d = &txn.decision;
+        if d.action == Action::Accept {
+            return Answer::Continue;
         }
+        let mut lines = Vec::new();
+        if !sender_before {
+            match sender_answer(txn, d.sender.clone(), "headers") {
+                Answer::Reject { lines: l, .. } => lines = l,
+                Answer::Continue => {}
+                tempfail => return tempfail,
+            }
+        }
+        let judged = d.recipients.iter().zip(before).filter(|(_, stopped)| !stopped);
         let mut refused = Vec::new();
-        for (rcpt, _) in &txn.recipients {
-            let v = policies.check_recipient(&facts, rcpt, Stage::Headers);
-            if v.action == Action::Tempfail {
+        for ((rcpt, v), _) in judged {
+            if v.action == Action::Tempfail && d.action == Action::Tempfail {
                 return unavailable(txn, v.policy.as_deref().unwrap_or("-"), Some(rcpt));
             }
             if v.is_rejected() {
@@ -291,9 +308,6 @@ impl Session {
                 refused.push((rcpt, v));
             }
         }
-        if lines.is_empty() && refused.is_empty() {
-            return Answer::Continue;
-        }
         if !refused.is_empty() {
             let policy = refused[0].1.policy.as_deref().unwrap_or("-");
             lines.push(format!(
@@ -305,6 +319,12 @@ impl Session {
             if refused.len() > MAX_NAMED_RECIPIENTS {
                 lines.push(format!("and {} more", refused.len() - MAX_NAMED_RECIPIENTS));
             }
+        }
+        if lines.is_empty() {
+            // Undecidable without a named policy: never accept by accident.
+            return Answer::Tempfail {
+                reason: "policy rules unavailable",
+            };
         }
         Answer::reject(lines)
     }
@@ -328,26 +348,29 @@ impl Session {
         };
         txn.note_macros(macros);
         let mut add = Vec::new();
-        let annotated: Vec<&str> = txn
-            .runtime
-            .policies
-            .policies
+        // The policies in scope, whichever stage decided them: their annotation and
+        // S/MIME actions apply.
+        let accepted: Vec<Address> = txn
+            .decision
+            .recipients
             .iter()
-            .filter(|p| {
-                p.annotate
-                    && txn
-                        .recipients
-                        .iter()
-                        .any(|(_, v)| v.policy.as_deref() == Some(&*p.name))
-            })
+            .map(|(a, _)| a.clone())
+            .collect();
+        let facts = txn.facts();
+        let in_scope: Vec<&crate::policy::Policy> =
+            txn.runtime.policies.in_scope(&facts, &accepted).collect();
+        let annotated: Vec<&str> = in_scope
+            .iter()
+            .filter(|p| p.annotate)
             .map(|p| &*p.name)
             .collect();
         if !annotated.is_empty() {
             add.push((
                 ANNOTATION_HEADER.to_owned(),
-                annotation(&annotated, &txn.recipients),
+                annotation(&annotated, &txn.decision.recipients),
             ));
         }
+        let overrides: Vec<_> = in_scope.iter().map(|p| p.smime_actions).collect();
         // Only our own annotation may reach downstream: upstream ones could be forged.
         let delete = if txn.runtime.policies.policies.iter().any(|p| p.annotate) {
             (1..=txn.annotations_seen).rev().collect()
@@ -357,28 +380,15 @@ impl Session {
         info!(
             queue_id = %txn.qid(),
             sender = %txn.sender,
-            rcpts = txn.recipients.len(),
+            rcpts = txn.decision.recipients.len(),
             generation = txn.runtime.generation,
             "message accepted"
         );
-        for (_, v) in &txn.recipients {
+        for (_, v) in &txn.decision.recipients {
             if let Some(policy) = v.policy.as_deref() {
                 crate::metrics::decision(policy, "accept");
             }
         }
-        // The policies that accepted a recipient are the ones in scope for this message.
-        let overrides = txn
-            .runtime
-            .settings
-            .policies
-            .iter()
-            .filter(|p| {
-                txn.recipients
-                    .iter()
-                    .any(|(_, v)| v.policy.as_deref() == Some(p.name.as_str()))
-            })
-            .map(|p| p.smime_actions)
-            .collect();
         let job = match (txn.smime.take(), txn.runtime.smime.clone()) {
             (Some(capture), Some(engine)) => Some(super::smime::Job {
                 overrides,
@@ -449,6 +459,17 @@ fn sender_answer(txn: &Transaction, verdict: SenderVerdict, stage: &'static str)
         }
         SenderVerdict::NotChecked => Answer::Continue,
         SenderVerdict::Unavailable { policy } => unavailable(txn, &policy, None),
+    }
+}
+
+/// An envelope address no MTA would accept (Postfix refuses these itself; Sendmail and
+/// `smtpd_milters` on other MTAs may pass them on): refused before any policy sees it.
+fn bad_address(role: &str, raw: &str, e: crate::policy::AddressError) -> Answer {
+    info!(role, address = %reply_safe(raw), problem = %e, "malformed envelope address refused");
+    Answer::Reject {
+        code: "501",
+        xcode: if role == "sender" { "5.1.7" } else { "5.1.3" },
+        lines: vec![format!("Bad {role} address syntax: {e}")],
     }
 }
 

@@ -437,7 +437,15 @@ fn audit(
     let fields: Vec<(&str, String)> = vec![
         ("queue_id", queue_id.to_string()),
         ("message_id", h.message_id.clone().unwrap_or_default()),
-        ("from", h.from.clone().unwrap_or_default()),
+        (
+            "from",
+            h.from
+                .mailboxes
+                .iter()
+                .map(|m| m.as_str())
+                .collect::<Vec<_>>()
+                .join(","),
+        ),
         ("layers", report.layers.join(",")),
         ("result", report.outcome.result.as_str().to_string()),
         (

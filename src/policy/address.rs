@@ -1,5 +1,9 @@
-//! Mail addresses as the policy core sees them: lower-case, without angle brackets,
-//! with the subaddress-free form precomputed.
+//! Mail addresses as the policy core sees them: the mailbox the MTA delivers to, lower-case,
+//! without angle brackets or RFC 5321 quoting, with the subaddress-free form precomputed.
+//!
+//! Every gate (allowlists, access rules, `recipient_domain`, `require_signature`, `query`)
+//! sees the same form, so `<"ceo"@Board.Example.ORG.>` is judged as `ceo@board.example.org`,
+//! the address Postfix relays and delivers.
 
 /// A normalised address. The null sender (`<>`) is the empty string.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -9,21 +13,69 @@ pub struct Address {
     base: Option<String>,
 }
 
+/// Why an envelope address was refused (Postfix refuses these too, with 501).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AddressError {
+    #[error("unbalanced quotes or a trailing backslash")]
+    Quoting,
+    #[error("control character in address")]
+    Control,
+    #[error("empty local part")]
+    EmptyLocal,
+    #[error("empty domain or domain label")]
+    EmptyDomainLabel,
+}
+
 impl Address {
-    /// Normalises an address from SMTP (`<User@Example.ORG>`), a rule file or the command line.
-    /// `delimiters` are the characters that start a subaddress extension ("" for none).
+    /// Normalises an address from SMTP (`<User@Example.ORG>`), a rule file or the command
+    /// line, leniently: what cannot be cleaned is kept as it is. `delimiters` are the
+    /// characters that start a subaddress extension ("" for none).
     pub fn parse(raw: &str, delimiters: &str) -> Self {
-        let mut s = raw.trim();
-        if let Some(inner) = s.strip_prefix('<').and_then(|x| x.strip_suffix('>')) {
-            s = inner.trim();
+        let (local, domain) = split(strip_brackets(raw));
+        let local = unquote_local(local).unwrap_or_else(|_| local.to_owned());
+        Self::from_parts(&local, domain, delimiters)
+    }
+
+    /// An envelope address (MAIL FROM / RCPT TO argument) reduced to the mailbox the MTA
+    /// delivers to: RFC 5321 quoting removed, one trailing root dot removed, lower-case.
+    /// What no MTA would accept is an error, so nothing malformed reaches a gate.
+    pub fn envelope(raw: &str, delimiters: &str) -> Result<Self, AddressError> {
+        let s = strip_brackets(raw);
+        if s.chars().any(char::is_control) {
+            return Err(AddressError::Control);
         }
-        // RFC 5321 source routes (`@a,@b:user@d`) are obsolete; the mailbox is what counts.
-        if s.starts_with('@') {
-            if let Some((_, mailbox)) = s.split_once(':') {
-                s = mailbox;
+        if s.is_empty() {
+            return Ok(Self::null());
+        }
+        let (local, domain) = split(s);
+        let local = unquote_local(local)?;
+        if let Some(d) = domain {
+            if local.is_empty() {
+                return Err(AddressError::EmptyLocal);
+            }
+            let d = d.strip_suffix('.').unwrap_or(d);
+            if !d.starts_with('[') && d.split('.').any(str::is_empty) {
+                return Err(AddressError::EmptyDomainLabel);
             }
         }
-        let full = s.to_lowercase();
+        Ok(Self::from_parts(&local, domain, delimiters))
+    }
+
+    /// A header mailbox's addr-spec as mail-parser returns it (quotes kept inside `<>`).
+    /// `None` when it is no usable mailbox (no local part or no domain).
+    pub fn mailbox(addr_spec: &str, delimiters: &str) -> Option<Self> {
+        let a = Self::envelope(addr_spec, delimiters).ok()?;
+        let (local, domain) = a.full.rsplit_once('@')?;
+        (!local.is_empty() && !domain.is_empty()).then_some(a)
+    }
+
+    fn from_parts(local: &str, domain: Option<&str>, delimiters: &str) -> Self {
+        let full = match domain {
+            // The root dot: `example.org.` is `example.org` (Postfix strips it too).
+            Some(d) => format!("{local}@{}", d.strip_suffix('.').unwrap_or(d)),
+            None => local.to_owned(),
+        }
+        .to_lowercase();
         let base = subaddress_base(&full, delimiters);
         Self { full, base }
     }
@@ -63,6 +115,62 @@ impl std::fmt::Display for Address {
             f.write_str(&self.full)
         }
     }
+}
+
+/// `<...>` removed, and an RFC 5321 source route (`@a,@b:user@d`, obsolete).
+fn strip_brackets(raw: &str) -> &str {
+    let mut s = raw.trim();
+    if let Some(inner) = s.strip_prefix('<').and_then(|x| x.strip_suffix('>')) {
+        s = inner.trim();
+    }
+    if s.starts_with('@') {
+        if let Some((_, mailbox)) = s.split_once(':') {
+            s = mailbox;
+        }
+    }
+    s
+}
+
+/// Local part and domain, split at the last `@` outside quotes.
+fn split(s: &str) -> (&str, Option<&str>) {
+    let mut quoted = false;
+    let mut escaped = false;
+    let mut at = None;
+    for (i, c) in s.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            '@' if !quoted => at = Some(i),
+            _ => {}
+        }
+    }
+    match at {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        None => (s, None),
+    }
+}
+
+/// The local part without RFC 5321/5322 quoting: `"ceo"` and `"c\eo"` are `ceo`, as
+/// Postfix's internal form has it (`"a"."b"` is `a.b`).
+fn unquote_local(local: &str) -> Result<String, AddressError> {
+    if !local.contains(['"', '\\']) {
+        return Ok(local.to_owned());
+    }
+    let mut out = String::with_capacity(local.len());
+    let mut quoted = false;
+    let mut chars = local.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => quoted = !quoted,
+            '\\' => out.push(chars.next().ok_or(AddressError::Quoting)?),
+            c => out.push(c),
+        }
+    }
+    if quoted {
+        return Err(AddressError::Quoting);
+    }
+    Ok(out)
 }
 
 fn subaddress_base(full: &str, delimiters: &str) -> Option<String> {
@@ -120,5 +228,36 @@ mod tests {
             Address::parse("<@relay.example:bob@example.com>", "+").as_str(),
             "bob@example.com"
         );
+    }
+
+    #[test]
+    fn envelope_quoting_and_root_dot_are_removed() {
+        for raw in [
+            "<\"former\"@secure.example.org>",
+            "<former@secure.example.org.>",
+            "<\"for\\mer\"@Secure.Example.ORG.>",
+            "<\"for\".\"mer\"@secure.example.org>",
+        ] {
+            let want = if raw.contains(".\"") { "for.mer@secure.example.org" } else { "former@secure.example.org" };
+            assert_eq!(Address::envelope(raw, "+").unwrap().as_str(), want, "{raw}");
+            assert_eq!(Address::parse(raw, "+").as_str(), want, "{raw}");
+        }
+        assert_eq!(
+            Address::envelope("<\"a@b\"@x.example>", "+").unwrap().domain(),
+            Some("x.example")
+        );
+        assert_eq!(Address::envelope("<postmaster>", "+").unwrap().as_str(), "postmaster");
+        assert!(Address::envelope("<>", "+").unwrap().is_null());
+    }
+
+    #[test]
+    fn envelope_refuses_what_no_mta_accepts() {
+        assert_eq!(Address::envelope("<\"open@x.example>", "+"), Err(AddressError::Quoting));
+        assert_eq!(Address::envelope("<@x.example>", "+"), Err(AddressError::EmptyLocal));
+        assert_eq!(Address::envelope("<a@x..example>", "+"), Err(AddressError::EmptyDomainLabel));
+        assert_eq!(Address::envelope("<a@x.example..>", "+"), Err(AddressError::EmptyDomainLabel));
+        assert_eq!(Address::envelope("<a@>", "+"), Err(AddressError::EmptyDomainLabel));
+        assert_eq!(Address::envelope("<a\u{7}@x.example>", "+"), Err(AddressError::Control));
+        assert!(Address::envelope("<a@[127.0.0.1]>", "+").is_ok());
     }
 }

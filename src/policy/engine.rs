@@ -4,8 +4,9 @@ use std::sync::Arc;
 
 use super::address::Address;
 use super::ruleset::{AccessRuleFile, AllowlistFile, RuleRef};
+use super::reader::{FromMailboxes, decoded_text, from_mailboxes};
 use super::verdict::{Action, Decision, RecipientVerdict, SenderVerdict};
-use crate::config::model::{NoMatch, SenderSource};
+use crate::config::model::{NoMatch, RawSmimeActionsOverride, SenderSource};
 
 pub const DEFAULT_SENDER_REPLY: &str =
     "Sender {sender} is not allowed to send here (policy {policy})";
@@ -52,6 +53,8 @@ pub struct Policy {
     pub sender_reply: String,
     pub recipient_reply: String,
     pub annotate: bool,
+    /// S/MIME actions for mail in this policy's scope (overrides `[smime] actions`).
+    pub smime_actions: Option<RawSmimeActionsOverride>,
     /// False while a file it needs has never loaded: it then answers tempfail in its scope.
     pub available: bool,
 }
@@ -82,19 +85,23 @@ impl Policy {
                 return false;
             }
         }
+        // Any instance of the header counts, as received or as a reader sees it (encoded
+        // words decoded): a second Subject or an encoded tag must not step out of scope.
         let headers = facts.headers.unwrap_or(&EMPTY_HEADERS);
         if let Some(tag) = &w.subject_tag {
+            let tagged = |v: &str| v.to_lowercase().contains(tag.as_str());
             if !headers
-                .get("subject")
-                .is_some_and(|s| s.to_lowercase().contains(tag.as_str()))
+                .all("subject")
+                .any(|s| tagged(s) || decoded_text(s).is_some_and(|d| tagged(&d)))
             {
                 return false;
             }
         }
         if let Some(cond) = &w.header {
+            let holds = |v: &str| cond.value.as_ref().is_none_or(|re| re.is_match(v));
             let found = headers
                 .all(&cond.name)
-                .any(|v| cond.value.as_ref().is_none_or(|re| re.is_match(v)));
+                .any(|v| holds(v) || decoded_text(v).is_some_and(|d| holds(&d)));
             if !found {
                 return false;
             }
@@ -109,34 +116,34 @@ impl Policy {
                 .is_some_and(|d| self.when.recipient_domain.iter().any(|w| w == d))
     }
 
-    /// The senders this policy checks: the envelope sender, the From: addresses, or both.
-    fn senders(&self, facts: &Facts<'_>) -> Vec<Address> {
+    /// The senders this policy checks: the envelope sender, every From: mailbox, or both.
+    /// `Err` names the address to refuse when From: identifies nobody (no From:, no
+    /// mailbox, a group or an unreadable entry): a header-scoped check never passes then.
+    fn senders(&self, facts: &Facts<'_>) -> Result<Vec<Address>, Address> {
         let mut out = Vec::new();
         if self.sender_source != SenderSource::Header {
             out.push(facts.sender.clone());
         }
         if self.sender_source != SenderSource::Envelope {
-            out.extend(
-                facts
-                    .headers
-                    .map(|h| h.from_addresses(facts.delimiters))
-                    .unwrap_or_default(),
-            );
+            let from = facts
+                .headers
+                .map(|h| h.from_mailboxes(facts.delimiters))
+                .unwrap_or_default();
+            if !from.identifies_author() {
+                return Err(from.mailboxes.first().cloned().unwrap_or_else(Address::null));
+            }
+            out.extend(from.mailboxes);
         }
-        out
+        Ok(out)
     }
 
-    /// First match over the allowlist files in order; a missing From: header is a refusal.
+    /// First match over the allowlist files in order, for every sender: all must be
+    /// allowed. A From: that identifies nobody is a refusal.
     fn check_senders(
         &self,
         facts: &Facts<'_>,
     ) -> Result<Option<RuleRef>, (Option<RuleRef>, Address)> {
-        let senders = self.senders(facts);
-        if self.sender_source != SenderSource::Envelope
-            && senders.len() == usize::from(self.sender_source == SenderSource::Both)
-        {
-            return Err((None, Address::null()));
-        }
+        let senders = self.senders(facts).map_err(|a| (None, a))?;
         let mut accepted_by = None;
         for s in &senders {
             let hit = self
@@ -208,34 +215,9 @@ impl Headers {
             .map(|(_, v)| v.as_str())
     }
 
-    /// The addresses in the From: header(s): those in `<...>`, else the bare tokens.
-    pub fn from_addresses(&self, delimiters: &str) -> Vec<Address> {
-        let mut out = Vec::new();
-        for value in self.all("from") {
-            let mut found = false;
-            let mut rest = value;
-            while let Some(open) = rest.find('<') {
-                let Some(close) = rest[open..].find('>') else {
-                    break;
-                };
-                let inner = &rest[open + 1..open + close];
-                if inner.contains('@') {
-                    out.push(Address::parse(inner, delimiters));
-                    found = true;
-                }
-                rest = &rest[open + close + 1..];
-            }
-            if !found {
-                out.extend(
-                    value
-                        .split(',')
-                        .map(str::trim)
-                        .filter(|t| t.contains('@') && !t.contains(char::is_whitespace))
-                        .map(|t| Address::parse(t, delimiters)),
-                );
-            }
-        }
-        out
+    /// Every mailbox of every From: header, read as RFC 5322 (see `reader`).
+    pub fn from_mailboxes(&self, delimiters: &str) -> FromMailboxes {
+        from_mailboxes(self.all("from"), delimiters)
     }
 }
 
@@ -360,14 +342,12 @@ impl PolicySet {
             if p.access_rules.is_empty() {
                 continue;
             }
-            let senders = p.senders(facts);
-            if senders.is_empty() {
-                return refusal(
-                    p,
-                    None,
-                    p.reply(&p.recipient_reply, &Address::null(), Some(rcpt)),
-                );
-            }
+            let senders = match p.senders(facts) {
+                Ok(s) => s,
+                Err(nobody) => {
+                    return refusal(p, None, p.reply(&p.recipient_reply, &nobody, Some(rcpt)));
+                }
+            };
             let mut first_hit = None;
             for s in &senders {
                 let hit = p.access_rules.iter().find_map(|f| f.first_match(s, rcpt));
@@ -401,49 +381,77 @@ impl PolicySet {
         verdict
     }
 
-    /// The whole decision the milter would reach: envelope stage, then header stage.
-    pub fn evaluate(&self, facts: &Facts<'_>, recipients: &[Address]) -> Decision {
-        let mut sender = self.check_sender(facts, Stage::Envelope);
-        let mut rcpts: Vec<(Address, RecipientVerdict)> = recipients
-            .iter()
-            .map(|r| (r.clone(), self.check_recipient(facts, r, Stage::Envelope)))
-            .collect();
-        let mut refused_at_headers = false;
-        if !sender.stops() && rcpts.iter().any(|(_, v)| !v.stops()) {
+    /// MAIL FROM: the envelope-stage sender checks.
+    pub fn at_mail(&self, facts: &Facts<'_>) -> SenderVerdict {
+        self.check_sender(facts, Stage::Envelope)
+    }
+
+    /// RCPT TO: the envelope-stage checks of one recipient.
+    pub fn at_rcpt(&self, facts: &Facts<'_>, rcpt: &Address) -> RecipientVerdict {
+        self.check_recipient(facts, rcpt, Stage::Envelope)
+    }
+
+    /// End of headers: the header-scoped policies judge the message, and their verdicts
+    /// join `d` (the envelope stage's). The one place that merges the two stages: the
+    /// milter session and `mailwarden query` both call it, so they cannot disagree.
+    /// Recipients already refused or undecidable are not judged again. Sets `d.action`.
+    pub fn at_end_of_headers(&self, facts: &Facts<'_>, d: &mut Decision) {
+        if !d.sender.stops() && d.recipients.iter().any(|(_, v)| !v.stops()) {
             let header_sender = self.check_sender(facts, Stage::Headers);
             if header_sender.stops() {
-                refused_at_headers = true;
-                sender = header_sender;
-            } else if sender == SenderVerdict::NotChecked {
-                sender = header_sender;
+                d.refused_at_headers |= header_sender.is_rejected();
+                d.unavailable_at_headers |= !header_sender.is_rejected();
+                d.sender = header_sender;
+            } else if d.sender == SenderVerdict::NotChecked {
+                d.sender = header_sender;
             }
-            for (r, v) in rcpts.iter_mut().filter(|(_, v)| !v.stops()) {
+            for (r, v) in d.recipients.iter_mut().filter(|(_, v)| !v.stops()) {
                 let hv = self.check_recipient(facts, r, Stage::Headers);
                 if hv.stops() {
-                    refused_at_headers = true;
+                    d.refused_at_headers |= hv.is_rejected();
+                    d.unavailable_at_headers |= !hv.is_rejected();
                     *v = hv;
                 } else if v.policy.is_none() || (v.method.is_none() && hv.method.is_some()) {
                     *v = hv;
                 }
             }
         }
-        let all_refused = !rcpts.is_empty() && rcpts.iter().all(|(_, v)| v.is_rejected());
-        let unavailable = matches!(sender, SenderVerdict::Unavailable { .. })
-            || rcpts.iter().any(|(_, v)| v.action == Action::Tempfail);
-        let action = if sender.is_rejected() || all_refused || (refused_at_headers && !unavailable)
-        {
-            Action::Reject
-        } else if unavailable {
-            Action::Tempfail
-        } else {
-            Action::Accept
+        d.action = d.final_action();
+    }
+
+    /// The whole decision the milter would reach: envelope stage, then header stage.
+    pub fn evaluate(&self, facts: &Facts<'_>, recipients: &[Address]) -> Decision {
+        let envelope = Facts {
+            headers: None,
+            ..*facts
         };
-        Decision {
-            action,
-            sender,
-            recipients: rcpts,
-            refused_at_headers,
+        let mut d = Decision::new(self.at_mail(&envelope));
+        for r in recipients {
+            d.recipients.push((r.clone(), self.at_rcpt(&envelope, r)));
         }
+        self.at_end_of_headers(facts, &mut d);
+        d
+    }
+
+    /// The policies whose scope an accepted message is in, in settings order: their
+    /// `annotate` and `smime_actions` apply. A policy is in scope when its `when` holds
+    /// for the message (headers included) and it checked something of it: the sender, or
+    /// a recipient it covers. `recipients` are the accepted ones.
+    pub fn in_scope<'s>(
+        &'s self,
+        facts: &'s Facts<'_>,
+        recipients: &'s [Address],
+    ) -> impl Iterator<Item = &'s Policy> + 's {
+        self.policies.iter().filter(move |p| {
+            if !p.message_conditions_hold(facts) {
+                return false;
+            }
+            let message_level = !p.sender_allowlist.is_empty() && p.when.recipient_domain.is_empty();
+            message_level
+                || recipients
+                    .iter()
+                    .any(|r| p.recipient_condition_holds(r))
+        })
     }
 }
 
@@ -488,6 +496,7 @@ mod tests {
             sender_reply: DEFAULT_SENDER_REPLY.into(),
             recipient_reply: DEFAULT_RECIPIENT_REPLY.into(),
             annotate: false,
+            smime_actions: None,
             available: true,
         }
     }

@@ -94,7 +94,8 @@ impl RecipientVerdict {
     }
 }
 
-/// What the milter decides for a whole message (used by `mailwarden query`).
+/// What the milter decides for a whole message, built stage by stage
+/// (`PolicySet::at_mail`, `at_rcpt`, `at_end_of_headers`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decision {
     pub action: Action,
@@ -103,4 +104,35 @@ pub struct Decision {
     /// A header-scoped policy refused something, so the whole message is refused at
     /// end of headers (the milter cannot refuse single recipients after DATA).
     pub refused_at_headers: bool,
+    /// A header-scoped policy could not decide (its rules are not loaded).
+    pub unavailable_at_headers: bool,
+}
+
+impl Decision {
+    /// After MAIL FROM, before any recipient.
+    pub fn new(sender: SenderVerdict) -> Self {
+        Self {
+            action: Action::Accept,
+            sender,
+            recipients: Vec::new(),
+            refused_at_headers: false,
+            unavailable_at_headers: false,
+        }
+    }
+
+    /// A refusal anywhere is final; else a policy that cannot decide makes it 451.
+    pub(super) fn final_action(&self) -> Action {
+        let all_refused =
+            !self.recipients.is_empty() && self.recipients.iter().all(|(_, v)| v.is_rejected());
+        let unavailable = matches!(self.sender, SenderVerdict::Unavailable { .. })
+            || self.unavailable_at_headers
+            || self.recipients.iter().any(|(_, v)| v.action == Action::Tempfail);
+        if self.sender.is_rejected() || all_refused || self.refused_at_headers {
+            Action::Reject
+        } else if unavailable {
+            Action::Tempfail
+        } else {
+            Action::Accept
+        }
+    }
 }

@@ -354,6 +354,7 @@ impl SourceTable {
                 sender_reply: spec.sender_reply.clone(),
                 recipient_reply: spec.recipient_reply.clone(),
                 annotate: spec.annotate,
+                smime_actions: spec.smime_actions,
                 available,
             });
         }

@@ -37,7 +37,8 @@ pub enum Entity {
 /// Header facts the verdict needs, read from the top-level entity.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct TopHeaders {
-    pub from: Option<String>,
+    /// Every mailbox of every From: header, read by the policy core's RFC 5322 reader.
+    pub from: crate::policy::reader::FromMailboxes,
     pub message_id: Option<String>,
     pub subject: Option<String>,
 }
@@ -77,12 +78,19 @@ fn classify_unguarded(raw: &[u8]) -> (Entity, TopHeaders) {
     let Some(head) = parser.parse_headers(raw) else {
         return (Entity::Plain, TopHeaders::default());
     };
+    // Every From: header, also one that is not valid UTF-8 (mail-parser's headers_raw()
+    // would skip it, and the binding would see only the other one).
+    let from_values: Vec<std::borrow::Cow<'_, str>> = head
+        .headers()
+        .iter()
+        .filter(|h| h.name.as_str().eq_ignore_ascii_case("from"))
+        .map(|h| {
+            let range = h.offset_start as usize..h.offset_end as usize;
+            String::from_utf8_lossy(raw.get(range).unwrap_or_default())
+        })
+        .collect();
     let top = TopHeaders {
-        from: head
-            .from()
-            .and_then(|a| a.first())
-            .and_then(|a| a.address())
-            .map(|s| s.to_string()),
+        from: crate::policy::reader::from_mailboxes(from_values.iter().map(|v| &**v), ""),
         message_id: head.message_id().map(|s| s.to_string()),
         subject: head.subject().map(|s| s.to_string()),
     };
@@ -395,7 +403,8 @@ AAEC\r\n\
             b"Content-Type: text/plain\r\n\r\nhello\r\n"
         );
         assert_eq!(signature, vec![0, 1, 2]);
-        assert_eq!(top.from.as_deref(), Some("alice@example.org"));
+        assert_eq!(top.from.mailboxes[0].as_str(), "alice@example.org");
+        assert!(top.from.identifies_author());
     }
 
     #[test]

@@ -264,16 +264,15 @@ pub fn verify_message(raw: &[u8], v: &Verifier<'_>) -> Report {
                     report.signatures.push(SignatureLayer::malformed());
                     break;
                 };
-                report
-                    .signatures
-                    .push(combine(signed::verify(&sd, &econtent, v)));
+                let mut layer = combine(signed::verify(&sd, &econtent, v));
                 let Some(inner) = within_entity_size(&econtent, v) else {
-                    report.layers.push("signed");
-                    report
-                        .signatures
-                        .push(SignatureLayer::failed(Reason::Limit(Exceeded::EntitySize)));
+                    // The layer stays one layer, its signers named; what it holds cannot be
+                    // read, so it cannot pass.
+                    layer.outcome = Outcome::from_reason(Reason::Limit(Exceeded::EntitySize));
+                    report.signatures.push(layer);
                     break;
                 };
+                report.signatures.push(layer);
                 range = 0..inner.len();
                 buf = std::borrow::Cow::Owned(inner);
             }
@@ -381,17 +380,24 @@ fn combine(signers: Vec<SignerReport>) -> SignatureLayer {
     }
 }
 
-/// The innermost signature is the author's: its address must match From:.
+/// The innermost signature is the author's: every From: mailbox (of every From: header)
+/// must be one of its certificate's addresses. A From: that identifies nobody (a group,
+/// an unreadable entry, none at all) binds to nobody.
 fn bind_from(report: &mut Report) {
-    let from = report.headers.from.as_ref().map(|f| f.to_ascii_lowercase());
+    let from = &report.headers.from;
     let Some(layer) = report.signatures.last_mut() else {
         return;
     };
     if layer.outcome.result != SmimeResult::Pass {
         return;
     }
-    let matches = match (&from, layer.signer()) {
-        (Some(from), Some(signer)) => signer.emails.iter().any(|e| e == from),
+    let matches = match layer.signer() {
+        Some(signer) if from.identifies_author() => from.mailboxes.iter().all(|m| {
+            signer
+                .emails
+                .iter()
+                .any(|e| e.eq_ignore_ascii_case(m.as_str()))
+        }),
         _ => false,
     };
     if !matches {
