@@ -71,6 +71,7 @@ pub struct Metrics {
     in_flight: Gauge,
     processing: Histogram,
     audit_write_errors: Counter,
+    internal_errors: Counter,
 }
 
 fn metrics() -> &'static Metrics {
@@ -97,6 +98,7 @@ impl Metrics {
             // 100 µs .. ~3.3 s: policy-only messages sit at the bottom, S/MIME higher up.
             processing: Histogram::new(exponential_buckets(0.0001, 2.0, 16)),
             audit_write_errors: Counter::default(),
+            internal_errors: Counter::default(),
         };
         m.registry.register(
             "messages",
@@ -168,6 +170,11 @@ impl Metrics {
             "Audit lines that could not be written to [smime] audit_file",
             m.audit_write_errors.clone(),
         );
+        m.registry.register(
+            "smime_internal_errors",
+            "S/MIME evaluations that panicked inside a dependency or our code (temperror (internal-error))",
+            m.internal_errors.clone(),
+        );
         m
     }
 }
@@ -226,6 +233,10 @@ pub fn config_reload(outcome: &'static str) {
         .config_reloads
         .get_or_create(&OutcomeLabels { outcome })
         .inc();
+}
+
+pub fn smime_internal_error() {
+    metrics().internal_errors.inc();
 }
 
 pub fn audit_write_error() {

@@ -10,7 +10,7 @@ use indymilter::{
 use tracing::error;
 
 use super::session::{ANNOTATION_HEADER, Answer, Session, StageMacros};
-use super::smime::{AR_HEADER, DECRYPTED_HEADER, Disposition, Plan};
+use super::smime::{AR_HEADER, DECRYPTED_HEADER, Disposition, Plan, SubjectTag};
 use crate::runtime::Shared;
 
 /// Macros we ask Postfix/Sendmail for, per stage.
@@ -211,17 +211,25 @@ async fn apply_smime_headers(cx: &mut EomContext<Session>, plan: &Plan) -> Resul
             return Err(tempfail(&mut cx.reply, "internal error"));
         }
     }
-    if let Some((exists, subject)) = &plan.subject {
-        let done = if *exists {
-            cx.actions
-                .change_header("Subject", 1, Some(subject.as_str()))
-                .await
-        } else {
-            cx.actions.add_header("Subject", subject.as_str()).await
-        };
-        if let Err(e) = done {
-            error!(error = %e, "cannot tag the subject");
-            return Err(tempfail(&mut cx.reply, "internal error"));
+    match &plan.subject {
+        None => {}
+        Some(SubjectTag::Add(subject)) => {
+            if let Err(e) = cx.actions.add_header("Subject", subject.as_str()).await {
+                error!(error = %e, "cannot tag the subject");
+                return Err(tempfail(&mut cx.reply, "internal error"));
+            }
+        }
+        Some(SubjectTag::Replace(subjects)) => {
+            for (index, subject) in (1..).zip(subjects) {
+                let done = cx
+                    .actions
+                    .change_header("Subject", index, Some(subject.as_str()))
+                    .await;
+                if let Err(e) = done {
+                    error!(error = %e, "cannot tag the subject");
+                    return Err(tempfail(&mut cx.reply, "internal error"));
+                }
+            }
         }
     }
     Ok(())

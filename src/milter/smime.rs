@@ -6,7 +6,7 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::Instant;
 
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
 use crate::config::model::{DeliverMode, SmimeAction};
 use crate::policy::Address;
@@ -29,10 +29,14 @@ pub struct Capture {
     ar_seen: i32,
     /// How many `X-Mailwarden-Decrypted` headers arrived (only we may set it).
     pub decrypted_seen: i32,
-    /// The first Subject value, for the `tag` action.
-    pub subject: Option<String>,
+    /// Every Subject value in order, for the `tag` action (which tags each of them: a
+    /// reader may show any one).
+    pub subjects: Vec<String>,
     /// Whether the top-level Content-Type looks like S/MIME (for "too large" audit lines).
     pub looks_smime: bool,
+    /// The top-level media type (`type/subtype`, sanitised), for a log line that describes
+    /// a message's shape without its content.
+    pub media_type: Option<String>,
     size: usize,
 }
 
@@ -45,8 +49,9 @@ impl Capture {
             forged: Vec::new(),
             ar_seen: 0,
             decrypted_seen: 0,
-            subject: None,
+            subjects: Vec::new(),
             looks_smime: false,
+            media_type: None,
             size: 0,
         }
     }
@@ -72,12 +77,24 @@ impl Capture {
             }
         } else if name.eq_ignore_ascii_case(DECRYPTED_HEADER) {
             self.decrypted_seen += 1;
-        } else if name.eq_ignore_ascii_case("Subject") && self.subject.is_none() {
-            self.subject = Some(value.to_string());
+        } else if name.eq_ignore_ascii_case("Subject") {
+            if self.subjects.len() < MAX_SUBJECTS {
+                self.subjects.push(value.to_string());
+            }
         } else if name.eq_ignore_ascii_case("Content-Type") {
             let v = value.to_ascii_lowercase();
             self.looks_smime =
                 v.contains("pkcs7") || v.contains("multipart/signed") || v.contains(".p7m");
+            let media: String = v
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .chars()
+                .take(64)
+                .map(|c| if c.is_ascii_graphic() { c } else { '?' })
+                .collect();
+            self.media_type.get_or_insert(media);
         }
         let mut line = Vec::with_capacity(name.len() + value.len() + 4);
         line.extend_from_slice(name.as_bytes());
@@ -97,22 +114,75 @@ impl Capture {
     }
 }
 
-/// Whether an Authentication-Results value names `authserv_id` (any letter case,
-/// any folding, an optional leading comment).
+/// Subjects kept for tagging; Postfix's header limit bounds them anyway.
+const MAX_SUBJECTS: usize = 64;
+
+/// Whether an Authentication-Results value names `authserv_id`, read by RFC 8601's
+/// grammar: `[CFWS] authserv-id` where authserv-id is a `value` (RFC 2045: a token or a
+/// quoted-string) and CFWS is RFC 5322's folding white space and comments, which nest and
+/// may hold quoted-pairs. Any letter case: `"mx.test"` and `((x)) mx.test` claim it. A value
+/// that cannot be read (an unterminated comment or quoted-string) claims it when it
+/// mentions it anywhere: a lenient reader downstream might still believe it.
 pub fn claims_authserv_id(value: &str, authserv_id: &str) -> bool {
-    let mut v = value.trim_start_matches(|c: char| c.is_whitespace());
-    // Skip leading comments: "(comment) id;"
-    while let Some(rest) = v.strip_prefix('(') {
-        let Some(end) = rest.find(')') else {
-            return false;
-        };
-        v = rest[end + 1..].trim_start_matches(|c: char| c.is_whitespace());
+    let mentions = || {
+        value
+            .to_ascii_lowercase()
+            .contains(&authserv_id.to_ascii_lowercase())
+    };
+    let Some(rest) = skip_cfws(value) else {
+        return mentions();
+    };
+    let id = match rest.strip_prefix('"') {
+        Some(quoted) => {
+            let mut id = String::new();
+            let mut chars = quoted.chars();
+            loop {
+                match chars.next() {
+                    None => return mentions(),
+                    Some('"') => break,
+                    Some('\\') => match chars.next() {
+                        Some(c) => id.push(c),
+                        None => return mentions(),
+                    },
+                    Some(c) if c == '\r' || c == '\n' => {}
+                    Some(c) => id.push(c),
+                }
+            }
+            id
+        }
+        // RFC 2045 token: anything but SPACE, CTLs and tspecials.
+        None => rest
+            .chars()
+            .take_while(|c| !c.is_whitespace() && !c.is_control() && !"()<>@,;:\\\"/[]?=".contains(*c))
+            .collect(),
+    };
+    id.trim().eq_ignore_ascii_case(authserv_id)
+}
+
+/// `s` after RFC 5322 CFWS: white space and (nested) comments with quoted-pairs. `None`
+/// for an unterminated comment, or one nested deeper than anyone writes.
+fn skip_cfws(s: &str) -> Option<&str> {
+    let mut depth = 0usize;
+    let mut escaped = false;
+    for (i, c) in s.char_indices() {
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        match c {
+            '\\' if depth > 0 => escaped = true,
+            '(' => {
+                depth += 1;
+                if depth > 32 {
+                    return None;
+                }
+            }
+            ')' if depth > 0 => depth -= 1,
+            c if depth > 0 || c.is_whitespace() => {}
+            _ => return Some(&s[i..]),
+        }
     }
-    let id: String = v
-        .chars()
-        .take_while(|c| !c.is_whitespace() && *c != ';' && *c != '(')
-        .collect();
-    id.eq_ignore_ascii_case(authserv_id)
+    (depth == 0).then_some("")
 }
 
 /// What the milter does with the message after verification.
@@ -132,7 +202,7 @@ pub enum Disposition {
 
 impl Disposition {
     /// The action taken, as a metrics label; `subject` is set when the Subject was tagged.
-    pub fn action(&self, subject: &Option<(bool, String)>) -> &'static str {
+    pub fn action(&self, subject: &Option<SubjectTag>) -> &'static str {
         match self {
             Self::Continue if subject.is_some() => "tag",
             Self::Continue => "accept",
@@ -150,13 +220,22 @@ pub struct Plan {
     pub delete_ar: Vec<i32>,
     /// Our Authentication-Results value, inserted at the top.
     pub insert_ar: Option<String>,
-    /// New Subject value (`tag`): replace the first Subject, or add one.
-    pub subject: Option<(bool, String)>,
+    /// New Subject values (`tag`).
+    pub subject: Option<SubjectTag>,
     /// `deliver = "decrypted"`: the message's new MIME headers and body.
     pub replace: Option<Replacement>,
     /// Incoming `X-Mailwarden-Decrypted` headers to delete (1-based, highest first).
     pub delete_decrypted: Vec<i32>,
     pub disposition: Disposition,
+}
+
+/// The `tag` action's edit of the Subject.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SubjectTag {
+    /// The new value of each Subject header, in order (1-based index = position + 1).
+    Replace(Vec<String>),
+    /// There was none: add one.
+    Add(String),
 }
 
 /// Everything verification needs, moved to a blocking thread.
@@ -188,12 +267,9 @@ impl Job {
             info!(queue_id = %queue_id, index, authserv_id = %settings.authserv_id,
                 "removed an Authentication-Results header claiming our authserv-id");
         }
-        // With decrypted delivery on, only our own note may say a message was decrypted.
-        let delete_decrypted: Vec<i32> = if settings.deliver == DeliverMode::Decrypted {
-            (1..=capture.decrypted_seen).rev().collect()
-        } else {
-            Vec::new()
-        };
+        // Only our own note may say a message was decrypted, whatever `deliver` is:
+        // downstream cannot tell which mode wrote it.
+        let delete_decrypted: Vec<i32> = (1..=capture.decrypted_seen).rev().collect();
         let unchanged = |delete_ar, delete_decrypted| Plan {
             delete_ar,
             insert_ar: None,
@@ -230,6 +306,14 @@ impl Job {
         let now = crate::smime::path::unix_secs(std::time::SystemTime::now());
         let report = engine.verify(&capture.raw, now, None);
         let micros = started.elapsed().as_micros();
+        if report.outcome.reason == Some(crate::smime::verdict::Reason::Internal) {
+            // The shape, never the content: whoever reads the log may not read the mail.
+            error!(queue_id = %queue_id, size = capture.size,
+                media_type = %capture.media_type.as_deref().unwrap_or("-"),
+                subjects = capture.subjects.len(), forged_ar = capture.forged.len(),
+                "S/MIME evaluation failed internally (a bug); the verdict is temperror (internal-error)");
+            crate::metrics::smime_internal_error();
+        }
         if !report.is_smime() && !required {
             return unchanged(delete_ar, delete_decrypted);
         }
@@ -346,12 +430,18 @@ impl Job {
     }
 }
 
-/// The Subject with `prefix` in front: (whether a Subject exists, new value).
-fn tagged(prefix: &str, capture: &Capture) -> (bool, String) {
-    match &capture.subject {
-        Some(s) => (true, format!("{prefix}{}", s.trim_start())),
-        None => (false, prefix.to_string()),
+/// Every Subject with `prefix` in front, or a new Subject when there is none.
+fn tagged(prefix: &str, capture: &Capture) -> SubjectTag {
+    if capture.subjects.is_empty() {
+        return SubjectTag::Add(prefix.to_string());
     }
+    SubjectTag::Replace(
+        capture
+            .subjects
+            .iter()
+            .map(|s| format!("{prefix}{}", s.trim_start()))
+            .collect(),
+    )
 }
 
 /// The MIME headers the decrypted entity replaces at the top of the message.
@@ -627,6 +717,29 @@ mod tests {
             "mx.example.org.evil; smime=pass",
             "mx.example.org"
         ));
+    }
+
+    #[test]
+    fn forged_header_detection_reads_rfc8601_cfws_and_quoted_ids() {
+        for v in [
+            "\"mx.test\"; smime=pass",
+            "\"MX.\\test\" ; smime=pass",
+            "((x)) mx.test; smime=pass",
+            "(a\\) b) mx.test; smime=pass",
+            "(one (two) three)\n\t mx.test 1; none",
+            "mx.test(comment); smime=pass",
+            "(unterminated mx.test; smime=pass",
+            "\"mx.test; smime=pass",
+        ] {
+            assert!(claims_authserv_id(v, "mx.test"), "{v:?}");
+        }
+        for v in [
+            "(mx.test) other.example; smime=pass",
+            "\"mx.test.evil\"; smime=pass",
+            "(unterminated other.example; smime=pass",
+        ] {
+            assert!(!claims_authserv_id(v, "mx.test"), "{v:?}");
+        }
     }
 
     #[test]

@@ -175,9 +175,18 @@ pub mod path_budget {
     /// Runs `f` with at most `limit` signature checks, and says what it spent. Outside any
     /// scope checks are counted without limit.
     pub fn scope<T>(limit: usize, f: impl FnOnce() -> T) -> (T, Spent) {
-        let saved = BUDGET.replace((0, limit, false));
+        // Restored on unwind too: a panic inside (caught at the engine's boundary) must not
+        // leave this blocking-pool thread with another message's budget.
+        struct Restore((usize, usize, bool));
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                BUDGET.set(self.0);
+            }
+        }
+        let restore = Restore(BUDGET.replace((0, limit, false)));
         let out = f();
-        let (checks, _, exhausted) = BUDGET.replace(saved);
+        let (checks, _, exhausted) = BUDGET.get();
+        drop(restore);
         (out, Spent { checks, exhausted })
     }
 

@@ -1,4 +1,5 @@
-//! S/MIME: the trust store, and verification of signed messages (decryption follows).
+//! S/MIME: the trust store and keys, verification of signed and decryption of enveloped
+//! messages.
 //!
 //! [`Engine`] is what the milter and `mailwarden smime` share: the loaded trust store and
 //! CRLs, the path validator with its cache, and the `[smime]` settings.
@@ -92,7 +93,24 @@ impl Engine {
             allow_3des: self.settings.allow_3des,
             limits: self.settings.limits,
         };
-        pipeline::verify_message(raw, &v)
+        // The panic boundary around the whole evaluation (cms, der, certval, mail-parser and
+        // ours): a bug reachable from message bytes gives temperror (internal-error), which
+        // the milter logs and counts, never a failed job and a tempfail on every retry.
+        // Nothing shared is left half-updated: the path cache and the budget recover.
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            pipeline::verify_message(raw, &v)
+        }))
+        .unwrap_or_else(|_| pipeline::Report::internal_error())
+    }
+}
+
+/// Test builds only: `MAILWARDEN_TEST_PANIC=<site>` panics at that site, so that the panic
+/// boundary is tested through the real binary (no message is known to make cms, der or
+/// certval panic). Release builds have no such hook.
+#[cfg(debug_assertions)]
+pub fn injected_panic(site: &str) {
+    if std::env::var("MAILWARDEN_TEST_PANIC").is_ok_and(|v| v == site) {
+        panic!("injected panic at {site}");
     }
 }
 

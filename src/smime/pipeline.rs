@@ -98,9 +98,27 @@ pub struct DecryptedLayer {
 }
 
 impl Report {
-    /// Whether the message had any S/MIME at all (a layer, or an enclosed encrypted part).
+    /// Whether the message had any S/MIME at all (a layer, or an enclosed encrypted part),
+    /// or its evaluation broke down (then it must be judged, never waved through).
     pub fn is_smime(&self) -> bool {
-        !self.layers.is_empty() || self.decryption != Decryption::None
+        !self.layers.is_empty()
+            || self.decryption != Decryption::None
+            || self.outcome.reason == Some(Reason::Internal)
+    }
+
+    /// The verdict when evaluation panicked: temperror (internal-error), nothing else known.
+    pub fn internal_error() -> Report {
+        let outcome = Outcome::from_reason(Reason::Internal);
+        Report {
+            layers: Vec::new(),
+            signatures: vec![SignatureLayer::failed(Reason::Internal)],
+            outcome,
+            decryption: Decryption::None,
+            decryption_detail: None,
+            decrypted: Vec::new(),
+            cleartext: None,
+            headers: TopHeaders::default(),
+        }
     }
 
     /// The innermost signature layer's deciding signer (the author).

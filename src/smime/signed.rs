@@ -120,6 +120,8 @@ pub fn encapsulated_content(content: &Any) -> Result<Option<Vec<u8>>, der::Error
 /// Checks every SignerInfo of `sd` over `content` (the detached MIME part, or the
 /// encapsulated content of an opaque signature).
 pub fn verify(sd: &SignedData, content: &[u8], v: &Verifier<'_>) -> Vec<SignerReport> {
+    #[cfg(debug_assertions)]
+    super::injected_panic("verify");
     let signer_infos: Vec<&SignerInfo> = sd.signer_infos.0.iter().collect();
     if signer_infos.is_empty() {
         return vec![SignerReport::failed(Reason::Malformed)];
