@@ -42,6 +42,24 @@ impl fmt::Display for Diagnostic {
     }
 }
 
+/// Most characters of a file's text quoted in a diagnostic.
+pub const EXCERPT_CHARS: usize = 24;
+
+/// A short, printable prefix of text from a file, for a diagnostic. A rule file may be a
+/// symlink to anything readable by the daemon (`/etc/shadow`, for one run as root): its
+/// errors must not copy it into the log.
+pub fn excerpt(s: &str) -> String {
+    let mut out: String = s
+        .chars()
+        .take(EXCERPT_CHARS)
+        .map(|c| if c.is_ascii_graphic() { c } else { '?' })
+        .collect();
+    if s.chars().nth(EXCERPT_CHARS).is_some() {
+        out.push_str("...");
+    }
+    out
+}
+
 /// A non-empty list of diagnostics, as one error value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct Diagnostics(pub Vec<Diagnostic>);

@@ -22,7 +22,7 @@ pub enum Pattern {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("bad pattern {token:?}: {reason}")]
+#[error("bad pattern \"{}\": {reason}", crate::diag::excerpt(token))]
 pub struct PatternError {
     pub token: String,
     pub reason: String,
@@ -89,8 +89,14 @@ pub fn parse_pattern(token: &str) -> Result<Pattern, PatternError> {
     Ok(Pattern::Exact(lower.into()))
 }
 
+/// The regex crate's message without its copy of the pattern (the `error:` line), on one
+/// line: the pattern is file text, which diagnostics quote only as a short excerpt.
 fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    let msg = s
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("error:"))
+        .unwrap_or(s);
+    msg.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 impl Pattern {

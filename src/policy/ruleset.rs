@@ -261,6 +261,19 @@ fn for_each_line(
             ));
             continue;
         }
+        // A BOM, zero-width or direction mark, or a non-ASCII space inside an entry makes
+        // it one that never matches: a `!` entry would be silently gone.
+        if let Some(bad) = text.chars().find(|&c| is_invisible(c)) {
+            errors.push(Diagnostic::new(
+                path,
+                line_no,
+                format!(
+                    "invisible character U+{:04X} in line (a byte-order mark, zero-width or direction mark, or non-ASCII space would make the entry never match)",
+                    bad as u32
+                ),
+            ));
+            continue;
+        }
         if count > MAX_FIELDS {
             errors.push(Diagnostic::new(
                 path,
@@ -271,6 +284,18 @@ fn for_each_line(
         }
         each(line_no as u32, &fields[..count], errors);
     }
+}
+
+/// Unicode format characters (general category Cf) and non-ASCII white space: invisible in
+/// an editor, different bytes to a matcher. Only a BOM at the very start of a file is
+/// allowed (it is stripped before lines are read).
+fn is_invisible(c: char) -> bool {
+    let cf = matches!(c as u32,
+        0x00AD | 0x0600..=0x0605 | 0x061C | 0x06DD | 0x070F | 0x0890..=0x0891 | 0x08E2
+        | 0x180E | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2064 | 0x2066..=0x206F
+        | 0xFEFF | 0xFFF9..=0xFFFB | 0x110BD | 0x110CD | 0x13430..=0x1343F
+        | 0x1BCA0..=0x1BCA3 | 0x1D173..=0x1D17A | 0xE0001 | 0xE0020..=0xE007F);
+    cf || (c.is_whitespace() && !c.is_ascii())
 }
 
 /// Parses a sender allowlist held in memory. See `read_allowlist`.
@@ -353,8 +378,8 @@ pub fn read_access_rules(
         let param = parse_param(fields[3]);
         let flags = fields[4].parse::<u64>().map_err(|_| {
             format!(
-                "FLAGS must be a non-negative integer, found {:?}",
-                fields[4]
+                "FLAGS must be a non-negative integer, found \"{}\"",
+                crate::diag::excerpt(fields[4])
             )
         });
         match (sender, recipient, method, param, flags) {
@@ -406,7 +431,10 @@ fn parse_method(field: &str) -> Result<&str, String> {
         .strip_prefix('<')
         .and_then(|f| f.strip_suffix('>'))
         .ok_or_else(|| {
-            format!("METHOD must be a token in angle brackets like <reg>, found {field:?}")
+            format!(
+                "METHOD must be a token in angle brackets like <reg>, found \"{}\"",
+                crate::diag::excerpt(field)
+            )
         })?;
     if inner.is_empty()
         || inner.len() > 64
@@ -415,7 +443,8 @@ fn parse_method(field: &str) -> Result<&str, String> {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
     {
         return Err(format!(
-            "METHOD {field:?}: expected letters, digits, '-', '_' or '.' inside <>"
+            "METHOD \"{}\": expected letters, digits, '-', '_' or '.' inside <>",
+            crate::diag::excerpt(field)
         ));
     }
     Ok(inner)
@@ -631,5 +660,30 @@ mod tests {
         let (_, e) = parse_allowlist(Path::new("a"), text.as_bytes());
         assert_eq!(e.len(), MAX_ERRORS + 1);
         assert!(e.last().unwrap().message.contains("too many errors"));
+    }
+
+    #[test]
+    fn invisible_characters_inside_a_file_are_errors_naming_the_line() {
+        for bad in ["\u{feff}!former@x.example", "!former@x.example\u{200b}", "!for\u{202e}mer@x.example", "!former@x.example\u{a0}#"] {
+            let text = format!("@x.example\n{bad}\n");
+            let (_, e) = parse_allowlist(Path::new("l.txt"), text.as_bytes());
+            let e = errs(&e);
+            assert_eq!(e.len(), 1, "{bad:?}: {e:?}");
+            assert!(e[0].starts_with("2: invisible character U+"), "{e:?}");
+        }
+        // A BOM that starts the file is allowed.
+        let (f, e) = parse_allowlist(Path::new("l.txt"), "\u{feff}!former@x.example\n".as_bytes());
+        assert!(e.is_empty() && f.entries.len() == 1);
+    }
+
+    #[test]
+    fn errors_quote_only_a_short_printable_excerpt() {
+        let line = "root:$6$abcdefghijklmnopqrstuvwxyz0123456789SECRETHASH:19000:0:99999:7:::\n";
+        let (_, e) = parse_allowlist(Path::new("l.txt"), line.as_bytes());
+        let e = errs(&e);
+        assert!(!e[0].contains("SECRETHASH"), "{e:?}");
+        assert!(e[0].contains("root:$6$abcdefghijklmnop..."), "{e:?}");
+        let (_, e) = parse_access_rules(Path::new("r.txt"), "* * <reg> - /(secretsecretsecretsecret/\n/(aaaaaaaaaaaaaaaaaaaaaaaaaaaSECRET/ * <r> - 0\n".as_bytes());
+        assert!(errs(&e).iter().all(|m| !m.contains("SECRET")), "{e:?}");
     }
 }
