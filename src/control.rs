@@ -59,8 +59,14 @@ pub fn bind(path: &str) -> std::io::Result<Option<ControlSocket>> {
 
 pub async fn serve(socket: ControlSocket, shared: Arc<Shared>) {
     loop {
-        let Ok((stream, _)) = socket.listener.accept().await else {
-            continue;
+        let stream = match socket.listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                // Out of descriptors, say: retrying at once would spin a core.
+                warn!(error = %e, "cannot accept a control connection; retrying shortly");
+                tokio::time::sleep(crate::server::ACCEPT_RETRY).await;
+                continue;
+            }
         };
         let shared = shared.clone();
         tokio::spawn(async move {

@@ -86,6 +86,9 @@ pub struct Shared {
     table: Mutex<SourceTable>,
     config_path: Option<PathBuf>,
     next_generation: AtomicU64,
+    /// Bumped (under the table lock) each time the settings are read again: a slow trust
+    /// store load that started before must not publish the settings it started with.
+    settings_epoch: AtomicU64,
     in_flight: AtomicUsize,
     idle: Notify,
     /// Wakes the watcher after a settings reload (the set of files may have changed).
@@ -145,6 +148,7 @@ impl Shared {
             table: Mutex::new(table),
             config_path,
             next_generation: AtomicU64::new(next),
+            settings_epoch: AtomicU64::new(0),
             in_flight: AtomicUsize::new(0),
             idle: Notify::new(),
             sources_changed: Notify::new(),
@@ -167,6 +171,7 @@ impl Shared {
     /// changed and have held still, read them again and swap the verifier in; a store
     /// that does not load (a half-synced or emptied file) keeps the previous one.
     pub fn check_smime_sources(&self) {
+        let epoch = self.settings_epoch.load(Ordering::Acquire);
         let before = self.snapshot();
         if !before.settings.smime.verify {
             return;
@@ -189,10 +194,22 @@ impl Shared {
             w.loaded = now;
             w.candidate = None;
         }
+        info!("smime trust store, CRL or key files changed; loading them");
+        // Slow (PBKDF2 for protected keys), so without the table lock: a SIGHUP may reload
+        // everything meanwhile.
         match crate::smime::Engine::load(&before.settings) {
             Ok(engine) => {
                 let table = self.table();
-                let rt = self.publish(before.settings.clone(), &table, Some(Arc::new(engine)));
+                if self.settings_epoch.load(Ordering::Acquire) != epoch {
+                    // A full reload ran meanwhile and loaded the store from newer settings;
+                    // publishing ours would undo it.
+                    drop(table);
+                    info!("smime store reload superseded by a settings reload; not applied");
+                    return;
+                }
+                // The rules may have changed meanwhile (the watcher): keep the current ones.
+                let current = self.snapshot();
+                let rt = self.publish(current.settings.clone(), &table, Some(Arc::new(engine)));
                 drop(table);
                 crate::metrics::smime_store_reload("applied");
                 info!(
@@ -258,6 +275,7 @@ impl Shared {
             );
         }
         let state = smime_sources_state(&settings);
+        self.settings_epoch.fetch_add(1, Ordering::AcqRel);
         let rt = self.publish(settings, &new_table, smime);
         self.smime_lock().loaded = state;
         *table = new_table;

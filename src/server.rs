@@ -21,11 +21,18 @@ use crate::milter::callbacks;
 use crate::rules::{self, Verdict};
 use crate::runtime::Shared;
 
-/// Stops accepting (and closes the listening socket) once `stop` fires.
+/// Stops accepting (and closes the listening socket) once `stop` fires. An accept error
+/// (out of file descriptors, a connection aborted in the queue) is logged and retried
+/// after a pause: indymilter ends the whole milter on any accept error, and a daemon
+/// that exits because it ran out of descriptors for a moment stops all mail.
 struct StoppableListener<L> {
     inner: Option<L>,
     stop: Pin<Box<dyn Future<Output = ()> + Send>>,
+    pause: Option<Pin<Box<tokio::time::Sleep>>>,
 }
+
+/// How long to wait after a failed accept before trying again.
+pub const ACCEPT_RETRY: std::time::Duration = std::time::Duration::from_millis(100);
 
 impl<L: Listener> Listener for StoppableListener<L> {
     type Io = L::Io;
@@ -34,9 +41,25 @@ impl<L: Listener> Listener for StoppableListener<L> {
         if self.inner.is_some() && self.stop.as_mut().poll(cx).is_ready() {
             self.inner = None;
         }
-        match self.inner.as_mut() {
-            Some(l) => l.poll_accept(cx),
-            None => Poll::Pending,
+        if let Some(pause) = self.pause.as_mut() {
+            if pause.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            self.pause = None;
+        }
+        let Some(l) = self.inner.as_mut() else {
+            return Poll::Pending;
+        };
+        match l.poll_accept(cx) {
+            Poll::Ready(Err(e)) => {
+                error!(error = %e, "cannot accept a milter connection; retrying shortly");
+                let mut pause = Box::pin(tokio::time::sleep(ACCEPT_RETRY));
+                // Registers the waker: the pause wakes this task when it ends.
+                let _ = pause.as_mut().poll(cx);
+                self.pause = Some(pause);
+                Poll::Pending
+            }
+            other => other,
         }
     }
 }
@@ -56,6 +79,7 @@ pub async fn serve(shared: Arc<Shared>, listen: Option<ListenAddr>) -> Result<()
     let listener = StoppableListener {
         inner: Some(listener),
         stop: Box::pin(wait(stop_rx)),
+        pause: None,
     };
     let config = indymilter::Config {
         max_connections: rt.settings.max_connections,

@@ -9,7 +9,7 @@ use indymilter::{
 };
 use tracing::error;
 
-use super::session::{ANNOTATION_HEADER, Answer, Session, StageMacros};
+use super::session::{ANNOTATION_HEADER, Answer, Edits, Session, StageMacros};
 use super::smime::{AR_HEADER, DECRYPTED_HEADER, Disposition, Plan, SubjectTag};
 use crate::runtime::Shared;
 
@@ -21,7 +21,7 @@ pub fn build(shared: Arc<Shared>) -> Callbacks<Session> {
     let negotiate_shared = shared.clone();
     let session_shared = shared;
     Callbacks::new()
-        .on_negotiate(move |cx, _actions, _opts| {
+        .on_negotiate(move |cx, offered, _opts| {
             let runtime = negotiate_shared.snapshot();
             // S/MIME verification needs the whole message: headers and body.
             let smime_on = runtime.smime.is_some();
@@ -37,10 +37,32 @@ pub fn build(shared: Arc<Shared>) -> Callbacks<Session> {
                 opts |= ProtoOpts::NO_BODY;
             }
             cx.requested_opts = opts;
-            cx.requested_actions = Actions::ADD_HEADER
-                | Actions::CHANGE_HEADER
-                | Actions::QUARANTINE
-                | Actions::REPLACE_BODY;
+            // Only the edits the configuration can use, and only those the MTA offers
+            // (asking for more ends the connection with no word of why); a missing one is
+            // said here and makes every transaction a tempfail (Session::mail).
+            let need = Edits::needed(&runtime);
+            let granted = Edits {
+                add_header: need.add_header && offered.contains(Actions::ADD_HEADER),
+                change_header: need.change_header && offered.contains(Actions::CHANGE_HEADER),
+                quarantine: need.quarantine && offered.contains(Actions::QUARANTINE),
+                replace_body: need.replace_body && offered.contains(Actions::REPLACE_BODY),
+            };
+            let missing = granted.missing(need);
+            if !missing.is_empty() {
+                error!(missing = %missing.join(", "), "the MTA does not offer message changes the settings need; mail on this connection is temp-failed");
+            }
+            let mut actions = Actions::empty();
+            for (on, action) in [
+                (granted.add_header, Actions::ADD_HEADER),
+                (granted.change_header, Actions::CHANGE_HEADER),
+                (granted.quarantine, Actions::QUARANTINE),
+                (granted.replace_body, Actions::REPLACE_BODY),
+            ] {
+                if on {
+                    actions |= action;
+                }
+            }
+            cx.requested_actions = actions;
             cx.requested_macros
                 .insert(MacroStage::Mail, MAIL_MACROS.into());
             for stage in [
@@ -55,6 +77,7 @@ pub fn build(shared: Arc<Shared>) -> Callbacks<Session> {
                 session_shared.clone(),
                 wants_headers,
                 smime_on,
+                granted,
             ));
             Box::pin(async { Status::Continue })
         })

@@ -49,6 +49,45 @@ impl Answer {
     }
 }
 
+/// The message edits the milter may make, as negotiated with the MTA.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Edits {
+    pub add_header: bool,
+    pub change_header: bool,
+    pub quarantine: bool,
+    pub replace_body: bool,
+}
+
+impl Edits {
+    /// What the configuration can use: header edits for annotations and S/MIME verdicts,
+    /// quarantine for S/MIME actions, body replacement for decrypted delivery.
+    pub fn needed(rt: &Runtime) -> Edits {
+        let annotate = rt.policies.policies.iter().any(|p| p.annotate);
+        let smime = rt.smime.as_ref();
+        Edits {
+            add_header: annotate || smime.is_some(),
+            change_header: annotate || smime.is_some(),
+            quarantine: smime.is_some(),
+            replace_body: smime.is_some_and(|e| {
+                e.settings.deliver == crate::config::model::DeliverMode::Decrypted
+            }),
+        }
+    }
+
+    /// The edits `need` asks for that `self` lacks, by their protocol names.
+    pub fn missing(self, need: Edits) -> Vec<&'static str> {
+        [
+            (need.add_header && !self.add_header, "add header (SMFIF_ADDHDRS)"),
+            (need.change_header && !self.change_header, "change header (SMFIF_CHGHDRS)"),
+            (need.quarantine && !self.quarantine, "quarantine (SMFIF_QUARANTINE)"),
+            (need.replace_body && !self.replace_body, "replace body (SMFIF_CHGBODY)"),
+        ]
+        .into_iter()
+        .filter_map(|(lacking, name)| lacking.then_some(name))
+        .collect()
+    }
+}
+
 /// Macros of the current stage that the session uses.
 #[derive(Debug, Default, Clone)]
 pub struct StageMacros {
@@ -103,17 +142,25 @@ pub struct Session {
     pub receives_headers: bool,
     /// Whether this connection negotiated body delivery (S/MIME needs it).
     pub receives_body: bool,
+    /// The edits this connection negotiated.
+    pub edits: Edits,
     txn: Option<Transaction>,
     /// Counts this connection in `mailwarden_milter_sessions_active` while it lives.
     _connection: crate::metrics::SessionGuard,
 }
 
 impl Session {
-    pub fn new(shared: Arc<Shared>, receives_headers: bool, receives_body: bool) -> Self {
+    pub fn new(
+        shared: Arc<Shared>,
+        receives_headers: bool,
+        receives_body: bool,
+        edits: Edits,
+    ) -> Self {
         Self {
             shared,
             receives_headers,
             receives_body,
+            edits,
             txn: None,
             _connection: crate::metrics::SessionGuard::open(),
         }
@@ -134,6 +181,19 @@ impl Session {
             );
             return Answer::Tempfail {
                 reason: "policy reloaded, please retry",
+            };
+        }
+        let missing = self.edits.missing(Edits::needed(&runtime));
+        if !missing.is_empty() {
+            // Never deliver without the edits we promise (forged headers removed, our
+            // verdict added): the MTA must allow them, or the settings just changed.
+            error!(
+                generation = runtime.generation,
+                missing = %missing.join(", "),
+                "this milter connection may not make the message changes the settings need; tempfail (allow them in the MTA, or reconnect after a reload)"
+            );
+            return Answer::Tempfail {
+                reason: "message changes not permitted by the MTA",
             };
         }
         let sender = match Address::envelope(

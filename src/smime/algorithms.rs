@@ -324,6 +324,11 @@ fn rsa_params(
             if usize::from(salt) == d.len() {
                 return Ok(base);
             }
+            // Keys beyond 8192 bits cannot verify with these parameters anyway; refusing
+            // them first bounds the salts, and so the table of leaked parameters below.
+            if bits > MAX_RSA_BITS {
+                return Err(AlgError::Unsupported);
+            }
             // The salt may be any length that fits the key; bigger cannot verify.
             let em_len = (bits as usize).div_ceil(8);
             if usize::from(salt) + d.len() + 2 > em_len {
@@ -335,10 +340,17 @@ fn rsa_params(
     }
 }
 
+/// Largest RSA key the verification parameters accept (aws-lc-rs's `*_2048_8192_*`).
+const MAX_RSA_BITS: u32 = 8192;
+/// Largest PSS salt that fits an 8192-bit key: emLen 1024 - hLen (at least 32) - 2.
+const MAX_PSS_SALT: u16 = 1024 - 32 - 2;
+
 /// aws-lc-rs wants `&'static` parameters. Parameters for non-default salt lengths are made
-/// once per (digest, salt) and kept; salts are bounded by the largest key (8192 bits), so
-/// this table has at most 3 x 1024 entries.
+/// once per (digest, salt) and kept. The caller refuses keys over `MAX_RSA_BITS`, so salts
+/// are at most `MAX_PSS_SALT` and the table at most 3 x 991 entries (about 100 KB); a salt
+/// past that is clamped to a parameter that cannot verify rather than leaked.
 fn pss_with_salt(d: Digest, salt: u16, base: &'static RsaParameters) -> &'static RsaParameters {
+    let salt = salt.min(MAX_PSS_SALT + 1);
     static TABLE: OnceLock<Mutex<HashMap<(Digest, u16), &'static RsaParameters>>> = OnceLock::new();
     let table = TABLE.get_or_init(|| Mutex::new(HashMap::new()));
     let mut map = table.lock().unwrap_or_else(|e| e.into_inner());

@@ -137,7 +137,8 @@ pub fn to_crlf(raw: &[u8]) -> std::borrow::Cow<'_, [u8]> {
 /// Parses an RFC 3339 time (`2026-02-01T00:00:00Z`, `...+02:00`) to Unix seconds.
 pub fn parse_rfc3339(s: &str) -> Option<u64> {
     let b = s.as_bytes();
-    if b.len() < 20
+    // ASCII only: every slice below is then on a character boundary.
+    if !s.is_ascii() || b.len() < 20
         || b[4] != b'-'
         || b[7] != b'-'
         || !matches!(b[10], b'T' | b't' | b' ')
@@ -203,6 +204,10 @@ mod tests {
         );
         assert_eq!(parse_rfc3339("2026-02-01"), None);
         assert_eq!(parse_rfc3339("2026-13-01T00:00:00Z"), None);
+        // Multi-byte characters where digits or the offset belong: no panic.
+        assert_eq!(parse_rfc3339("2026-02-01T00:00:0\u{e9}Z"), None);
+        assert_eq!(parse_rfc3339("2026-02-01T00:00:00+\u{e9}:0"), None);
+        assert_eq!(parse_rfc3339("2026-02-01T00:00:00.\u{e9}\u{e9}\u{e9}"), None);
     }
 
     #[test]
