@@ -301,6 +301,11 @@ fn decrypted_and_encapsulated_entities_are_bounded_by_max_message_size() {
         ("permerror", Some("content-too-large")),
         "{past}"
     );
+    // One opaque layer is one layer, its signer still named (it was pushed twice, and the
+    // second, signerless entry hid the signer from the header).
+    assert_eq!(past["layers"], serde_json::json!(["signed"]), "{past}");
+    assert_eq!(past["signatures"].as_array().unwrap().len(), 1, "{past}");
+    assert_eq!(past["signer"], "alice@example.org", "{past}");
 }
 
 #[test]

@@ -100,7 +100,8 @@ impl Milter {
         Self::spawn(&mut Self::serve_on_free_port(config))
     }
 
-    fn serve_on_free_port(config: &Path) -> Command {
+    /// The `serve` command `start` runs, for callers that add environment or limits.
+    pub fn serve_on_free_port(config: &Path) -> Command {
         let mut cmd = Command::new(bin());
         cmd.args([
             "serve",
@@ -125,7 +126,8 @@ impl Milter {
         Self::spawn(&mut cmd)
     }
 
-    fn spawn(cmd: &mut Command) -> Self {
+    /// Starts `cmd` (a `serve` command) and waits until it listens.
+    pub fn spawn(cmd: &mut Command) -> Self {
         let mut child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::null())
