@@ -257,7 +257,8 @@ fn quoted_and_dotted_envelope_addresses_meet_the_gates_through_postfix() {
         let r = transact(pf.port, "<a@b.example>", &[rcpt], &msg);
         assert_eq!(r.code, 550, "{rcpt}: {r}");
     }
-    for sender in ["<\"ceo\"@board.example.org>", "<ceo@board.example.org.>"] {
+    // The third: a reader sees From: the CEO whatever the bounce address says.
+    for sender in ["<\"ceo\"@board.example.org>", "<ceo@board.example.org.>", "<bounces@lists.example>"] {
         let unsigned = plain("From: ceo@board.example.org\r\n", "unsigned");
         let r = transact(pf.port, sender, &["<x@y.example>"], &unsigned);
         assert_eq!(r.code, 550, "{sender}: {r}");

@@ -588,7 +588,13 @@ fn compile_policy(
             .map(|v| {
                 v.into_vec()
                     .into_iter()
-                    .map(|s| s.trim().trim_start_matches('@').to_lowercase())
+                    .map(|s| {
+                        // As addresses are judged: no `@`, no root dot, lower-case.
+                        s.trim()
+                            .trim_start_matches('@')
+                            .trim_end_matches('.')
+                            .to_lowercase()
+                    })
                     .collect()
             })
             .unwrap_or_default()

@@ -456,6 +456,10 @@ impl Session {
                 capture,
                 queue_id: txn.qid().to_string(),
                 sender: txn.sender.clone(),
+                from: txn
+                    .headers
+                    .from_mailboxes(&txn.runtime.settings.subaddress_delimiter)
+                    .mailboxes,
                 json_audit: txn.runtime.settings.log.format
                     == crate::config::model::LogFormat::Json,
             }),

@@ -244,6 +244,8 @@ pub struct Job {
     pub capture: Capture,
     pub queue_id: String,
     pub sender: Address,
+    /// Every From: mailbox (the author a reader sees), for `require_signature`.
+    pub from: Vec<Address>,
     pub json_audit: bool,
     /// `smime_actions` of the policies whose scope the message is in.
     pub overrides: Vec<Option<crate::config::model::RawSmimeActionsOverride>>,
@@ -257,6 +259,7 @@ impl Job {
             capture,
             queue_id,
             sender,
+            from,
             json_audit,
             overrides,
         } = self;
@@ -278,10 +281,12 @@ impl Job {
             delete_decrypted,
             disposition: Disposition::Continue,
         };
+        // The envelope sender or the author a reader sees: mail that shows From: the CEO
+        // must be signed whatever its bounce address says.
         let required = settings
             .require_signature
             .iter()
-            .any(|p| p.matches(&sender));
+            .any(|p| p.matches(&sender) || from.iter().any(|a| p.matches(a)));
         if capture.too_large {
             if capture.looks_smime || required {
                 audit_skipped(&engine, &queue_id, capture.size, json_audit);

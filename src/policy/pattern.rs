@@ -67,7 +67,18 @@ pub fn parse_pattern(token: &str) -> Result<Pattern, PatternError> {
             "control characters, spaces and angle brackets are not allowed",
         ));
     }
-    let lower = token.to_lowercase();
+    // Addresses are judged without RFC 5321 quoting (`"ceo"@x` is `ceo@x`): a quoted
+    // entry could never match, and a `!` entry would be silently gone.
+    if token.contains(['"', '\\']) {
+        return Err(err(
+            "quotes and backslashes never match: addresses are compared without RFC 5321 quoting, so write the address unquoted",
+        ));
+    }
+    let mut lower = token.to_lowercase();
+    // The root dot: `@partner.example.` is `@partner.example`, as addresses are judged.
+    if lower.ends_with('.') && lower.contains('@') {
+        lower.pop();
+    }
     let Some((local, domain)) = lower.rsplit_once('@') else {
         return Err(err(
             "expected an address (local@domain), @domain, *, <>, a glob or /regex/",
@@ -221,5 +232,15 @@ mod tests {
         // Pathological input stays fast (quadratic at worst, bounded by line length).
         let text = vec![b'a'; 4000];
         assert!(!glob_match(b"*a*a*a*a*b", &text));
+    }
+
+    #[test]
+    fn quoted_entries_are_errors_and_the_root_dot_is_dropped() {
+        assert!(parse_pattern("\"ceo\"@board.example.org").is_err());
+        assert!(parse_pattern("c\\eo@board.example.org").is_err());
+        let p = parse_pattern("@Partner.Example.").unwrap();
+        assert!(p.matches(&Address::parse("x@partner.example.", "+")));
+        let p = parse_pattern("ceo@board.example.org.").unwrap();
+        assert!(p.matches(&Address::parse("<\"ceo\"@board.example.org>", "+")));
     }
 }
