@@ -228,6 +228,9 @@ fn serve(config: Option<PathBuf>, listen: Option<ListenAddr>, verbose: u8, quiet
 fn check(config: Option<&Path>) -> ExitCode {
     match Runtime::load(config, 0) {
         Ok((rt, _)) => {
+            for w in rt.settings.ineffective() {
+                eprintln!("mailwarden: warning: {w}");
+            }
             let shown = config.map_or_else(
                 || "built-in defaults".to_owned(),
                 |p| p.display().to_string(),

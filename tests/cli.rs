@@ -195,3 +195,25 @@ fn query_text_explains_the_decision() {
         "{out}"
     );
 }
+
+#[test]
+fn check_warns_about_settings_that_can_never_take_effect() {
+    let f = Fixture::new();
+    f.write("senders.txt", "alice@example.org\n");
+    f.write(
+        "mailwarden.toml",
+        "[reload]\ncontrol_socket = \"\"\n[smime]\nrequire_signature = [\"@board.example.org\"]\n\n[[policy]]\nname = \"p\"\nsender_allowlist = [\"senders.txt\"]\nno_match = \"accept\"\nrecipient_reply = \"no\"\nsmime_actions = { none = \"reject\" }\n",
+    );
+    let cfg = f.config();
+    let (code, _, err) = run(&["check", "-c", cfg.to_str().unwrap()]);
+    assert_eq!(code, 0, "valid settings: {err}");
+    let at = format!("{}:7: policy \"p\"", cfg.display());
+    for want in [
+        format!("{at}: smime_actions never apply: S/MIME verification is off"),
+        format!("{at}: no_match applies to access_rules only"),
+        format!("{at}: recipient_reply is used for access-rule refusals only"),
+        "smime.require_signature is never checked".to_owned(),
+    ] {
+        assert!(err.contains(&want), "missing {want:?} in:\n{err}");
+    }
+}

@@ -52,6 +52,10 @@ pub struct SourceOptions {
 #[derive(Debug, Clone)]
 pub struct PolicySpec {
     pub name: String,
+    /// The settings line of its `name`, for diagnostics.
+    pub line: usize,
+    /// Whether `recipient_reply` was set (it is only used for access-rule refusals).
+    pub recipient_reply_set: bool,
     pub when: When,
     pub sender_allowlist: Vec<FileRef>,
     pub access_rules: Vec<FileRef>,
@@ -146,6 +150,38 @@ impl SmimeSettings {
             R::TempError => a.temperror,
             R::None => a.none,
         }
+    }
+}
+
+impl Settings {
+    /// Settings that are valid but can never take effect, as `PATH:LINE: ...` lines for
+    /// `mailwarden check` (the daemon runs with them; nothing is enforced by them).
+    pub fn ineffective(&self) -> Vec<String> {
+        let path = self
+            .path
+            .as_deref()
+            .map_or_else(|| "built-in defaults".to_owned(), |p| p.display().to_string());
+        let mut out = Vec::new();
+        let verify = self.smime.verify;
+        for p in &self.policies {
+            let at = format!("{path}:{}: policy {:?}", p.line, p.name);
+            if p.smime_actions.is_some() && !verify {
+                out.push(format!("{at}: smime_actions never apply: S/MIME verification is off (set [smime] trust)"));
+            }
+            if p.access_rules.is_empty() && p.no_match != NoMatch::Reject {
+                out.push(format!("{at}: no_match applies to access_rules only, and this policy has none"));
+            }
+            if p.access_rules.is_empty() && p.recipient_reply_set {
+                out.push(format!("{at}: recipient_reply is used for access-rule refusals only, and this policy has none"));
+            }
+        }
+        if !self.smime.require_signature.is_empty() && !verify {
+            out.push(format!("{path}: smime.require_signature is never checked: S/MIME verification is off"));
+        }
+        if self.smime.decryption_failure != model::SmimeAction::Accept && self.smime.keys.is_empty() {
+            out.push(format!("{path}: smime.decryption_failure never applies: no smime.keys to decrypt with"));
+        }
+        out
     }
 }
 
@@ -623,6 +659,8 @@ fn compile_policy(
     }
     Ok(PolicySpec {
         name,
+        line: at(p.name.span()),
+        recipient_reply_set: p.recipient_reply.is_some(),
         when,
         sender_allowlist,
         access_rules,
