@@ -643,3 +643,88 @@ fn a_slow_trust_store_load_does_not_undo_a_sighup() {
     let headers = got[0].header_section();
     assert!(headers.contains("Authentication-Results: after.test; smime=pass"), "the SIGHUP was undone:\n{headers}");
 }
+
+/// Class: any authenticated user sending as an allowlisted address. mailwarden sees the
+/// SASL login only as `{auth_authen}`; Postfix's own smtpd_sender_login_maps binds logins
+/// to senders (docs/postfix.md). The documented example, through real Postfix with Cyrus
+/// SASL (sasldb).
+#[test]
+fn sasl_logins_are_bound_to_senders_by_postfix_as_documented() {
+    use base64::Engine as _;
+    let f = Fixture::new();
+    f.write("senders.txt", "alice@example.org\nceo@board.example.org\n");
+    f.write(
+        "mailwarden.toml",
+        "[reload]\ncontrol_socket = \"\"\n[[policy]]\nname = \"secure\"\nwhen = { daemon_name = \"secure-submission\", authenticated = true }\nsender_allowlist = [\"senders.txt\"]\n",
+    );
+    let sasl = tempfile::Builder::new().prefix("mailwarden-sasl.").tempdir_in("/tmp").unwrap();
+    let dir = sasl.path();
+    std::fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let db = dir.join("sasldb2");
+    let mut child = std::process::Command::new("saslpasswd2")
+        .args(["-p", "-c", "-f", db.to_str().unwrap(), "-u", "example.org", "alice"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("saslpasswd2 (sasl2-bin, installed by tests/run.sh)");
+    use std::io::Write as _;
+    child.stdin.take().unwrap().write_all(b"alice-password").unwrap();
+    assert!(child.wait().unwrap().success());
+    std::fs::set_permissions(&db, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    // The map of docs/postfix.md: which logins may use which envelope sender.
+    std::fs::write(
+        dir.join("sender_logins"),
+        "alice@example.org    alice@example.org\nceo@board.example.org    ceo@example.org\n",
+    )
+    .unwrap();
+    let milter = Milter::start(&f.config());
+    let pf = Postfix::start_with(
+        &milter.socket(),
+        &format!(
+            "smtpd_sasl_auth_enable = yes\nsmtpd_sasl_type = cyrus\nsmtpd_sasl_path = smtpd\nsmtpd_sasl_security_options = noanonymous\nsmtpd_sender_login_maps = texthash:{d}/sender_logins\nsmtpd_sender_restrictions = reject_authenticated_sender_login_mismatch\n",
+            d = dir.display()
+        ),
+    );
+    // Debian's smtpd reads $config_directory/sasl/smtpd.conf (/etc/postfix/sasl/ on a
+    // real system); smtpd processes read it at start, hence the reload.
+    let sasl_conf = pf.dir.path().join("etc/sasl");
+    std::fs::create_dir_all(&sasl_conf).unwrap();
+    std::fs::write(
+        sasl_conf.join("smtpd.conf"),
+        format!("pwcheck_method: auxprop\nauxprop_plugin: sasldb\nmech_list: PLAIN\nsasldb_path: {}\n", db.display()),
+    )
+    .unwrap();
+    let reload = std::process::Command::new("postfix")
+        .arg("-c")
+        .arg(pf.dir.path().join("etc"))
+        .arg("reload")
+        .output()
+        .unwrap();
+    assert!(reload.status.success(), "{reload:?}");
+    std::thread::sleep(Duration::from_secs(1));
+    let login = base64::engine::general_purpose::STANDARD.encode(b"\0alice@example.org\0alice-password");
+    let send_as = |sender: &str| {
+        let mut c = Client::connect(pf.secure_port).unwrap();
+        let r = c.cmd(&format!("AUTH PLAIN {login}")).unwrap();
+        assert_eq!(r.code, 235, "AUTH: {r}\n{}", pf.maillog());
+        let r = c.cmd(&format!("MAIL FROM:<{sender}>")).unwrap();
+        if r.code != 250 {
+            return r;
+        }
+        // smtpd_delay_reject: Postfix applies sender restrictions at RCPT TO.
+        let r = c.cmd("RCPT TO:<bob@elsewhere.example>").unwrap();
+        if r.code != 250 {
+            return r;
+        }
+        let r = c.data(&plain(&format!("From: {sender}\r\n"), "sasl")).unwrap();
+        c.quit();
+        r
+    };
+    // alice may not use the CEO's allowlisted address: Postfix refuses before mailwarden.
+    let r = send_as("ceo@board.example.org");
+    assert_eq!(r.code, 553, "{r}");
+    assert!(r.text().contains("not owned by user alice@example.org"), "{r}");
+    // Her own address passes both Postfix and mailwarden's allowlist.
+    let r = send_as("alice@example.org");
+    assert_eq!(r.code, 250, "{r}\n{}", pf.maillog());
+    assert_eq!(pf.sink.wait_for(1, WAIT).len(), 1);
+}

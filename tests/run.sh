@@ -12,6 +12,9 @@ command -v smtp-source >/dev/null 2>&1 || [[ " ${need_pkgs[*]} " == *" postfix "
 command -v swaks >/dev/null 2>&1 || need_pkgs+=(swaks)
 command -v miltertest >/dev/null 2>&1 || need_pkgs+=(miltertest)
 command -v openssl >/dev/null 2>&1 || need_pkgs+=(openssl)
+# The SASL login binding example (docs/postfix.md): Cyrus SASL's sasldb and PLAIN.
+command -v saslpasswd2 >/dev/null 2>&1 || need_pkgs+=(sasl2-bin)
+dpkg-query -W -f='${Status}' libsasl2-modules 2>/dev/null | grep -q "ok installed" || need_pkgs+=(libsasl2-modules)
 # The Sendmail test: m4 builds the .cf; the libraries sendmail-bin links against (the
 # package itself conflicts with Postfix, so it is unpacked below, not installed).
 command -v m4 >/dev/null 2>&1 || need_pkgs+=(m4)
@@ -37,7 +40,7 @@ if [ "${#need_pkgs[@]}" -gt 0 ]; then
 fi
 
 missing=()
-for tool in postfix postconf smtp-source swaks miltertest openssl m4 unshare systemd-analyze man adduser setpriv dpkg-deb; do
+for tool in postfix postconf smtp-source swaks miltertest openssl saslpasswd2 m4 unshare systemd-analyze man adduser setpriv dpkg-deb; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
