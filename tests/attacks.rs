@@ -728,3 +728,37 @@ fn sasl_logins_are_bound_to_senders_by_postfix_as_documented() {
     assert_eq!(r.code, 250, "{r}\n{}", pf.maillog());
     assert_eq!(pf.sink.wait_for(1, WAIT).len(), 1);
 }
+
+/// Class: require_signature judges the author a reader sees, even a From: that arrives
+/// after more header bytes than the policy header store keeps (1 MiB).
+#[test]
+fn require_signature_sees_a_from_after_a_megabyte_of_headers() {
+    use indymilter_test::{MacroStage, Status, TestConnection};
+    let f = common::pki::fixture(
+        "[reload]\ncontrol_socket = \"\"\n[smime]\ntrust = [\"trust.pem\"]\nauthserv_id = \"mx.test\"\nrequire_signature = [\"ceo@board.example.org\"]\n",
+    );
+    let milter = Milter::start(&f.config());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let mut conn = TestConnection::open(("127.0.0.1", milter.port)).await.unwrap();
+        conn.macros(MacroStage::Mail, [("i", "Q2")]).await.unwrap();
+        assert_eq!(conn.mail(["<bounces@lists.example>"]).await.unwrap(), Status::Continue);
+        assert_eq!(conn.rcpt(["<x@y.example>"]).await.unwrap(), Status::Continue);
+        assert_eq!(conn.data().await.unwrap(), Status::Continue);
+        let pad = "x".repeat(100_000);
+        for _ in 0..11 {
+            assert_eq!(conn.header("X-Pad", pad.as_str()).await.unwrap(), Status::Continue);
+        }
+        conn.header("From", "ceo@board.example.org").await.unwrap();
+        conn.header("Subject", "unsigned").await.unwrap();
+        conn.eoh().await.unwrap();
+        conn.body("hello\r\n").await.unwrap();
+        let (_, status) = conn.eom().await.unwrap();
+        match status {
+            Status::Reject { message: Some(m) } => {
+                assert!(m.to_string_lossy().contains("signature is required"), "{m:?}")
+            }
+            other => panic!("unsigned mail shown From: the CEO was not refused: {other:?}"),
+        }
+    });
+}

@@ -456,10 +456,7 @@ impl Session {
                 capture,
                 queue_id: txn.qid().to_string(),
                 sender: txn.sender.clone(),
-                from: txn
-                    .headers
-                    .from_mailboxes(&txn.runtime.settings.subaddress_delimiter)
-                    .mailboxes,
+                delimiters: txn.runtime.settings.subaddress_delimiter.clone(),
                 json_audit: txn.runtime.settings.log.format
                     == crate::config::model::LogFormat::Json,
             }),

@@ -32,6 +32,9 @@ pub struct Capture {
     /// Every Subject value in order, for the `tag` action (which tags each of them: a
     /// reader may show any one).
     pub subjects: Vec<String>,
+    /// Every From: value in order (the policy header store stops at 1 MiB; this one does
+    /// not), for `require_signature`.
+    pub from_values: Vec<String>,
     /// Whether the top-level Content-Type looks like S/MIME (for "too large" audit lines).
     pub looks_smime: bool,
     /// The top-level media type (`type/subtype`, sanitised), for a log line that describes
@@ -50,6 +53,7 @@ impl Capture {
             ar_seen: 0,
             decrypted_seen: 0,
             subjects: Vec::new(),
+            from_values: Vec::new(),
             looks_smime: false,
             media_type: None,
             size: 0,
@@ -80,6 +84,11 @@ impl Capture {
         } else if name.eq_ignore_ascii_case("Subject") {
             if self.subjects.len() < MAX_SUBJECTS {
                 self.subjects.push(value.to_string());
+            }
+        } else if name.eq_ignore_ascii_case("From") {
+            // One past the reader's own cap is enough for it to say "identifies nobody".
+            if self.from_values.len() <= MAX_FROM_VALUES {
+                self.from_values.push(value.to_string());
             }
         } else if name.eq_ignore_ascii_case("Content-Type") {
             let v = value.to_ascii_lowercase();
@@ -114,8 +123,11 @@ impl Capture {
     }
 }
 
-/// Subjects kept for tagging; Postfix's header limit bounds them anyway.
-const MAX_SUBJECTS: usize = 64;
+/// Subjects kept for tagging (each is bounded by Postfix's header_size_limit).
+const MAX_SUBJECTS: usize = 1000;
+/// From: values kept: one past what the reader reads, so that `Job::run` knows there were
+/// more.
+const MAX_FROM_VALUES: usize = crate::policy::reader::MAX_FROM_HEADERS;
 
 /// Whether an Authentication-Results value names `authserv_id`, read by RFC 8601's
 /// grammar: `[CFWS] authserv-id` where authserv-id is a `value` (RFC 2045: a token or a
@@ -244,8 +256,8 @@ pub struct Job {
     pub capture: Capture,
     pub queue_id: String,
     pub sender: Address,
-    /// Every From: mailbox (the author a reader sees), for `require_signature`.
-    pub from: Vec<Address>,
+    /// `[rules] subaddress_delimiter`, for reading the From: mailboxes.
+    pub delimiters: String,
     pub json_audit: bool,
     /// `smime_actions` of the policies whose scope the message is in.
     pub overrides: Vec<Option<crate::config::model::RawSmimeActionsOverride>>,
@@ -259,7 +271,7 @@ impl Job {
             capture,
             queue_id,
             sender,
-            from,
+            delimiters,
             json_audit,
             overrides,
         } = self;
@@ -283,10 +295,16 @@ impl Job {
         };
         // The envelope sender or the author a reader sees: mail that shows From: the CEO
         // must be signed whatever its bounce address says.
+        let from = crate::policy::reader::from_mailboxes(
+            capture.from_values.iter().map(String::as_str),
+            &delimiters,
+        );
+        // A From: nobody could read might be the CEO's: then a signature is required.
         let required = settings
             .require_signature
             .iter()
-            .any(|p| p.matches(&sender) || from.iter().any(|a| p.matches(a)));
+            .any(|p| p.matches(&sender) || from.mailboxes.iter().any(|a| p.matches(a)))
+            || (from.unread && !settings.require_signature.is_empty());
         if capture.too_large {
             if capture.looks_smime || required {
                 audit_skipped(&engine, &queue_id, capture.size, json_audit);

@@ -17,6 +17,9 @@ pub struct FromMailboxes {
     /// (`alice@example.org:;`, RFC 6854), which a reader shows as text that names nobody
     /// who signed or is allowed. Such a From: identifies no one.
     pub malformed: bool,
+    /// Some From: was not read at all (more headers, or a longer value, than any real
+    /// message has): a check that looks for one address must assume it is there.
+    pub unread: bool,
 }
 
 impl FromMailboxes {
@@ -27,7 +30,7 @@ impl FromMailboxes {
 }
 
 /// Most `From:` headers read; a message with more identifies nobody.
-const MAX_FROM_HEADERS: usize = 16;
+pub const MAX_FROM_HEADERS: usize = 1000;
 /// Most bytes of one `From:` value read; a longer one identifies nobody.
 const MAX_FROM_BYTES: usize = 16 * 1024;
 
@@ -40,7 +43,11 @@ pub fn from_mailboxes<'a>(
     for (n, value) in values.into_iter().enumerate() {
         if n >= MAX_FROM_HEADERS || value.len() > MAX_FROM_BYTES {
             out.malformed = true;
-            break;
+            out.unread = true;
+            if n >= MAX_FROM_HEADERS {
+                break;
+            }
+            continue;
         }
         read_value(value, delimiters, &mut out);
     }
@@ -172,6 +179,16 @@ mod tests {
         assert!(read(&["no address here"]).1);
         assert!(read(&["\"quoted\"@example.org"]).1);
         assert!(!from_mailboxes([], "+").identifies_author());
+    }
+
+    #[test]
+    fn headers_past_the_caps_are_unread_not_ignored() {
+        let long = format!("{}@example.org", "a".repeat(MAX_FROM_BYTES));
+        let f = from_mailboxes(["alice@example.org", long.as_str()], "+");
+        assert!(f.unread && f.malformed);
+        let many = vec!["x@example.org"; MAX_FROM_HEADERS + 1];
+        let f = from_mailboxes(many.iter().copied(), "+");
+        assert!(f.unread && f.mailboxes.len() == MAX_FROM_HEADERS);
     }
 
     #[test]
