@@ -60,36 +60,37 @@ pub fn decoded_text(value: &str) -> Option<String> {
     if !value.contains("=?") || value.len() > MAX_FROM_BYTES {
         return None;
     }
-    let mut raw = Vec::with_capacity(value.len() + 15);
-    raw.extend_from_slice(b"Subject: ");
+    parse_one("Subject", value, |head| head.subject().map(str::to_owned))
+}
+
+/// Parses `name: value` as a header section of its own and reads it with `read`. Postfix
+/// passes folded values with bare LF, which mail-parser unfolds as well as CRLF. A parser
+/// panic (mail-parser has debug assertions reachable from input) is `None`, never a
+/// failed message.
+fn parse_one<T>(
+    name: &str,
+    value: &str,
+    read: impl FnOnce(&mail_parser::Message<'_>) -> Option<T>,
+) -> Option<T> {
+    let mut raw = Vec::with_capacity(name.len() + value.len() + 6);
+    raw.extend_from_slice(name.as_bytes());
+    raw.extend_from_slice(b": ");
     raw.extend_from_slice(value.trim_start().as_bytes());
     raw.extend_from_slice(b"\r\n\r\n");
-    std::panic::catch_unwind(|| {
-        let head = MessageParser::new().parse_headers(&raw[..])?;
-        head.subject().map(str::to_owned)
-    })
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        read(&MessageParser::new().parse_headers(&raw[..])?)
+    }))
     .ok()
     .flatten()
 }
 
 fn read_value(value: &str, delimiters: &str, out: &mut FromMailboxes) {
-    // mail-parser parses a header section; one header is enough. Postfix passes folded
-    // values with bare LF, which mail-parser unfolds as well as CRLF.
-    let mut raw = Vec::with_capacity(value.len() + 12);
-    raw.extend_from_slice(b"From: ");
-    raw.extend_from_slice(value.trim_start().as_bytes());
-    raw.extend_from_slice(b"\r\n\r\n");
-    // A parser panic (mail-parser has debug assertions reachable from input) is a From:
-    // that identifies nobody, never a failed message.
-    let parsed = std::panic::catch_unwind(|| {
-        let head = MessageParser::new().parse_headers(&raw[..])?;
-        let addresses = match head.header_values("From").next()? {
-            HeaderValue::Address(a) => a.clone().into_owned(),
-            _ => return None,
-        };
-        Some(addresses)
+    let parsed = parse_one("From", value, |head| match head.header_values("From").next()? {
+        HeaderValue::Address(a) => Some(a.clone().into_owned()),
+        _ => None,
     });
-    let Ok(Some(addresses)) = parsed else {
+    // Unreadable: a From: that identifies nobody.
+    let Some(addresses) = parsed else {
         out.malformed = true;
         return;
     };
