@@ -341,11 +341,21 @@ impl Session {
             return Answer::Continue;
         }
         let mut lines = Vec::new();
+        // A refusal anywhere is final (Decision::final_action); 451 only when nothing
+        // refused and a policy could not decide.
         if !sender_before {
-            match sender_answer(txn, d.sender.clone(), "headers") {
-                Answer::Reject { lines: l, .. } => lines = l,
-                Answer::Continue => {}
-                tempfail => return tempfail,
+            match (&d.sender, d.action) {
+                (SenderVerdict::Unavailable { policy }, Action::Tempfail) => {
+                    return unavailable(txn, policy, None);
+                }
+                (SenderVerdict::Rejected { .. }, _) => {
+                    if let Answer::Reject { lines: l, .. } =
+                        sender_answer(txn, d.sender.clone(), "headers")
+                    {
+                        lines = l;
+                    }
+                }
+                _ => {}
             }
         }
         let judged = d.recipients.iter().zip(before).filter(|(_, stopped)| !stopped);

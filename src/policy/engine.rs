@@ -756,6 +756,34 @@ mod tests {
     }
 
     #[test]
+    fn at_end_of_headers_a_refusal_beats_a_policy_that_cannot_decide() {
+        let mut refusing = policy("refusing");
+        refusing.when.subject_tag = Some("[secure]".into());
+        refusing.sender_source = SenderSource::Header;
+        refusing.sender_allowlist = vec![allow("l", "alice@example.org\n")];
+        let mut unloaded = policy("unloaded");
+        unloaded.when.subject_tag = Some("[secure]".into());
+        unloaded.access_rules = vec![access("r", "")];
+        unloaded.available = false;
+        let set = PolicySet {
+            policies: vec![unloaded, refusing],
+        };
+        let env = a("bounce@example.org");
+        let mut h = Headers::new();
+        h.push("Subject", "[secure] x");
+        h.push("From", "mallory@evil.example");
+        let d = set.evaluate(&facts(&env, Some(&h)), &[a("x@y.example")]);
+        assert_eq!((d.action, d.refused_at_headers), (Action::Reject, true), "{d:?}");
+        // Without the refusal, the unloaded policy makes it 451.
+        h = Headers::new();
+        h.push("Subject", "[secure] x");
+        h.push("From", "alice@example.org");
+        let d = set.evaluate(&facts(&env, Some(&h)), &[a("x@y.example")]);
+        assert_eq!((d.action, d.unavailable_at_headers), (Action::Tempfail, true), "{d:?}");
+        assert_eq!(set.in_scope(&facts(&env, Some(&h)), &[a("x@y.example")]).count(), 2);
+    }
+
+    #[test]
     fn reply_text_is_sanitised() {
         let p = policy("p");
         let s = a("evil\r\n550 x@y");
