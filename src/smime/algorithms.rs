@@ -382,6 +382,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn pss_parameters_are_made_only_for_keys_that_can_verify() {
+        let pss = |salt, bits| rsa_params(Scheme::RsaPss(Digest::Sha256, salt), Digest::Sha256, bits);
+        // A key past 8192 bits is refused before a parameter would be made (and leaked).
+        assert!(matches!(pss(40, 8193), Err(AlgError::Unsupported)));
+        assert!(matches!(pss(40, 16384), Err(AlgError::Unsupported)));
+        // A salt that cannot fit the key cannot verify.
+        assert!(matches!(pss(990, 8192), Ok(_)));
+        assert!(matches!(pss(991, 8192), Err(AlgError::BadSignature)));
+        // The default salt needs no table entry, whatever the size.
+        assert!(matches!(pss(32, 2048), Ok(_)));
+    }
+
+    #[test]
     fn md5_is_weak_and_unknown_unsupported() {
         assert_eq!(digest_from_oid(&oid::MD5), Err(AlgError::Weak));
         assert_eq!(digest_from_oid(&oid::DATA), Err(AlgError::Unsupported));
