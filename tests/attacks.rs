@@ -762,3 +762,36 @@ fn require_signature_sees_a_from_after_a_megabyte_of_headers() {
         }
     });
 }
+
+/// Class: routing in the local part. With its own domain in mydestination, Postfix's
+/// default allow_percent_hack and swap_bangpath deliver `user%domain@ours` and
+/// `domain!user@ours` to `user@domain`; every gate judges that reading too.
+#[test]
+fn percent_hack_and_bang_paths_meet_the_gates_through_postfix() {
+    let f = envelope_gates();
+    let milter = Milter::start(&f.config());
+    let pf = Postfix::start_with(&milter.socket(), "mydestination = secure.example.org\n");
+    let msg = plain("From: someone@example.org\r\n", "routing class");
+    for rcpt in [
+        "<blocked%customer.example@secure.example.org>",
+        "<customer.example!blocked@secure.example.org>",
+        "<x%partner.example@secure.example.org>",
+    ] {
+        let r = transact(pf.port, "<a@b.example>", &[rcpt], &msg);
+        assert_eq!(r.code, 550, "{rcpt}: {r}");
+    }
+    let r = transact(
+        pf.secure_port,
+        "<former%secure.example.org@secure.example.org>",
+        &["<x@y.example>"],
+        &msg,
+    );
+    assert_eq!(r.code, 550, "routed former sender: {r}");
+    // The rewrite is live in this Postfix: an unscoped routed recipient is delivered
+    // to the mailbox after the `%`.
+    let r = transact(pf.port, "<a@b.example>", &["<bob%elsewhere.example@secure.example.org>"], &msg);
+    assert_eq!(r.code, 250, "{r}");
+    let got = pf.sink.wait_for(1, WAIT);
+    assert_eq!(got.len(), 1, "maillog:\n{}", pf.maillog());
+    assert_eq!(got[0].rcpts, vec!["<bob@elsewhere.example>".to_owned()]);
+}

@@ -303,7 +303,12 @@ impl Job {
         let required = settings
             .require_signature
             .iter()
-            .any(|p| p.matches(&sender) || from.mailboxes.iter().any(|a| p.matches(a)))
+            .any(|p| {
+                let mut readings = sender
+                    .readings()
+                    .chain(from.mailboxes.iter().flat_map(Address::readings));
+                readings.any(|a| p.matches(a))
+            })
             || (from.unread && !settings.require_signature.is_empty());
         if capture.too_large {
             if capture.looks_smime || required {

@@ -11,7 +11,15 @@ pub struct Address {
     full: String,
     /// `user@domain` for `user+tag@domain`, when a delimiter is configured and present.
     base: Option<String>,
+    /// The other mailboxes the MTA may deliver to: Postfix's `allow_percent_hack` and
+    /// `swap_bangpath` (both on by default) turn `user%domain@local` and
+    /// `domain!user@local` into `user@domain` when `local` is one of its own domains,
+    /// which a milter cannot know. Every gate judges every reading (see `readings`).
+    routed: Vec<Address>,
 }
+
+/// Most routed readings kept (`a%b%c%d@local` has three).
+const MAX_ROUTED: usize = 3;
 
 /// Why an envelope address was refused (Postfix refuses these too, with 501).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -77,14 +85,23 @@ impl Address {
         }
         .to_lowercase();
         let base = subaddress_base(&full, delimiters);
-        Self { full, base }
+        let routed = routed_readings(&full, delimiters);
+        Self { full, base, routed }
     }
 
     pub fn null() -> Self {
         Self {
             full: String::new(),
             base: None,
+            routed: Vec::new(),
         }
+    }
+
+    /// This address, then each mailbox the MTA may route it to instead (percent hack,
+    /// bang path). A gate refuses when it refuses any reading, and allows only when it
+    /// allows every reading it covers.
+    pub fn readings(&self) -> impl Iterator<Item = &Address> + '_ {
+        std::iter::once(self).chain(self.routed.iter())
     }
 
     pub fn as_str(&self) -> &str {
@@ -173,6 +190,35 @@ fn unquote_local(local: &str) -> Result<String, AddressError> {
     Ok(out)
 }
 
+/// Postfix's rewrites of routing in the local part, applied as if every domain were local:
+/// the rightmost `%` becomes `@` (`user%domain`), else the first `!` swaps
+/// (`domain!user`), repeatedly.
+fn routed_readings(full: &str, delimiters: &str) -> Vec<Address> {
+    let mut out = Vec::new();
+    let mut current = full.to_owned();
+    while out.len() < MAX_ROUTED {
+        let local = current.rsplit_once('@').map_or(current.as_str(), |(l, _)| l);
+        let next = if let Some((user, domain)) = local.rsplit_once('%') {
+            format!("{user}@{domain}")
+        } else if let Some((domain, user)) = local.split_once('!') {
+            format!("{user}@{domain}")
+        } else {
+            break;
+        };
+        if next.starts_with('@') || next.ends_with('@') {
+            break;
+        }
+        let base = subaddress_base(&next, delimiters);
+        out.push(Address {
+            full: next.clone(),
+            base,
+            routed: Vec::new(),
+        });
+        current = next;
+    }
+    out
+}
+
 fn subaddress_base(full: &str, delimiters: &str) -> Option<String> {
     if delimiters.is_empty() {
         return None;
@@ -259,5 +305,30 @@ mod tests {
         assert_eq!(Address::envelope("<a@>", "+"), Err(AddressError::EmptyDomainLabel));
         assert_eq!(Address::envelope("<a\u{7}@x.example>", "+"), Err(AddressError::Control));
         assert!(Address::envelope("<a@[127.0.0.1]>", "+").is_ok());
+    }
+
+    #[test]
+    fn percent_hack_and_bang_paths_are_readings_too() {
+        let r = |raw: &str| {
+            Address::envelope(raw, "+")
+                .unwrap()
+                .readings()
+                .map(|a| a.as_str().to_owned())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            r("<Blocked%Customer.Example@mx.example.org>"),
+            ["blocked%customer.example@mx.example.org", "blocked@customer.example"]
+        );
+        assert_eq!(
+            r("<customer.example!blocked@mx.example.org>"),
+            ["customer.example!blocked@mx.example.org", "blocked@customer.example"]
+        );
+        assert_eq!(
+            r("<a%b.example%c.example@local>"),
+            ["a%b.example%c.example@local", "a%b.example@c.example", "a@b.example"]
+        );
+        assert_eq!(r("<plain@example.org>"), ["plain@example.org"]);
+        assert_eq!(r("<%x@local>"), ["%x@local"]);
     }
 }

@@ -116,13 +116,14 @@ impl Policy {
                 .is_some_and(|d| self.when.recipient_domain.iter().any(|w| w == d))
     }
 
-    /// The senders this policy checks: the envelope sender, every From: mailbox, or both.
-    /// `Err` names the address to refuse when From: identifies nobody (no From:, no
+    /// The senders this policy checks: the envelope sender, every From: mailbox, or both,
+    /// each with every reading the MTA may route it to (`Address::readings`): all must
+    /// pass. `Err` names the address to refuse when From: identifies nobody (no From:, no
     /// mailbox, a group or an unreadable entry): a header-scoped check never passes then.
     fn senders(&self, facts: &Facts<'_>) -> Result<Vec<Address>, Address> {
         let mut out = Vec::new();
         if self.sender_source != SenderSource::Header {
-            out.push(facts.sender.clone());
+            out.extend(facts.sender.readings().cloned());
         }
         if self.sender_source != SenderSource::Envelope {
             let from = facts
@@ -132,7 +133,7 @@ impl Policy {
             if !from.identifies_author() {
                 return Err(from.mailboxes.first().cloned().unwrap_or_else(Address::null));
             }
-            out.extend(from.mailboxes);
+            out.extend(from.mailboxes.iter().flat_map(|m| m.readings().cloned()));
         }
         Ok(out)
     }
@@ -299,10 +300,32 @@ impl PolicySet {
         verdict
     }
 
+    /// Recipient checks of every reading of `rcpt` (`Address::readings`: the mailboxes the
+    /// MTA may route it to), each as a recipient of its own: a refusal of any reading
+    /// refuses; otherwise the first reading's verdict that a policy decided is reported.
+    pub fn check_recipient(
+        &self,
+        facts: &Facts<'_>,
+        rcpt: &Address,
+        stage: Stage,
+    ) -> RecipientVerdict {
+        let mut verdict = self.check_recipient_reading(facts, rcpt, stage);
+        for routed in rcpt.readings().skip(1) {
+            if verdict.stops() {
+                break;
+            }
+            let v = self.check_recipient_reading(facts, routed, stage);
+            if v.stops() || verdict.policy.is_none() {
+                verdict = v;
+            }
+        }
+        verdict
+    }
+
     /// Recipient checks: the access rules, and the sender allowlist of policies scoped by
     /// recipient domain. The first refusal wins; otherwise the first access-rule match is
     /// reported (its method, param and flags go downstream).
-    pub fn check_recipient(
+    fn check_recipient_reading(
         &self,
         facts: &Facts<'_>,
         rcpt: &Address,
@@ -450,6 +473,7 @@ impl PolicySet {
             message_level
                 || recipients
                     .iter()
+                    .flat_map(Address::readings)
                     .any(|r| p.recipient_condition_holds(r))
         })
     }
