@@ -195,6 +195,11 @@ fn unquote_local(local: &str) -> Result<String, AddressError> {
 /// (`domain!user`), repeatedly.
 fn routed_readings(full: &str, delimiters: &str) -> Vec<Address> {
     let mut out = Vec::new();
+    // The common case, on every MAIL and RCPT: nothing to route, nothing allocated.
+    let local = full.rsplit_once('@').map_or(full, |(l, _)| l);
+    if !local.contains(['%', '!']) {
+        return out;
+    }
     let mut current = full.to_owned();
     while out.len() < MAX_ROUTED {
         let local = current.rsplit_once('@').map_or(current.as_str(), |(l, _)| l);
