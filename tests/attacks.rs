@@ -46,13 +46,25 @@ fn plain(from_headers: &str, subject: &str) -> Vec<u8> {
 
 /// The cases of the From: class: (From header lines, is it alice alone).
 const FROM_CASES: [(&str, bool); 8] = [
-    ("From: mallory@evil.example (<alice@example.org>)\r\n", false),
+    (
+        "From: mallory@evil.example (<alice@example.org>)\r\n",
+        false,
+    ),
     ("From: mallory@evil.example, <alice@example.org>\r\n", false),
-    ("From: alice@example.org\r\nFrom: mallory@evil.example\r\n", false),
+    (
+        "From: alice@example.org\r\nFrom: mallory@evil.example\r\n",
+        false,
+    ),
     ("From: alice@example.org:;, mallory@evil.example\r\n", false),
     ("From: \"alice\"@example.org\r\n", false),
-    ("From: \"Mallory <mallory@evil.example>\" <alice@example.org>\r\n", true),
-    ("From: (comment <x@evil.example>) alice@example.org\r\n", true),
+    (
+        "From: \"Mallory <mallory@evil.example>\" <alice@example.org>\r\n",
+        true,
+    ),
+    (
+        "From: (comment <x@evil.example>) alice@example.org\r\n",
+        true,
+    ),
     ("From: Alice\r\n <Alice@Example.ORG.>\r\n", true),
 ];
 
@@ -101,7 +113,10 @@ fn from_header_is_judged_mailbox_by_mailbox_through_postfix() {
     let mut delivered = 0;
     // Postfix's cleanup may rewrite a quoted local part in a header to its plain form
     // before the milter sees it; that case is judged through `query` above.
-    for (from, is_alice) in FROM_CASES.into_iter().filter(|(f, _)| !f.contains("\"alice\"@")) {
+    for (from, is_alice) in FROM_CASES
+        .into_iter()
+        .filter(|(f, _)| !f.contains("\"alice\"@"))
+    {
         let r = transact(
             pf.port,
             "<bounce@x.example>",
@@ -140,11 +155,31 @@ fn smime_from_binding_needs_every_from_mailbox() {
         "[reload]\ncontrol_socket = \"\"\n[smime]\ntrust = [\"trust.pem\"]\nauthserv_id = \"mx.test\"\n",
     );
     let cases = [
-        ("two-from.eml", "From: bob@example.org\r\nFrom: alice@example.org\r\n", false),
-        ("list-from.eml", "From: alice@example.org, bob@example.org\r\n", false),
-        ("group-from.eml", "From: bob@example.org:;, alice@example.org\r\n", false),
-        ("comment-from.eml", "From: bob@example.org (<alice@example.org>)\r\n", false),
-        ("named-from.eml", "From: \"Bob <bob@example.org>\" <alice@example.org>\r\n", true),
+        (
+            "two-from.eml",
+            "From: bob@example.org\r\nFrom: alice@example.org\r\n",
+            false,
+        ),
+        (
+            "list-from.eml",
+            "From: alice@example.org, bob@example.org\r\n",
+            false,
+        ),
+        (
+            "group-from.eml",
+            "From: bob@example.org:;, alice@example.org\r\n",
+            false,
+        ),
+        (
+            "comment-from.eml",
+            "From: bob@example.org (<alice@example.org>)\r\n",
+            false,
+        ),
+        (
+            "named-from.eml",
+            "From: \"Bob <bob@example.org>\" <alice@example.org>\r\n",
+            true,
+        ),
     ];
     for (name, from, _) in cases {
         with_from(&f, name, from, None);
@@ -237,7 +272,13 @@ fn quoted_and_dotted_envelope_addresses_meet_the_gates_in_query() {
     // What Postfix refuses is an error here too, never a silently different address.
     let config = f.config();
     let (code, _, err) = run(&[
-        "query", "-c", config.to_str().unwrap(), "--from", "<\"open@x.example>", "--rcpt", "a@b.example",
+        "query",
+        "-c",
+        config.to_str().unwrap(),
+        "--from",
+        "<\"open@x.example>",
+        "--rcpt",
+        "a@b.example",
     ]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("unbalanced quotes"), "{err}");
@@ -249,16 +290,30 @@ fn quoted_and_dotted_envelope_addresses_meet_the_gates_through_postfix() {
     let milter = Milter::start(&f.config());
     let pf = Postfix::start(&milter.socket());
     let msg = plain("From: someone@example.org\r\n", "envelope class");
-    let r = transact(pf.secure_port, "<\"former\"@secure.example.org>", &["<x@y.example>"], &msg);
+    let r = transact(
+        pf.secure_port,
+        "<\"former\"@secure.example.org>",
+        &["<x@y.example>"],
+        &msg,
+    );
     assert_eq!(r.code, 550, "quoted former sender: {r}");
-    let r = transact(pf.secure_port, "<former@secure.example.org.>", &["<x@y.example>"], &msg);
+    let r = transact(
+        pf.secure_port,
+        "<former@secure.example.org.>",
+        &["<x@y.example>"],
+        &msg,
+    );
     assert_eq!(r.code, 550, "dotted former sender: {r}");
     for rcpt in ["<\"blocked\"@customer.example>", "<x@partner.example.>"] {
         let r = transact(pf.port, "<a@b.example>", &[rcpt], &msg);
         assert_eq!(r.code, 550, "{rcpt}: {r}");
     }
     // The third: a reader sees From: the CEO whatever the bounce address says.
-    for sender in ["<\"ceo\"@board.example.org>", "<ceo@board.example.org.>", "<bounces@lists.example>"] {
+    for sender in [
+        "<\"ceo\"@board.example.org>",
+        "<ceo@board.example.org.>",
+        "<bounces@lists.example>",
+    ] {
         let unsigned = plain("From: ceo@board.example.org\r\n", "unsigned");
         let r = transact(pf.port, sender, &["<x@y.example>"], &unsigned);
         assert_eq!(r.code, 550, "{sender}: {r}");
@@ -286,12 +341,30 @@ fn header_stage_policies_are_in_scope_in_query() {
     let f = header_stage_fixture();
     let v = query(
         &f,
-        &["--from", "alice@example.org", "--rcpt", "bob@elsewhere.example", "--subject", "[secure] board minutes"],
+        &[
+            "--from",
+            "alice@example.org",
+            "--rcpt",
+            "bob@elsewhere.example",
+            "--subject",
+            "[secure] board minutes",
+        ],
     );
-    assert_eq!((v["action"].as_str(), &v["in_scope"]), (Some("accept"), &serde_json::json!(["compose"])), "{v}");
+    assert_eq!(
+        (v["action"].as_str(), &v["in_scope"]),
+        (Some("accept"), &serde_json::json!(["compose"])),
+        "{v}"
+    );
     let v = query(
         &f,
-        &["--daemon-name", "secure-submission", "--from", "alice@example.org", "--rcpt", "bob@elsewhere.example"],
+        &[
+            "--daemon-name",
+            "secure-submission",
+            "--from",
+            "alice@example.org",
+            "--rcpt",
+            "bob@elsewhere.example",
+        ],
     );
     assert_eq!(v["in_scope"], serde_json::json!(["board"]), "{v}");
 }
@@ -302,17 +375,48 @@ fn header_stage_policies_apply_smime_actions_and_annotate_through_postfix() {
     let milter = Milter::start(&f.config());
     let pf = Postfix::start(&milter.socket());
     // Signed by alice, From: someone else: smime=policy (from-mismatch).
-    let mismatch = with_from(&f, "m1.eml", "From: mallory@example.org\r\n", Some("[secure] board minutes"));
-    let r = transact(pf.port, "<alice@example.org>", &["<bob@elsewhere.example>"], &mismatch);
-    assert_eq!(r.code, 550, "header-stage policy's smime_actions ignored: {r}");
+    let mismatch = with_from(
+        &f,
+        "m1.eml",
+        "From: mallory@example.org\r\n",
+        Some("[secure] board minutes"),
+    );
+    let r = transact(
+        pf.port,
+        "<alice@example.org>",
+        &["<bob@elsewhere.example>"],
+        &mismatch,
+    );
+    assert_eq!(
+        r.code, 550,
+        "header-stage policy's smime_actions ignored: {r}"
+    );
     assert!(r.text().contains("from-mismatch"), "{r}");
     // The allowlist-only policy's smime_actions apply too.
     let mismatch = with_from(&f, "m2.eml", "From: mallory@example.org\r\n", Some("plain"));
-    let r = transact(pf.secure_port, "<alice@example.org>", &["<bob@elsewhere.example>"], &mismatch);
-    assert_eq!(r.code, 550, "allowlist-only policy's smime_actions ignored: {r}");
+    let r = transact(
+        pf.secure_port,
+        "<alice@example.org>",
+        &["<bob@elsewhere.example>"],
+        &mismatch,
+    );
+    assert_eq!(
+        r.code, 550,
+        "allowlist-only policy's smime_actions ignored: {r}"
+    );
     // A good message in the header-scoped policy's scope carries its annotation.
-    let good = with_from(&f, "g.eml", "From: alice@example.org\r\n", Some("[secure] agenda"));
-    let r = transact(pf.port, "<alice@example.org>", &["<bob@elsewhere.example>"], &good);
+    let good = with_from(
+        &f,
+        "g.eml",
+        "From: alice@example.org\r\n",
+        Some("[secure] agenda"),
+    );
+    let r = transact(
+        pf.port,
+        "<alice@example.org>",
+        &["<bob@elsewhere.example>"],
+        &good,
+    );
     assert_eq!(r.code, 250, "{r}");
     let got = pf.sink.wait_for(1, WAIT);
     assert_eq!(got.len(), 1, "maillog:\n{}", pf.maillog());
@@ -349,13 +453,28 @@ fn the_tag_action_tags_every_subject_through_postfix() {
     let milter = Milter::start(&f.config());
     let pf = Postfix::start(&milter.socket());
     let mut text = String::from_utf8(common::pki::wire(&f, "untrusted.eml")).unwrap();
-    text = text.replacen("Subject: untrusted\r\n", "Subject: first\r\nSubject: second\r\n", 1);
-    let r = transact(pf.port, "<alice@example.org>", &["<bob@elsewhere.example>"], text.as_bytes());
+    text = text.replacen(
+        "Subject: untrusted\r\n",
+        "Subject: first\r\nSubject: second\r\n",
+        1,
+    );
+    let r = transact(
+        pf.port,
+        "<alice@example.org>",
+        &["<bob@elsewhere.example>"],
+        text.as_bytes(),
+    );
     assert_eq!(r.code, 250, "{r}");
     let got = pf.sink.wait_for(1, WAIT);
     let headers = got[0].header_section();
-    assert!(headers.contains("Subject: [S/MIME policy] first"), "{headers}");
-    assert!(headers.contains("Subject: [S/MIME policy] second"), "{headers}");
+    assert!(
+        headers.contains("Subject: [S/MIME policy] first"),
+        "{headers}"
+    );
+    assert!(
+        headers.contains("Subject: [S/MIME policy] second"),
+        "{headers}"
+    );
 }
 
 /// Class: forged Authentication-Results in every form RFC 8601 allows for our id.
@@ -373,15 +492,26 @@ fn forged_authentication_results_in_rfc8601_forms_are_removed_through_postfix() 
                   X-Mailwarden-Decrypted: by mx.test with forged (forged-4)\r\n";
     let mut message = forged.as_bytes().to_vec();
     message.extend(common::pki::wire(&f, "untrusted.eml"));
-    let r = transact(pf.port, "<alice@example.org>", &["<bob@elsewhere.example>"], &message);
+    let r = transact(
+        pf.port,
+        "<alice@example.org>",
+        &["<bob@elsewhere.example>"],
+        &message,
+    );
     assert_eq!(r.code, 250, "{r}");
     let got = pf.sink.wait_for(1, WAIT);
     let headers = got[0].header_section();
     for n in 1..=4 {
-        assert!(!headers.contains(&format!("forged-{n}")), "forged-{n} survived:\n{headers}");
+        assert!(
+            !headers.contains(&format!("forged-{n}")),
+            "forged-{n} survived:\n{headers}"
+        );
     }
     assert!(headers.contains("(kept)"), "{headers}");
-    assert!(headers.contains("mx.test; smime=policy (untrusted-issuer)"), "{headers}");
+    assert!(
+        headers.contains("mx.test; smime=policy (untrusted-issuer)"),
+        "{headers}"
+    );
 }
 
 /// Class: invisible characters in synced rule files.
@@ -392,13 +522,23 @@ fn invisible_characters_inside_rule_files_fail_check_naming_the_line() {
         "mailwarden.toml",
         "[reload]\ncontrol_socket = \"\"\n[[policy]]\nname = \"p\"\nsender_allowlist = [\"senders.txt\"]\n",
     );
-    for bad in ["\u{feff}!former@secure.example.org", "!former@secure.example.org\u{200b}", "!former\u{2060}@secure.example.org"] {
+    for bad in [
+        "\u{feff}!former@secure.example.org",
+        "!former@secure.example.org\u{200b}",
+        "!former\u{2060}@secure.example.org",
+    ] {
         f.write("senders.txt", &format!("@secure.example.org\n{bad}\n"));
         let (code, _, err) = run(&["check", "-c", f.config().to_str().unwrap()]);
         assert_ne!(code, 0, "{bad:?} loaded");
-        assert!(err.contains("senders.txt:2: invisible character U+"), "{bad:?}: {err}");
+        assert!(
+            err.contains("senders.txt:2: invisible character U+"),
+            "{bad:?}: {err}"
+        );
     }
-    f.write("senders.txt", "\u{feff}@secure.example.org\n!former@secure.example.org\n");
+    f.write(
+        "senders.txt",
+        "\u{feff}@secure.example.org\n!former@secure.example.org\n",
+    );
     let (code, _, err) = run(&["check", "-c", f.config().to_str().unwrap()]);
     assert_eq!(code, 0, "a BOM that starts the file is fine: {err}");
 }
@@ -412,7 +552,10 @@ fn a_rule_file_linked_to_a_secret_is_not_echoed_into_logs() {
         "mailwarden.toml",
         "[reload]\ncontrol_socket = \"\"\ndebounce_ms = 50\n[[policy]]\nname = \"p\"\nsender_allowlist = [\"senders.txt\"]\n",
     );
-    let secret = tempfile::Builder::new().prefix("mailwarden-secret.").tempdir().unwrap();
+    let secret = tempfile::Builder::new()
+        .prefix("mailwarden-secret.")
+        .tempdir()
+        .unwrap();
     let shadow = secret.path().join("shadow");
     std::fs::write(
         &shadow,
@@ -430,7 +573,10 @@ fn a_rule_file_linked_to_a_secret_is_not_echoed_into_logs() {
     assert!(!logs.contains("TOPSECRET"), "{logs}");
     let (code, _, err) = run(&["check", "-c", f.config().to_str().unwrap()]);
     assert_ne!(code, 0);
-    assert!(!err.contains("TOPSECRET") && err.contains("senders.txt:1"), "{err}");
+    assert!(
+        !err.contains("TOPSECRET") && err.contains("senders.txt:1"),
+        "{err}"
+    );
 }
 
 /// Class: a panic anywhere in S/MIME evaluation (cms, der, certval, ours) is a verdict,
@@ -444,7 +590,13 @@ fn a_panic_in_verification_is_temperror_internal_error() {
     let config = f.config();
     let file = f.path("pass-rsa.eml");
     let (code, out, err) = common::run_env(
-        &["smime", "-c", config.to_str().unwrap(), "--json", file.to_str().unwrap()],
+        &[
+            "smime",
+            "-c",
+            config.to_str().unwrap(),
+            "--json",
+            file.to_str().unwrap(),
+        ],
         &[("MAILWARDEN_TEST_PANIC", "verify")],
     );
     assert_eq!(code, 0, "{err}");
@@ -459,16 +611,26 @@ fn a_panic_in_verification_is_temperror_internal_error() {
     cmd.env("MAILWARDEN_TEST_PANIC", "verify");
     let milter = Milter::spawn(&mut cmd);
     let pf = Postfix::start(&milter.socket());
-    let r = transact(pf.port, "<alice@example.org>", &["<bob@elsewhere.example>"], &common::pki::wire(&f, "pass-rsa.eml"));
+    let r = transact(
+        pf.port,
+        "<alice@example.org>",
+        &["<bob@elsewhere.example>"],
+        &common::pki::wire(&f, "pass-rsa.eml"),
+    );
     assert_eq!(r.code, 250, "a panic became a tempfail: {r}");
     let got = pf.sink.wait_for(1, WAIT);
     assert!(
-        got[0].header_section().contains("mx.test; smime=temperror (internal-error)"),
+        got[0]
+            .header_section()
+            .contains("mx.test; smime=temperror (internal-error)"),
         "{}",
         got[0].header_section()
     );
     let line = milter.wait_log("S/MIME evaluation failed internally", WAIT);
-    assert!(line.contains("queue_id") && line.contains("media_type"), "{line}");
+    assert!(
+        line.contains("queue_id") && line.contains("media_type"),
+        "{line}"
+    );
     assert!(!line.contains("Hello from Alice"), "{line}");
 }
 
@@ -479,8 +641,19 @@ fn smime_at_with_non_ascii_text_is_an_error_not_a_panic() {
     let config = f.config();
     let file = f.path("pass-rsa.eml");
     // The first sliced the offset inside a multi-byte character and panicked.
-    for at in ["2026-02-01T00:00:00+0\u{e9}00", "2026-02-01T00:00:0\u{e9}Z", "\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}"] {
-        let (code, _, err) = run(&["smime", "-c", config.to_str().unwrap(), "--at", at, file.to_str().unwrap()]);
+    for at in [
+        "2026-02-01T00:00:00+0\u{e9}00",
+        "2026-02-01T00:00:0\u{e9}Z",
+        "\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}",
+    ] {
+        let (code, _, err) = run(&[
+            "smime",
+            "-c",
+            config.to_str().unwrap(),
+            "--at",
+            at,
+            file.to_str().unwrap(),
+        ]);
         assert_eq!(code, 2, "{at:?}: {err}");
         assert!(!err.contains("panicked"), "{err}");
         assert!(err.contains("--at: not an RFC 3339 time"), "{err}");
@@ -490,7 +663,12 @@ fn smime_at_with_non_ascii_text_is_an_error_not_a_panic() {
 /// CPU seconds (user + system) a process has used.
 fn cpu_seconds(pid: i32) -> f64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    let fields: Vec<&str> = stat.rsplit_once(')').unwrap().1.split_whitespace().collect();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .collect();
     let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
     ticks / 100.0
 }
@@ -533,7 +711,10 @@ fn running_out_of_descriptors_neither_stops_the_milter_nor_spins() {
     let before = cpu_seconds(milter.pid());
     std::thread::sleep(Duration::from_secs(2));
     let used = cpu_seconds(milter.pid()) - before;
-    assert!(used < 1.0, "{used} CPU seconds in 2 s: an accept loop spins");
+    assert!(
+        used < 1.0,
+        "{used} CPU seconds in 2 s: an accept loop spins"
+    );
     assert!(
         milter.wait_exit(Duration::from_millis(10)).is_none(),
         "the milter exited: {}",
@@ -552,11 +733,17 @@ fn running_out_of_descriptors_neither_stops_the_milter_nor_spins() {
         let mut conn = indymilter_test::TestConnection::open(("127.0.0.1", milter.port))
             .await
             .expect("milter still accepts");
-        conn.macros(indymilter_test::MacroStage::Mail, [("i", "Q1")]).await.unwrap();
+        conn.macros(indymilter_test::MacroStage::Mail, [("i", "Q1")])
+            .await
+            .unwrap();
         let s = conn.mail(["<mallory@evil.example>"]).await.unwrap();
         assert!(matches!(s, indymilter_test::Status::Reject { .. }), "{s:?}");
     });
-    assert!(!milter.logs().contains("milter exited with error"), "{}", milter.logs());
+    assert!(
+        !milter.logs().contains("milter exited with error"),
+        "{}",
+        milter.logs()
+    );
 }
 
 /// Negotiation asks only for the changes the settings can make, and an MTA that lacks
@@ -573,9 +760,16 @@ fn negotiation_requests_only_the_edits_the_settings_use() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let milter = Milter::start(&f.config());
     let actions = rt.block_on(async {
-        TestConnection::open(("127.0.0.1", milter.port)).await.unwrap().negotiated_actions()
+        TestConnection::open(("127.0.0.1", milter.port))
+            .await
+            .unwrap()
+            .negotiated_actions()
     });
-    assert_eq!(actions, Actions::empty(), "policy-only milter asked for {actions:?}");
+    assert_eq!(
+        actions,
+        Actions::empty(),
+        "policy-only milter asked for {actions:?}"
+    );
     drop(milter);
 
     let f = common::pki::fixture(
@@ -583,10 +777,19 @@ fn negotiation_requests_only_the_edits_the_settings_use() {
     );
     let milter = Milter::start(&f.config());
     let actions = rt.block_on(async {
-        TestConnection::open(("127.0.0.1", milter.port)).await.unwrap().negotiated_actions()
+        TestConnection::open(("127.0.0.1", milter.port))
+            .await
+            .unwrap()
+            .negotiated_actions()
     });
-    assert!(actions.contains(Actions::ADD_HEADER | Actions::CHANGE_HEADER), "{actions:?}");
-    assert!(!actions.contains(Actions::REPLACE_BODY), "deliver = original asked for body replacement: {actions:?}");
+    assert!(
+        actions.contains(Actions::ADD_HEADER | Actions::CHANGE_HEADER),
+        "{actions:?}"
+    );
+    assert!(
+        !actions.contains(Actions::REPLACE_BODY),
+        "deliver = original asked for body replacement: {actions:?}"
+    );
     // An MTA that does not let us change headers: told why, and mail is temp-failed.
     rt.block_on(async {
         let mut conn = TestConnection::configure()
@@ -595,7 +798,10 @@ fn negotiation_requests_only_the_edits_the_settings_use() {
             .await
             .expect("negotiation still succeeds");
         let s = conn.mail(["<alice@example.org>"]).await.unwrap();
-        assert!(matches!(s, indymilter_test::Status::Tempfail { .. }), "{s:?}");
+        assert!(
+            matches!(s, indymilter_test::Status::Tempfail { .. }),
+            "{s:?}"
+        );
     });
     let line = milter.wait_log("does not offer message changes", WAIT);
     assert!(line.contains("SMFIF_CHGHDRS"), "{line}");
@@ -607,12 +813,27 @@ fn negotiation_requests_only_the_edits_the_settings_use() {
 #[test]
 fn a_slow_trust_store_load_does_not_undo_a_sighup() {
     let settings = |id: &str| {
-        format!("[reload]\ncontrol_socket = \"\"\n[smime]\ntrust = [\"trust.pem\"]\nauthserv_id = \"{id}\"\nkeys = [{{ pkcs12 = \"slow.p12\", password_file = \"bob.pw\" }}]\n")
+        format!(
+            "[reload]\ncontrol_socket = \"\"\n[smime]\ntrust = [\"trust.pem\"]\nauthserv_id = \"{id}\"\nkeys = [{{ pkcs12 = \"slow.p12\", password_file = \"bob.pw\" }}]\n"
+        )
     };
     let f = common::pki::fixture(&settings("before.test"));
     common::pki::openssl(
         f.dir.path(),
-        &["pkcs12", "-export", "-in", "bob.pem", "-inkey", "bob.key", "-passout", "file:bob.pw", "-iter", "3000000", "-out", "slow.p12"],
+        &[
+            "pkcs12",
+            "-export",
+            "-in",
+            "bob.pem",
+            "-inkey",
+            "bob.key",
+            "-passout",
+            "file:bob.pw",
+            "-iter",
+            "3000000",
+            "-out",
+            "slow.p12",
+        ],
     );
     let milter = Milter::start(&f.config());
     let pf = Postfix::start(&milter.socket());
@@ -626,7 +847,12 @@ fn a_slow_trust_store_load_does_not_undo_a_sighup() {
     // Both loads are over when the slow one reports (applied, or superseded).
     let start = std::time::Instant::now();
     loop {
-        let logs: Vec<String> = milter.logs().lines().skip(skip).map(str::to_owned).collect();
+        let logs: Vec<String> = milter
+            .logs()
+            .lines()
+            .skip(skip)
+            .map(str::to_owned)
+            .collect();
         let sighup_done = logs.iter().any(|l| l.contains("smime trust store loaded"));
         let slow_done = logs.iter().any(|l| {
             l.contains("smime store reload superseded") || l.contains("smime trust store reloaded")
@@ -634,14 +860,26 @@ fn a_slow_trust_store_load_does_not_undo_a_sighup() {
         if sighup_done && slow_done {
             break;
         }
-        assert!(start.elapsed() < Duration::from_secs(120), "{}", milter.logs());
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "{}",
+            milter.logs()
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
-    let r = transact(pf.port, "<alice@example.org>", &["<bob@elsewhere.example>"], &common::pki::wire(&f, "pass-rsa.eml"));
+    let r = transact(
+        pf.port,
+        "<alice@example.org>",
+        &["<bob@elsewhere.example>"],
+        &common::pki::wire(&f, "pass-rsa.eml"),
+    );
     assert_eq!(r.code, 250, "{r}");
     let got = pf.sink.wait_for(1, WAIT);
     let headers = got[0].header_section();
-    assert!(headers.contains("Authentication-Results: after.test; smime=pass"), "the SIGHUP was undone:\n{headers}");
+    assert!(
+        headers.contains("Authentication-Results: after.test; smime=pass"),
+        "the SIGHUP was undone:\n{headers}"
+    );
 }
 
 /// Class: any authenticated user sending as an allowlisted address. mailwarden sees the
@@ -657,17 +895,33 @@ fn sasl_logins_are_bound_to_senders_by_postfix_as_documented() {
         "mailwarden.toml",
         "[reload]\ncontrol_socket = \"\"\n[[policy]]\nname = \"secure\"\nwhen = { daemon_name = \"secure-submission\", authenticated = true }\nsender_allowlist = [\"senders.txt\"]\n",
     );
-    let sasl = tempfile::Builder::new().prefix("mailwarden-sasl.").tempdir_in("/tmp").unwrap();
+    let sasl = tempfile::Builder::new()
+        .prefix("mailwarden-sasl.")
+        .tempdir_in("/tmp")
+        .unwrap();
     let dir = sasl.path();
     std::fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let db = dir.join("sasldb2");
     let mut child = std::process::Command::new("saslpasswd2")
-        .args(["-p", "-c", "-f", db.to_str().unwrap(), "-u", "example.org", "alice"])
+        .args([
+            "-p",
+            "-c",
+            "-f",
+            db.to_str().unwrap(),
+            "-u",
+            "example.org",
+            "alice",
+        ])
         .stdin(std::process::Stdio::piped())
         .spawn()
         .expect("saslpasswd2 (sasl2-bin, installed by tests/run.sh)");
     use std::io::Write as _;
-    child.stdin.take().unwrap().write_all(b"alice-password").unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"alice-password")
+        .unwrap();
     assert!(child.wait().unwrap().success());
     std::fs::set_permissions(&db, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
     // The map of docs/postfix.md: which logins may use which envelope sender.
@@ -690,7 +944,10 @@ fn sasl_logins_are_bound_to_senders_by_postfix_as_documented() {
     std::fs::create_dir_all(&sasl_conf).unwrap();
     std::fs::write(
         sasl_conf.join("smtpd.conf"),
-        format!("pwcheck_method: auxprop\nauxprop_plugin: sasldb\nmech_list: PLAIN\nsasldb_path: {}\n", db.display()),
+        format!(
+            "pwcheck_method: auxprop\nauxprop_plugin: sasldb\nmech_list: PLAIN\nsasldb_path: {}\n",
+            db.display()
+        ),
     )
     .unwrap();
     let reload = std::process::Command::new("postfix")
@@ -701,7 +958,8 @@ fn sasl_logins_are_bound_to_senders_by_postfix_as_documented() {
         .unwrap();
     assert!(reload.status.success(), "{reload:?}");
     std::thread::sleep(Duration::from_secs(1));
-    let login = base64::engine::general_purpose::STANDARD.encode(b"\0alice@example.org\0alice-password");
+    let login =
+        base64::engine::general_purpose::STANDARD.encode(b"\0alice@example.org\0alice-password");
     let send_as = |sender: &str| {
         let mut c = Client::connect(pf.secure_port).unwrap();
         let r = c.cmd(&format!("AUTH PLAIN {login}")).unwrap();
@@ -715,14 +973,19 @@ fn sasl_logins_are_bound_to_senders_by_postfix_as_documented() {
         if r.code != 250 {
             return r;
         }
-        let r = c.data(&plain(&format!("From: {sender}\r\n"), "sasl")).unwrap();
+        let r = c
+            .data(&plain(&format!("From: {sender}\r\n"), "sasl"))
+            .unwrap();
         c.quit();
         r
     };
     // alice may not use the CEO's allowlisted address: Postfix refuses before mailwarden.
     let r = send_as("ceo@board.example.org");
     assert_eq!(r.code, 553, "{r}");
-    assert!(r.text().contains("not owned by user alice@example.org"), "{r}");
+    assert!(
+        r.text().contains("not owned by user alice@example.org"),
+        "{r}"
+    );
     // Her own address passes both Postfix and mailwarden's allowlist.
     let r = send_as("alice@example.org");
     assert_eq!(r.code, 250, "{r}\n{}", pf.maillog());
@@ -740,14 +1003,25 @@ fn require_signature_sees_a_from_after_a_megabyte_of_headers() {
     let milter = Milter::start(&f.config());
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let mut conn = TestConnection::open(("127.0.0.1", milter.port)).await.unwrap();
+        let mut conn = TestConnection::open(("127.0.0.1", milter.port))
+            .await
+            .unwrap();
         conn.macros(MacroStage::Mail, [("i", "Q2")]).await.unwrap();
-        assert_eq!(conn.mail(["<bounces@lists.example>"]).await.unwrap(), Status::Continue);
-        assert_eq!(conn.rcpt(["<x@y.example>"]).await.unwrap(), Status::Continue);
+        assert_eq!(
+            conn.mail(["<bounces@lists.example>"]).await.unwrap(),
+            Status::Continue
+        );
+        assert_eq!(
+            conn.rcpt(["<x@y.example>"]).await.unwrap(),
+            Status::Continue
+        );
         assert_eq!(conn.data().await.unwrap(), Status::Continue);
         let pad = "x".repeat(100_000);
         for _ in 0..11 {
-            assert_eq!(conn.header("X-Pad", pad.as_str()).await.unwrap(), Status::Continue);
+            assert_eq!(
+                conn.header("X-Pad", pad.as_str()).await.unwrap(),
+                Status::Continue
+            );
         }
         conn.header("From", "ceo@board.example.org").await.unwrap();
         conn.header("Subject", "unsigned").await.unwrap();
@@ -756,7 +1030,10 @@ fn require_signature_sees_a_from_after_a_megabyte_of_headers() {
         let (_, status) = conn.eom().await.unwrap();
         match status {
             Status::Reject { message: Some(m) } => {
-                assert!(m.to_string_lossy().contains("signature is required"), "{m:?}")
+                assert!(
+                    m.to_string_lossy().contains("signature is required"),
+                    "{m:?}"
+                )
             }
             other => panic!("unsigned mail shown From: the CEO was not refused: {other:?}"),
         }
@@ -789,7 +1066,12 @@ fn percent_hack_and_bang_paths_meet_the_gates_through_postfix() {
     assert_eq!(r.code, 550, "routed former sender: {r}");
     // The rewrite is live in this Postfix: an unscoped routed recipient is delivered
     // to the mailbox after the `%`.
-    let r = transact(pf.port, "<a@b.example>", &["<bob%elsewhere.example@secure.example.org>"], &msg);
+    let r = transact(
+        pf.port,
+        "<a@b.example>",
+        &["<bob%elsewhere.example@secure.example.org>"],
+        &msg,
+    );
     assert_eq!(r.code, 250, "{r}");
     let got = pf.sink.wait_for(1, WAIT);
     assert_eq!(got.len(), 1, "maillog:\n{}", pf.maillog());

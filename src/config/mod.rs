@@ -157,10 +157,10 @@ impl Settings {
     /// Settings that are valid but can never take effect, as `PATH:LINE: ...` lines for
     /// `mailwarden check` (the daemon runs with them; nothing is enforced by them).
     pub fn ineffective(&self) -> Vec<String> {
-        let path = self
-            .path
-            .as_deref()
-            .map_or_else(|| "built-in defaults".to_owned(), |p| p.display().to_string());
+        let path = self.path.as_deref().map_or_else(
+            || "built-in defaults".to_owned(),
+            |p| p.display().to_string(),
+        );
         let mut out = Vec::new();
         let verify = self.smime.verify;
         for p in &self.policies {
@@ -169,17 +169,24 @@ impl Settings {
                 out.push(format!("{at}: smime_actions never apply: S/MIME verification is off (set [smime] trust)"));
             }
             if p.access_rules.is_empty() && p.no_match != NoMatch::Reject {
-                out.push(format!("{at}: no_match applies to access_rules only, and this policy has none"));
+                out.push(format!(
+                    "{at}: no_match applies to access_rules only, and this policy has none"
+                ));
             }
             if p.access_rules.is_empty() && p.recipient_reply_set {
                 out.push(format!("{at}: recipient_reply is used for access-rule refusals only, and this policy has none"));
             }
         }
         if !self.smime.require_signature.is_empty() && !verify {
-            out.push(format!("{path}: smime.require_signature is never checked: S/MIME verification is off"));
+            out.push(format!(
+                "{path}: smime.require_signature is never checked: S/MIME verification is off"
+            ));
         }
-        if self.smime.decryption_failure != model::SmimeAction::Accept && self.smime.keys.is_empty() {
-            out.push(format!("{path}: smime.decryption_failure never applies: no smime.keys to decrypt with"));
+        if self.smime.decryption_failure != model::SmimeAction::Accept && self.smime.keys.is_empty()
+        {
+            out.push(format!(
+                "{path}: smime.decryption_failure never applies: no smime.keys to decrypt with"
+            ));
         }
         out
     }

@@ -77,10 +77,22 @@ impl Edits {
     /// The edits `need` asks for that `self` lacks, by their protocol names.
     pub fn missing(self, need: Edits) -> Vec<&'static str> {
         [
-            (need.add_header && !self.add_header, "add header (SMFIF_ADDHDRS)"),
-            (need.change_header && !self.change_header, "change header (SMFIF_CHGHDRS)"),
-            (need.quarantine && !self.quarantine, "quarantine (SMFIF_QUARANTINE)"),
-            (need.replace_body && !self.replace_body, "replace body (SMFIF_CHGBODY)"),
+            (
+                need.add_header && !self.add_header,
+                "add header (SMFIF_ADDHDRS)",
+            ),
+            (
+                need.change_header && !self.change_header,
+                "change header (SMFIF_CHGHDRS)",
+            ),
+            (
+                need.quarantine && !self.quarantine,
+                "quarantine (SMFIF_QUARANTINE)",
+            ),
+            (
+                need.replace_body && !self.replace_body,
+                "replace body (SMFIF_CHGBODY)",
+            ),
         ]
         .into_iter()
         .filter_map(|(lacking, name)| lacking.then_some(name))
@@ -332,7 +344,12 @@ impl Session {
             headers: Some(&txn.headers),
             delimiters: &txn.runtime.settings.subaddress_delimiter,
         };
-        let before: Vec<bool> = txn.decision.recipients.iter().map(|(_, v)| v.stops()).collect();
+        let before: Vec<bool> = txn
+            .decision
+            .recipients
+            .iter()
+            .map(|(_, v)| v.stops())
+            .collect();
         let sender_before = txn.decision.sender.stops();
         policies.at_end_of_headers(&facts, &mut txn.decision);
         let txn = &*txn;
@@ -358,7 +375,11 @@ impl Session {
                 _ => {}
             }
         }
-        let judged = d.recipients.iter().zip(before).filter(|(_, stopped)| !stopped);
+        let judged = d
+            .recipients
+            .iter()
+            .zip(before)
+            .filter(|(_, stopped)| !stopped);
         let mut refused = Vec::new();
         for ((rcpt, v), _) in judged {
             if v.action == Action::Tempfail && d.action == Action::Tempfail {

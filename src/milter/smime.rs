@@ -165,7 +165,9 @@ pub fn claims_authserv_id(value: &str, authserv_id: &str) -> bool {
         // RFC 2045 token: anything but SPACE, CTLs and tspecials.
         None => rest
             .chars()
-            .take_while(|c| !c.is_whitespace() && !c.is_control() && !"()<>@,;:\\\"/[]?=".contains(*c))
+            .take_while(|c| {
+                !c.is_whitespace() && !c.is_control() && !"()<>@,;:\\\"/[]?=".contains(*c)
+            })
             .collect(),
     };
     id.trim().eq_ignore_ascii_case(authserv_id)
@@ -300,16 +302,12 @@ impl Job {
             &delimiters,
         );
         // A From: nobody could read might be the CEO's: then a signature is required.
-        let required = settings
-            .require_signature
-            .iter()
-            .any(|p| {
-                let mut readings = sender
-                    .readings()
-                    .chain(from.mailboxes.iter().flat_map(Address::readings));
-                readings.any(|a| p.matches(a))
-            })
-            || (from.unread && !settings.require_signature.is_empty());
+        let required = settings.require_signature.iter().any(|p| {
+            let mut readings = sender
+                .readings()
+                .chain(from.mailboxes.iter().flat_map(Address::readings));
+            readings.any(|a| p.matches(a))
+        }) || (from.unread && !settings.require_signature.is_empty());
         if capture.too_large {
             if capture.looks_smime || required {
                 audit_skipped(&engine, &queue_id, capture.size, json_audit);

@@ -202,7 +202,9 @@ fn routed_readings(full: &str, delimiters: &str) -> Vec<Address> {
     }
     let mut current = full.to_owned();
     while out.len() < MAX_ROUTED {
-        let local = current.rsplit_once('@').map_or(current.as_str(), |(l, _)| l);
+        let local = current
+            .rsplit_once('@')
+            .map_or(current.as_str(), |(l, _)| l);
         let next = if let Some((user, domain)) = local.rsplit_once('%') {
             format!("{user}@{domain}")
         } else if let Some((domain, user)) = local.split_once('!') {
@@ -289,26 +291,53 @@ mod tests {
             "<\"for\\mer\"@Secure.Example.ORG.>",
             "<\"for\".\"mer\"@secure.example.org>",
         ] {
-            let want = if raw.contains(".\"") { "for.mer@secure.example.org" } else { "former@secure.example.org" };
+            let want = if raw.contains(".\"") {
+                "for.mer@secure.example.org"
+            } else {
+                "former@secure.example.org"
+            };
             assert_eq!(Address::envelope(raw, "+").unwrap().as_str(), want, "{raw}");
             assert_eq!(Address::parse(raw, "+").as_str(), want, "{raw}");
         }
         assert_eq!(
-            Address::envelope("<\"a@b\"@x.example>", "+").unwrap().domain(),
+            Address::envelope("<\"a@b\"@x.example>", "+")
+                .unwrap()
+                .domain(),
             Some("x.example")
         );
-        assert_eq!(Address::envelope("<postmaster>", "+").unwrap().as_str(), "postmaster");
+        assert_eq!(
+            Address::envelope("<postmaster>", "+").unwrap().as_str(),
+            "postmaster"
+        );
         assert!(Address::envelope("<>", "+").unwrap().is_null());
     }
 
     #[test]
     fn envelope_refuses_what_no_mta_accepts() {
-        assert_eq!(Address::envelope("<\"open@x.example>", "+"), Err(AddressError::Quoting));
-        assert_eq!(Address::envelope("<@x.example>", "+"), Err(AddressError::EmptyLocal));
-        assert_eq!(Address::envelope("<a@x..example>", "+"), Err(AddressError::EmptyDomainLabel));
-        assert_eq!(Address::envelope("<a@x.example..>", "+"), Err(AddressError::EmptyDomainLabel));
-        assert_eq!(Address::envelope("<a@>", "+"), Err(AddressError::EmptyDomainLabel));
-        assert_eq!(Address::envelope("<a\u{7}@x.example>", "+"), Err(AddressError::Control));
+        assert_eq!(
+            Address::envelope("<\"open@x.example>", "+"),
+            Err(AddressError::Quoting)
+        );
+        assert_eq!(
+            Address::envelope("<@x.example>", "+"),
+            Err(AddressError::EmptyLocal)
+        );
+        assert_eq!(
+            Address::envelope("<a@x..example>", "+"),
+            Err(AddressError::EmptyDomainLabel)
+        );
+        assert_eq!(
+            Address::envelope("<a@x.example..>", "+"),
+            Err(AddressError::EmptyDomainLabel)
+        );
+        assert_eq!(
+            Address::envelope("<a@>", "+"),
+            Err(AddressError::EmptyDomainLabel)
+        );
+        assert_eq!(
+            Address::envelope("<a\u{7}@x.example>", "+"),
+            Err(AddressError::Control)
+        );
         assert!(Address::envelope("<a@[127.0.0.1]>", "+").is_ok());
     }
 
@@ -323,15 +352,25 @@ mod tests {
         };
         assert_eq!(
             r("<Blocked%Customer.Example@mx.example.org>"),
-            ["blocked%customer.example@mx.example.org", "blocked@customer.example"]
+            [
+                "blocked%customer.example@mx.example.org",
+                "blocked@customer.example"
+            ]
         );
         assert_eq!(
             r("<customer.example!blocked@mx.example.org>"),
-            ["customer.example!blocked@mx.example.org", "blocked@customer.example"]
+            [
+                "customer.example!blocked@mx.example.org",
+                "blocked@customer.example"
+            ]
         );
         assert_eq!(
             r("<a%b.example%c.example@local>"),
-            ["a%b.example%c.example@local", "a%b.example@c.example", "a@b.example"]
+            [
+                "a%b.example%c.example@local",
+                "a%b.example@c.example",
+                "a@b.example"
+            ]
         );
         assert_eq!(r("<plain@example.org>"), ["plain@example.org"]);
         assert_eq!(r("<%x@local>"), ["%x@local"]);

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use super::address::Address;
-use super::ruleset::{AccessRuleFile, AllowlistFile, RuleRef};
 use super::reader::{FromMailboxes, decoded_text, from_mailboxes};
+use super::ruleset::{AccessRuleFile, AllowlistFile, RuleRef};
 use super::verdict::{Action, Decision, RecipientVerdict, SenderVerdict};
 use crate::config::model::{NoMatch, RawSmimeActionsOverride, SenderSource};
 
@@ -131,7 +131,11 @@ impl Policy {
                 .map(|h| h.from_mailboxes(facts.delimiters))
                 .unwrap_or_default();
             if !from.identifies_author() {
-                return Err(from.mailboxes.first().cloned().unwrap_or_else(Address::null));
+                return Err(from
+                    .mailboxes
+                    .first()
+                    .cloned()
+                    .unwrap_or_else(Address::null));
             }
             out.extend(from.mailboxes.iter().flat_map(|m| m.readings().cloned()));
         }
@@ -469,7 +473,8 @@ impl PolicySet {
             if !p.message_conditions_hold(facts) {
                 return false;
             }
-            let message_level = !p.sender_allowlist.is_empty() && p.when.recipient_domain.is_empty();
+            let message_level =
+                !p.sender_allowlist.is_empty() && p.when.recipient_domain.is_empty();
             message_level
                 || recipients
                     .iter()
@@ -797,14 +802,26 @@ mod tests {
         h.push("Subject", "[secure] x");
         h.push("From", "mallory@evil.example");
         let d = set.evaluate(&facts(&env, Some(&h)), &[a("x@y.example")]);
-        assert_eq!((d.action, d.refused_at_headers), (Action::Reject, true), "{d:?}");
+        assert_eq!(
+            (d.action, d.refused_at_headers),
+            (Action::Reject, true),
+            "{d:?}"
+        );
         // Without the refusal, the unloaded policy makes it 451.
         h = Headers::new();
         h.push("Subject", "[secure] x");
         h.push("From", "alice@example.org");
         let d = set.evaluate(&facts(&env, Some(&h)), &[a("x@y.example")]);
-        assert_eq!((d.action, d.unavailable_at_headers), (Action::Tempfail, true), "{d:?}");
-        assert_eq!(set.in_scope(&facts(&env, Some(&h)), &[a("x@y.example")]).count(), 2);
+        assert_eq!(
+            (d.action, d.unavailable_at_headers),
+            (Action::Tempfail, true),
+            "{d:?}"
+        );
+        assert_eq!(
+            set.in_scope(&facts(&env, Some(&h)), &[a("x@y.example")])
+                .count(),
+            2
+        );
     }
 
     #[test]

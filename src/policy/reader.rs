@@ -85,9 +85,11 @@ fn parse_one<T>(
 }
 
 fn read_value(value: &str, delimiters: &str, out: &mut FromMailboxes) {
-    let parsed = parse_one("From", value, |head| match head.header_values("From").next()? {
-        HeaderValue::Address(a) => Some(a.clone().into_owned()),
-        _ => None,
+    let parsed = parse_one("From", value, |head| {
+        match head.header_values("From").next()? {
+            HeaderValue::Address(a) => Some(a.clone().into_owned()),
+            _ => None,
+        }
     });
     // Unreadable: a From: that identifies nobody.
     let Some(addresses) = parsed else {

@@ -664,7 +664,12 @@ mod tests {
 
     #[test]
     fn invisible_characters_inside_a_file_are_errors_naming_the_line() {
-        for bad in ["\u{feff}!former@x.example", "!former@x.example\u{200b}", "!for\u{202e}mer@x.example", "!former@x.example\u{a0}#"] {
+        for bad in [
+            "\u{feff}!former@x.example",
+            "!former@x.example\u{200b}",
+            "!for\u{202e}mer@x.example",
+            "!former@x.example\u{a0}#",
+        ] {
             let text = format!("@x.example\n{bad}\n");
             let (_, e) = parse_allowlist(Path::new("l.txt"), text.as_bytes());
             let e = errs(&e);

@@ -126,7 +126,10 @@ impl Decision {
             !self.recipients.is_empty() && self.recipients.iter().all(|(_, v)| v.is_rejected());
         let unavailable = matches!(self.sender, SenderVerdict::Unavailable { .. })
             || self.unavailable_at_headers
-            || self.recipients.iter().any(|(_, v)| v.action == Action::Tempfail);
+            || self
+                .recipients
+                .iter()
+                .any(|(_, v)| v.action == Action::Tempfail);
         if self.sender.is_rejected() || all_refused || self.refused_at_headers {
             Action::Reject
         } else if unavailable {

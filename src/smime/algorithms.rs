@@ -383,7 +383,8 @@ mod tests {
 
     #[test]
     fn pss_parameters_are_made_only_for_keys_that_can_verify() {
-        let pss = |salt, bits| rsa_params(Scheme::RsaPss(Digest::Sha256, salt), Digest::Sha256, bits);
+        let pss =
+            |salt, bits| rsa_params(Scheme::RsaPss(Digest::Sha256, salt), Digest::Sha256, bits);
         // A key past 8192 bits is refused before a parameter would be made (and leaked).
         assert!(matches!(pss(40, 8193), Err(AlgError::Unsupported)));
         assert!(matches!(pss(40, 16384), Err(AlgError::Unsupported)));

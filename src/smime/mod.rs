@@ -138,7 +138,8 @@ pub fn to_crlf(raw: &[u8]) -> std::borrow::Cow<'_, [u8]> {
 pub fn parse_rfc3339(s: &str) -> Option<u64> {
     let b = s.as_bytes();
     // ASCII only: every slice below is then on a character boundary.
-    if !s.is_ascii() || b.len() < 20
+    if !s.is_ascii()
+        || b.len() < 20
         || b[4] != b'-'
         || b[7] != b'-'
         || !matches!(b[10], b'T' | b't' | b' ')
@@ -207,7 +208,10 @@ mod tests {
         // Multi-byte characters where digits or the offset belong: no panic.
         assert_eq!(parse_rfc3339("2026-02-01T00:00:0\u{e9}Z"), None);
         assert_eq!(parse_rfc3339("2026-02-01T00:00:00+0\u{e9}00"), None);
-        assert_eq!(parse_rfc3339("2026-02-01T00:00:00.\u{e9}\u{e9}\u{e9}"), None);
+        assert_eq!(
+            parse_rfc3339("2026-02-01T00:00:00.\u{e9}\u{e9}\u{e9}"),
+            None
+        );
     }
 
     #[test]
