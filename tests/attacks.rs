@@ -40,6 +40,29 @@ fn transact(port: u16, from: &str, rcpts: &[&str], message: &[u8]) -> Reply {
     r
 }
 
+/// The S/MIME settings most tests start from, then `extra`, with the test PKI.
+fn smime_fixture(extra: &str) -> Fixture {
+    common::pki::fixture(&format!(
+        "[reload]\ncontrol_socket = \"\"\n[smime]\ntrust = [\"trust.pem\"]\nauthserv_id = \"mx.test\"\n{extra}"
+    ))
+}
+
+/// One transaction to bob@elsewhere.example (no policy covers him).
+fn to_bob(port: u16, from: &str, message: &[u8]) -> Reply {
+    transact(port, from, &["<bob@elsewhere.example>"], message)
+}
+
+/// The header section of the first message the sink receives.
+fn first_delivered_headers(pf: &Postfix) -> String {
+    let got = pf.sink.wait_for(1, WAIT);
+    assert!(
+        !got.is_empty(),
+        "nothing delivered; maillog:\n{}",
+        pf.maillog()
+    );
+    got[0].header_section()
+}
+
 fn plain(from_headers: &str, subject: &str) -> Vec<u8> {
     format!("{from_headers}To: someone@elsewhere.example\r\nSubject: {subject}\r\nMessage-ID: <a1@example.org>\r\n\r\nhello\r\n").into_bytes()
 }
@@ -117,12 +140,7 @@ fn from_header_is_judged_mailbox_by_mailbox_through_postfix() {
         .into_iter()
         .filter(|(f, _)| !f.contains("\"alice\"@"))
     {
-        let r = transact(
-            pf.port,
-            "<bounce@x.example>",
-            &["<bob@elsewhere.example>"],
-            &plain(from, "from class"),
-        );
+        let r = to_bob(pf.port, "<bounce@x.example>", &plain(from, "from class"));
         if is_alice {
             assert_eq!(r.code, 250, "{from:?}: {r}");
             delivered += 1;
@@ -151,9 +169,7 @@ fn with_from(f: &Fixture, name: &str, from_lines: &str, subject: Option<&str>) -
 /// Class: the S/MIME From binding holds only when every From: mailbox is the signer's.
 #[test]
 fn smime_from_binding_needs_every_from_mailbox() {
-    let f = common::pki::fixture(
-        "[reload]\ncontrol_socket = \"\"\n[smime]\ntrust = [\"trust.pem\"]\nauthserv_id = \"mx.test\"\n",
-    );
+    let f = smime_fixture("");
     let cases = [
         (
             "two-from.eml",
@@ -212,15 +228,13 @@ fn smime_from_binding_needs_every_from_mailbox() {
     // Through Postfix: the two-From message is not smime=pass for alice.
     let milter = Milter::start(&f.config());
     let pf = Postfix::start(&milter.socket());
-    let r = transact(
+    let r = to_bob(
         pf.port,
         "<alice@example.org>",
-        &["<bob@elsewhere.example>"],
         &common::pki::wire(&f, "two-from.eml"),
     );
     assert_eq!(r.code, 250, "{r}");
-    let got = pf.sink.wait_for(1, WAIT);
-    let headers = got[0].header_section();
+    let headers = first_delivered_headers(&pf);
     assert!(
         headers.contains("Authentication-Results: mx.test; smime=policy (from-mismatch)"),
         "{headers}"
@@ -228,8 +242,8 @@ fn smime_from_binding_needs_every_from_mailbox() {
 }
 
 fn envelope_gates() -> Fixture {
-    let f = common::pki::fixture(
-        "[reload]\ncontrol_socket = \"\"\n[smime]\ntrust = [\"trust.pem\"]\nauthserv_id = \"mx.test\"\nrequire_signature = [\"ceo@board.example.org\"]\n\n\
+    let f = smime_fixture(
+        "require_signature = [\"ceo@board.example.org\"]\n\n\
 [[policy]]\nname = \"secure\"\nwhen = { daemon_name = \"secure-submission\" }\nsender_allowlist = [\"senders.txt\"]\n\n\
 [[policy]]\nname = \"customer\"\nwhen = { recipient_domain = \"customer.example\" }\naccess_rules = [\"customer.txt\"]\nno_match = \"accept\"\n\n\
 [[policy]]\nname = \"partner\"\nwhen = { recipient_domain = \"partner.example\" }\naccess_rules = [\"partner.txt\"]\nno_match = \"accept\"\n",
@@ -324,8 +338,8 @@ fn quoted_and_dotted_envelope_addresses_meet_the_gates_through_postfix() {
 }
 
 fn header_stage_fixture() -> Fixture {
-    let f = common::pki::fixture(
-        "[reload]\ncontrol_socket = \"\"\n[smime]\ntrust = [\"trust.pem\"]\nauthserv_id = \"mx.test\"\n\n\
+    let f = smime_fixture(
+        "\n\
 [[policy]]\nname = \"compose\"\nwhen = { subject_tag = \"[secure]\" }\naccess_rules = [\"compose.txt\"]\nannotate = true\nsmime_actions = { policy = \"reject\" }\n\n\
 [[policy]]\nname = \"board\"\nwhen = { daemon_name = \"secure-submission\" }\nsender_allowlist = [\"board.txt\"]\nsmime_actions = { policy = \"reject\" }\n",
     );
@@ -381,12 +395,7 @@ fn header_stage_policies_apply_smime_actions_and_annotate_through_postfix() {
         "From: mallory@example.org\r\n",
         Some("[secure] board minutes"),
     );
-    let r = transact(
-        pf.port,
-        "<alice@example.org>",
-        &["<bob@elsewhere.example>"],
-        &mismatch,
-    );
+    let r = to_bob(pf.port, "<alice@example.org>", &mismatch);
     assert_eq!(
         r.code, 550,
         "header-stage policy's smime_actions ignored: {r}"
@@ -394,12 +403,7 @@ fn header_stage_policies_apply_smime_actions_and_annotate_through_postfix() {
     assert!(r.text().contains("from-mismatch"), "{r}");
     // The allowlist-only policy's smime_actions apply too.
     let mismatch = with_from(&f, "m2.eml", "From: mallory@example.org\r\n", Some("plain"));
-    let r = transact(
-        pf.secure_port,
-        "<alice@example.org>",
-        &["<bob@elsewhere.example>"],
-        &mismatch,
-    );
+    let r = to_bob(pf.secure_port, "<alice@example.org>", &mismatch);
     assert_eq!(
         r.code, 550,
         "allowlist-only policy's smime_actions ignored: {r}"
@@ -411,12 +415,7 @@ fn header_stage_policies_apply_smime_actions_and_annotate_through_postfix() {
         "From: alice@example.org\r\n",
         Some("[secure] agenda"),
     );
-    let r = transact(
-        pf.port,
-        "<alice@example.org>",
-        &["<bob@elsewhere.example>"],
-        &good,
-    );
+    let r = to_bob(pf.port, "<alice@example.org>", &good);
     assert_eq!(r.code, 250, "{r}");
     let got = pf.sink.wait_for(1, WAIT);
     assert_eq!(got.len(), 1, "maillog:\n{}", pf.maillog());
@@ -447,9 +446,7 @@ fn a_second_or_encoded_subject_cannot_step_out_of_scope() {
 
 #[test]
 fn the_tag_action_tags_every_subject_through_postfix() {
-    let f = common::pki::fixture(
-        "[reload]\ncontrol_socket = \"\"\n[smime]\ntrust = [\"trust.pem\"]\nauthserv_id = \"mx.test\"\nactions = { policy = \"tag\" }\n",
-    );
+    let f = smime_fixture("actions = { policy = \"tag\" }\n");
     let milter = Milter::start(&f.config());
     let pf = Postfix::start(&milter.socket());
     let mut text = String::from_utf8(common::pki::wire(&f, "untrusted.eml")).unwrap();
@@ -458,15 +455,9 @@ fn the_tag_action_tags_every_subject_through_postfix() {
         "Subject: first\r\nSubject: second\r\n",
         1,
     );
-    let r = transact(
-        pf.port,
-        "<alice@example.org>",
-        &["<bob@elsewhere.example>"],
-        text.as_bytes(),
-    );
+    let r = to_bob(pf.port, "<alice@example.org>", text.as_bytes());
     assert_eq!(r.code, 250, "{r}");
-    let got = pf.sink.wait_for(1, WAIT);
-    let headers = got[0].header_section();
+    let headers = first_delivered_headers(&pf);
     assert!(
         headers.contains("Subject: [S/MIME policy] first"),
         "{headers}"
@@ -480,9 +471,7 @@ fn the_tag_action_tags_every_subject_through_postfix() {
 /// Class: forged Authentication-Results in every form RFC 8601 allows for our id.
 #[test]
 fn forged_authentication_results_in_rfc8601_forms_are_removed_through_postfix() {
-    let f = common::pki::fixture(
-        "[reload]\ncontrol_socket = \"\"\n[smime]\ntrust = [\"trust.pem\"]\nauthserv_id = \"mx.test\"\n",
-    );
+    let f = smime_fixture("");
     let milter = Milter::start(&f.config());
     let pf = Postfix::start(&milter.socket());
     let forged = "Authentication-Results: \"mx.test\"; smime=pass (forged-1)\r\n\
@@ -492,15 +481,9 @@ fn forged_authentication_results_in_rfc8601_forms_are_removed_through_postfix() 
                   X-Mailwarden-Decrypted: by mx.test with forged (forged-4)\r\n";
     let mut message = forged.as_bytes().to_vec();
     message.extend(common::pki::wire(&f, "untrusted.eml"));
-    let r = transact(
-        pf.port,
-        "<alice@example.org>",
-        &["<bob@elsewhere.example>"],
-        &message,
-    );
+    let r = to_bob(pf.port, "<alice@example.org>", &message);
     assert_eq!(r.code, 250, "{r}");
-    let got = pf.sink.wait_for(1, WAIT);
-    let headers = got[0].header_section();
+    let headers = first_delivered_headers(&pf);
     for n in 1..=4 {
         assert!(
             !headers.contains(&format!("forged-{n}")),
@@ -584,9 +567,7 @@ fn a_rule_file_linked_to_a_secret_is_not_echoed_into_logs() {
 /// request (MAILWARDEN_TEST_PANIC); no input is known to make a dependency panic.
 #[test]
 fn a_panic_in_verification_is_temperror_internal_error() {
-    let f = common::pki::fixture(
-        "[reload]\ncontrol_socket = \"\"\n[smime]\ntrust = [\"trust.pem\"]\nauthserv_id = \"mx.test\"\n",
-    );
+    let f = smime_fixture("");
     let config = f.config();
     let file = f.path("pass-rsa.eml");
     let (code, out, err) = common::run_env(
@@ -611,10 +592,9 @@ fn a_panic_in_verification_is_temperror_internal_error() {
     cmd.env("MAILWARDEN_TEST_PANIC", "verify");
     let milter = Milter::spawn(&mut cmd);
     let pf = Postfix::start(&milter.socket());
-    let r = transact(
+    let r = to_bob(
         pf.port,
         "<alice@example.org>",
-        &["<bob@elsewhere.example>"],
         &common::pki::wire(&f, "pass-rsa.eml"),
     );
     assert_eq!(r.code, 250, "a panic became a tempfail: {r}");
@@ -772,9 +752,7 @@ fn negotiation_requests_only_the_edits_the_settings_use() {
     );
     drop(milter);
 
-    let f = common::pki::fixture(
-        "[reload]\ncontrol_socket = \"\"\n[smime]\ntrust = [\"trust.pem\"]\nauthserv_id = \"mx.test\"\n",
-    );
+    let f = smime_fixture("");
     let milter = Milter::start(&f.config());
     let actions = rt.block_on(async {
         TestConnection::open(("127.0.0.1", milter.port))
@@ -867,15 +845,13 @@ fn a_slow_trust_store_load_does_not_undo_a_sighup() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    let r = transact(
+    let r = to_bob(
         pf.port,
         "<alice@example.org>",
-        &["<bob@elsewhere.example>"],
         &common::pki::wire(&f, "pass-rsa.eml"),
     );
     assert_eq!(r.code, 250, "{r}");
-    let got = pf.sink.wait_for(1, WAIT);
-    let headers = got[0].header_section();
+    let headers = first_delivered_headers(&pf);
     assert!(
         headers.contains("Authentication-Results: after.test; smime=pass"),
         "the SIGHUP was undone:\n{headers}"
@@ -997,9 +973,7 @@ fn sasl_logins_are_bound_to_senders_by_postfix_as_documented() {
 #[test]
 fn require_signature_sees_a_from_after_a_megabyte_of_headers() {
     use indymilter_test::{MacroStage, Status, TestConnection};
-    let f = common::pki::fixture(
-        "[reload]\ncontrol_socket = \"\"\n[smime]\ntrust = [\"trust.pem\"]\nauthserv_id = \"mx.test\"\nrequire_signature = [\"ceo@board.example.org\"]\n",
-    );
+    let f = smime_fixture("require_signature = [\"ceo@board.example.org\"]\n");
     let milter = Milter::start(&f.config());
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
