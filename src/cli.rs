@@ -336,15 +336,14 @@ fn query(q: &QueryArgs) -> ExitCode {
     let decision = rt.policies.evaluate(&facts, &rcpts);
     // As the milter does at end of message: the policies whose annotation and S/MIME
     // actions apply to the recipients that are accepted.
-    let accepted: Vec<Address> = decision
+    let accepted = decision
         .recipients
         .iter()
         .filter(|(_, v)| !v.stops())
-        .map(|(a, _)| a.clone())
-        .collect();
+        .map(|(a, _)| a);
     let in_scope: Vec<&str> = if decision.action == Action::Accept {
         rt.policies
-            .in_scope(&facts, &accepted)
+            .in_scope(&facts, accepted)
             .map(|p| &*p.name)
             .collect()
     } else {

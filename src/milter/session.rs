@@ -441,15 +441,10 @@ impl Session {
         let mut add = Vec::new();
         // The policies in scope, whichever stage decided them: their annotation and
         // S/MIME actions apply.
-        let accepted: Vec<Address> = txn
-            .decision
-            .recipients
-            .iter()
-            .map(|(a, _)| a.clone())
-            .collect();
         let facts = txn.facts();
+        let accepted = txn.decision.recipients.iter().map(|(a, _)| a);
         let in_scope: Vec<&crate::policy::Policy> =
-            txn.runtime.policies.in_scope(&facts, &accepted).collect();
+            txn.runtime.policies.in_scope(&facts, accepted).collect();
         let annotated: Vec<&str> = in_scope
             .iter()
             .filter(|p| p.annotate)

@@ -464,11 +464,14 @@ impl PolicySet {
     /// `annotate` and `smime_actions` apply. A policy is in scope when its `when` holds
     /// for the message (headers included) and it checked something of it: the sender, or
     /// a recipient it covers. `recipients` are the accepted ones.
-    pub fn in_scope<'s>(
+    pub fn in_scope<'s, R>(
         &'s self,
         facts: &'s Facts<'_>,
-        recipients: &'s [Address],
-    ) -> impl Iterator<Item = &'s Policy> + 's {
+        recipients: R,
+    ) -> impl Iterator<Item = &'s Policy> + 's
+    where
+        R: Iterator<Item = &'s Address> + Clone + 's,
+    {
         self.policies.iter().filter(move |p| {
             if !p.message_conditions_hold(facts) {
                 return false;
@@ -477,7 +480,7 @@ impl PolicySet {
                 !p.sender_allowlist.is_empty() && p.when.recipient_domain.is_empty();
             message_level
                 || recipients
-                    .iter()
+                    .clone()
                     .flat_map(Address::readings)
                     .any(|r| p.recipient_condition_holds(r))
         })
@@ -818,7 +821,7 @@ mod tests {
             "{d:?}"
         );
         assert_eq!(
-            set.in_scope(&facts(&env, Some(&h)), &[a("x@y.example")])
+            set.in_scope(&facts(&env, Some(&h)), [a("x@y.example")].iter())
                 .count(),
             2
         );
