@@ -16,7 +16,8 @@ use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering};
 use std::time::{Duration, Instant};
 
 use mailwarden::policy::{Address, Facts, Stage};
-use mailwarden::runtime::{Change, Runtime, Shared};
+use mailwarden::rules::Change;
+use mailwarden::runtime::{Runtime, Shared};
 
 struct Counting;
 static LIVE: AtomicIsize = AtomicIsize::new(0);
@@ -95,7 +96,7 @@ fn write_to_applied(n: usize, rounds: usize) {
         .build()
         .unwrap();
     let (ready, ready_rx) = tokio::sync::oneshot::channel();
-    let watcher = rt.spawn(mailwarden::rules::watch::run(shared.clone(), ready));
+    let watcher = rt.spawn(mailwarden::runtime::watch::run(shared.clone(), ready));
     rt.block_on(ready_rx).unwrap();
     std::thread::sleep(Duration::from_millis(300));
     let mut times = Vec::new();

@@ -65,18 +65,18 @@ fn main() {
     }
     let settings =
         mailwarden::config::parse(&text, Path::new("<bench>"), Path::new("/")).expect("settings");
-    let engine = Engine::load(&settings).expect("trust store");
+    let engine = Engine::load(&settings.smime.engine).expect("trust store");
     let msgs: Vec<Vec<u8>> = files
         .iter()
         .map(|f| std::fs::read(f).expect("read message"))
         .collect();
     assert!(!msgs.is_empty(), "no messages");
-    let now = mailwarden::smime::path::unix_secs(std::time::SystemTime::now());
+    let now = mailwarden::smime::pki::path::unix_secs(std::time::SystemTime::now());
     // One checked pass first (also warms the path cache, as steady traffic would).
     for (m, f) in msgs.iter().zip(&files) {
         let r = engine.verify(m, now, None);
-        let decrypted = r.decryption == mailwarden::smime::pipeline::Decryption::Ok;
-        let passed = r.outcome.result == mailwarden::smime::verdict::SmimeResult::Pass;
+        let decrypted = r.decryption == mailwarden::smime::outcome::Decryption::Ok;
+        let passed = r.outcome.result == mailwarden::smime::outcome::SmimeResult::Pass;
         let ok = match mode.as_str() {
             // Failure paths (benches/decrypt-failure-timing.sh): any answer is measured.
             "any" => true,

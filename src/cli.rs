@@ -252,7 +252,7 @@ fn check(config: Option<&Path>) -> ExitCode {
                 say!(
                     "ok: smime verification on: {} CRLs, authserv-id {}",
                     engine.crl_count,
-                    engine.settings.authserv_id
+                    rt.settings.smime.authserv_id
                 );
                 for k in &engine.keys {
                     say!(
@@ -267,7 +267,7 @@ fn check(config: Option<&Path>) -> ExitCode {
                 }
                 return ExitCode::SUCCESS;
             }
-            if rt.settings.smime_trust.is_empty() {
+            if rt.settings.smime.engine.trust.is_empty() {
                 return ExitCode::SUCCESS;
             }
             match load_trust(&rt.settings) {
@@ -515,13 +515,8 @@ fn print_status(v: &serde_json::Value) {
 }
 
 /// Loads `[smime] trust`, printing each problem as `PATH[:LINE]: message`.
-fn load_trust(settings: &Settings) -> Result<crate::smime::trust::TrustStore, ()> {
-    let sources: Vec<_> = settings
-        .smime_trust
-        .iter()
-        .map(|t| (t.path.clone(), t.role))
-        .collect();
-    crate::smime::trust::load(&sources).map_err(|errors| {
+fn load_trust(settings: &Settings) -> Result<crate::smime::pki::trust::TrustStore, ()> {
+    crate::smime::pki::trust::load(&settings.smime.engine.trust).map_err(|errors| {
         for e in errors {
             eprintln!("mailwarden: {e}");
         }
@@ -607,7 +602,7 @@ fn trust_list(config: Option<&Path>, json: bool) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn reason_text(o: crate::smime::verdict::Outcome) -> String {
+fn reason_text(o: crate::smime::outcome::Outcome) -> String {
     o.reason
         .map(|r| format!(" ({})", r.token()))
         .unwrap_or_default()
@@ -636,7 +631,7 @@ fn smime(
             return ExitCode::FAILURE;
         }
     };
-    let engine = match crate::smime::Engine::load(&settings) {
+    let engine = match crate::smime::Engine::load(&settings.smime.engine) {
         Ok(e) => e,
         Err(errors) => {
             for e in errors {
@@ -658,10 +653,10 @@ fn smime(
                 continue;
             }
         };
-        let raw = crate::smime::to_crlf(&raw);
-        let now = crate::smime::path::unix_secs(std::time::SystemTime::now());
+        let raw = crate::smime::mime::to_crlf(&raw);
+        let now = crate::smime::pki::path::unix_secs(std::time::SystemTime::now());
         let report = engine.verify(&raw, now, at);
-        let ar = report.authentication_results(&engine.settings.authserv_id);
+        let ar = crate::auth_results::for_report(&settings.smime.authserv_id, &report);
         if let (Some(dir), Some(clear)) = (decrypt_out, &report.cleartext) {
             let name = file
                 .file_name()

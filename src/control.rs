@@ -64,7 +64,7 @@ pub async fn serve(socket: ControlSocket, shared: Arc<Shared>) {
             Err(e) => {
                 // Out of descriptors, say: retrying at once would spin a core.
                 warn!(error = %e, "cannot accept a control connection; retrying shortly");
-                tokio::time::sleep(crate::server::ACCEPT_RETRY).await;
+                tokio::time::sleep(crate::listen::ACCEPT_RETRY).await;
                 continue;
             }
         };
@@ -90,9 +90,9 @@ async fn handle(request: &str, shared: &Arc<Shared>) -> serde_json::Value {
         "reload" | "reload --force" => {
             let force = request.ends_with("--force");
             info!(force, "reload requested on the control socket");
-            match crate::server::reload(shared, force).await {
+            match crate::runtime::reload::reload(shared, force).await {
                 Ok(v) => v,
-                Err(e) => serde_json::json!({"ok": false, "error": e}),
+                Err(e) => serde_json::json!({"ok": false, "error": e.to_string()}),
             }
         }
         other => {

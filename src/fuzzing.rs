@@ -4,10 +4,11 @@
 
 use std::path::Path;
 
+use crate::auth_results::authentication_results;
 use crate::policy::Address;
 use crate::policy::ruleset::{parse_access_rules, parse_allowlist};
 use crate::smime::Engine;
-use crate::smime::verdict::{Outcome, Reason, SignerIdentity, authentication_results};
+use crate::smime::outcome::{Outcome, Reason, SignerIdentity};
 
 /// Rule-file parsers (allowlist and access rules), then lookups with addresses taken from
 /// the same bytes.
@@ -39,7 +40,7 @@ pub fn settings(data: &[u8]) {
 /// The trust-store reader (PEM, DER, PKCS#7, also PEM-labelled, .sst), what `trust list`
 /// prints, and handing the certificates to the path validator, as a reload does.
 pub fn trust_store(data: &[u8]) {
-    use crate::smime::trust::{Role, TrustStore, parse_bytes};
+    use crate::smime::pki::trust::{Role, TrustStore, parse_bytes};
     let path = Path::new("/fuzz/ca.pem");
     if let Ok(certs) = parse_bytes(path, data) {
         let mut store = TrustStore::default();
@@ -48,25 +49,25 @@ pub fn trust_store(data: &[u8]) {
             let _ = (tc.subject(), tc.issuer(), tc.serial_hex(), tc.fingerprint());
             let _ = (tc.not_before(), tc.not_after());
         }
-        let _ = crate::smime::path::PathValidator::new(&store, &[], false, 200);
+        let _ = crate::smime::pki::path::PathValidator::new(&store, &[], false, 200);
     }
 }
 
 /// PKCS#12 and encrypted PKCS#8 readers (wrong passwords, broken MACs, odd PBEs).
 pub fn key_containers(data: &[u8]) {
-    let _ = crate::smime::pkcs12::open(data, b"nss");
-    let _ = crate::smime::pkcs12::open(data, b"");
-    let _ = crate::smime::pkcs12::decrypt_pkcs8(data, b"nss");
+    let _ = crate::smime::keys::pkcs12::open(data, b"nss");
+    let _ = crate::smime::keys::pkcs12::open(data, b"");
+    let _ = crate::smime::keys::pkcs12::decrypt_pkcs8(data, b"nss");
 }
 
 /// The whole S/MIME pipeline from raw message bytes to verdict (MIME detection, CMS
 /// parsing, decryption with the engine's keys, verification), then the header we would
 /// write from that verdict.
 pub fn smime_message(engine: &Engine, data: &[u8]) {
-    let raw = crate::smime::to_crlf(data);
-    let now = crate::smime::path::unix_secs(std::time::SystemTime::now());
+    let raw = crate::smime::mime::to_crlf(data);
+    let now = crate::smime::pki::path::unix_secs(std::time::SystemTime::now());
     let report = engine.verify(&raw, now, None);
-    let value = report.authentication_results("mx.fuzz.example");
+    let value = crate::auth_results::for_report("mx.fuzz.example", &report);
     assert_one_header_line(&value, "mx.fuzz.example");
     let _ = report.identity();
 }
@@ -78,7 +79,7 @@ pub fn engine_for_test_pki(dir: &Path) -> Engine {
                 keys = [{ cert = \"bob.pem\", key = \"bob.key\" }, { cert = \"bob-ec.pem\", key = \"bob-ec.key\" }, { cert = \"bob-p384.pem\", key = \"bob-p384.key\" }]\n";
     let settings = crate::config::parse(toml, &dir.join("mailwarden.toml"), dir)
         .unwrap_or_else(|e| panic!("fuzz settings: {e}"));
-    Engine::load(&settings).unwrap_or_else(|e| panic!("fuzz engine: {e:?}"))
+    Engine::load(&settings.smime.engine).unwrap_or_else(|e| panic!("fuzz engine: {e:?}"))
 }
 
 /// The Authentication-Results builder with attacker-chosen signer text: the value is

@@ -8,6 +8,9 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::task::{Context, Poll};
 
+/// How long to wait after a failed accept before trying again.
+pub const ACCEPT_RETRY: std::time::Duration = std::time::Duration::from_millis(100);
+
 use indymilter::{EitherListener, Listener};
 use tokio::net::{TcpListener, TcpStream, UnixListener};
 

@@ -20,8 +20,6 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tracing::{debug, info, warn};
 
-use crate::runtime::Shared;
-
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct DecisionLabels {
     policy: String,
@@ -274,8 +272,23 @@ impl Drop for EomTimer {
     }
 }
 
+/// What a scrape reads at that moment, from whoever owns it (the runtime).
+pub trait Gauges: Send + Sync {
+    fn source_gauges(&self) -> Vec<SourceGauge>;
+    fn in_flight(&self) -> usize;
+}
+
+/// One configured rule file's gauges.
+#[derive(Debug, Clone)]
+pub struct SourceGauge {
+    pub path: std::path::PathBuf,
+    /// `None` until a version was loaded.
+    pub entries: Option<usize>,
+    pub loaded_at: Option<SystemTime>,
+}
+
 /// The text a scrape returns: the counters, plus the per-file gauges read now.
-pub fn render(shared: &Shared) -> String {
+pub fn render(shared: &dyn Gauges) -> String {
     let m = metrics();
     m.rule_entries.clear();
     m.since_reload.clear();
@@ -305,7 +318,7 @@ const MAX_REQUEST: usize = 8192;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Serves `GET /metrics` until the task is aborted.
-pub async fn serve(listener: TcpListener, shared: std::sync::Arc<Shared>) {
+pub async fn serve(listener: TcpListener, shared: std::sync::Arc<dyn Gauges>) {
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(c) => c,
@@ -317,7 +330,7 @@ pub async fn serve(listener: TcpListener, shared: std::sync::Arc<Shared>) {
         };
         let shared = shared.clone();
         tokio::spawn(async move {
-            if let Err(e) = answer(stream, &shared).await {
+            if let Err(e) = answer(stream, &*shared).await {
                 debug!(peer = %peer, error = %e, "metrics: request not answered");
             }
         });
@@ -330,7 +343,7 @@ pub async fn bind(addr: std::net::SocketAddr) -> std::io::Result<TcpListener> {
     Ok(l)
 }
 
-async fn answer(mut stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
+async fn answer(mut stream: TcpStream, shared: &dyn Gauges) -> std::io::Result<()> {
     let started = Instant::now();
     let mut buf = Vec::with_capacity(1024);
     let head_end = loop {

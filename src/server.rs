@@ -18,7 +18,6 @@ use tracing::{error, info, warn};
 use crate::control;
 use crate::listen::{BindError, ListenAddr, bind};
 use crate::milter::callbacks;
-use crate::rules::{self, Verdict};
 use crate::runtime::Shared;
 
 /// Stops accepting (and closes the listening socket) once `stop` fires. An accept error
@@ -30,9 +29,6 @@ struct StoppableListener<L> {
     stop: Pin<Box<dyn Future<Output = ()> + Send>>,
     pause: Option<Pin<Box<tokio::time::Sleep>>>,
 }
-
-/// How long to wait after a failed accept before trying again.
-pub const ACCEPT_RETRY: std::time::Duration = std::time::Duration::from_millis(100);
 
 impl<L: Listener> Listener for StoppableListener<L> {
     type Io = L::Io;
@@ -53,7 +49,7 @@ impl<L: Listener> Listener for StoppableListener<L> {
         match l.poll_accept(cx) {
             Poll::Ready(Err(e)) => {
                 error!(error = %e, "cannot accept a milter connection; retrying shortly");
-                let mut pause = Box::pin(tokio::time::sleep(ACCEPT_RETRY));
+                let mut pause = Box::pin(tokio::time::sleep(crate::listen::ACCEPT_RETRY));
                 // Registers the waker: the pause wakes this task when it ends.
                 let _ = pause.as_mut().poll(cx);
                 self.pause = Some(pause);
@@ -114,7 +110,7 @@ pub async fn serve(shared: Arc<Shared>, listen: Option<ListenAddr>) -> Result<()
         None => None,
     };
     let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
-    let watcher = tokio::spawn(rules::watch::run(shared.clone(), ready_tx));
+    let watcher = tokio::spawn(crate::runtime::watch::run(shared.clone(), ready_tx));
     if tokio::time::timeout(std::time::Duration::from_secs(10), ready_rx)
         .await
         .is_err()
@@ -166,7 +162,7 @@ async fn handle_signals(
     };
     loop {
         tokio::select! {
-            _ = hup.recv() => { let _ = reload(&shared, false).await; }
+            _ = hup.recv() => { let _ = crate::runtime::reload::reload(&shared, false).await; }
             _ = term.recv() => break,
             _ = int.recv() => break,
         }
@@ -189,52 +185,4 @@ async fn handle_signals(
         );
     }
     let _ = done.send(true);
-}
-
-/// SIGHUP: build everything anew off the hot path; swap only a complete, valid set.
-pub async fn reload(shared: &Arc<Shared>, force: bool) -> Result<serde_json::Value, String> {
-    let s = shared.clone();
-    let result = tokio::task::spawn_blocking(move || s.reload_all(force)).await;
-    match result {
-        Ok(Ok((rt, verdicts))) => {
-            crate::metrics::config_reload("applied");
-            info!(
-                generation = rt.generation,
-                policies = rt.policies.policies.len(),
-                rules = rt.rule_count(),
-                force,
-                "configuration reloaded"
-            );
-            let files: Vec<_> = verdicts
-                .iter()
-                .map(|v| match v {
-                    Verdict::Apply { path, compiled, note, .. } => {
-                        serde_json::json!({"path": path.display().to_string(), "result": "applied", "entries": compiled.len(), "note": note})
-                    }
-                    Verdict::Keep { path, reason, .. } => {
-                        serde_json::json!({"path": path.display().to_string(), "result": "kept-previous", "reason": reason})
-                    }
-                })
-                .collect();
-            Ok(serde_json::json!({"ok": true, "generation": rt.generation, "files": files}))
-        }
-        Ok(Err(e)) => {
-            crate::metrics::config_reload("failed");
-            for line in e.to_string().lines() {
-                error!(
-                    problem = line,
-                    "reload failed; keeping the previous configuration"
-                );
-            }
-            error!(
-                generation = shared.snapshot().generation,
-                "reload failed; keeping the previous configuration"
-            );
-            Err(e.to_string())
-        }
-        Err(e) => {
-            error!(error = %e, "reload task failed; keeping the previous configuration");
-            Err(e.to_string())
-        }
-    }
 }

@@ -16,7 +16,8 @@ fn replace(dir: &std::path::Path, name: &str, text: &str) {
 #[test]
 fn concurrent_lookups_during_100_reloads_are_all_consistent() {
     use mailwarden::policy::{Action, Address, Facts, Stage};
-    use mailwarden::runtime::{Change, Runtime, Shared};
+    use mailwarden::rules::Change;
+    use mailwarden::runtime::{Runtime, Shared};
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 

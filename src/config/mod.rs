@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use model::{
-    LogSection, NoMatch, OnBadLine, OnMissing, RawFileRef, RawPolicy, RawSettings, RawTrustRef,
-    ReloadSection, SenderSource, TrustRole,
+    LogSection, OnBadLine, OnMissing, RawFileRef, RawPolicy, RawSettings, RawTrustRef,
+    ReloadSection, TrustRole,
 };
 use toml::Spanned;
 
@@ -15,6 +15,7 @@ use crate::diag::{Diagnostic, Diagnostics, line_col};
 use crate::listen::{ListenAddr, UnixSocketOptions};
 use crate::policy::engine::{DEFAULT_RECIPIENT_REPLY, DEFAULT_SENDER_REPLY, HeaderCondition, When};
 use crate::policy::ruleset::resolve_path;
+use crate::policy::{NoMatch, SenderSource};
 
 /// Used when `-c` is not given and this file exists.
 pub const DEFAULT_CONFIG_PATH: &str = "/etc/mailwarden/mailwarden.toml";
@@ -64,7 +65,7 @@ pub struct PolicySpec {
     pub sender_reply: String,
     pub recipient_reply: String,
     pub annotate: bool,
-    pub smime_actions: Option<model::RawSmimeActionsOverride>,
+    pub smime_actions: Option<crate::policy::smime_action::ActionsOverride>,
 }
 
 /// Validated settings.
@@ -80,9 +81,7 @@ pub struct Settings {
     pub log: LogSection,
     pub subaddress_delimiter: String,
     pub reload: ReloadSection,
-    /// `[smime] trust`: files or directories, their role, and the settings line naming them.
-    pub smime_trust: Vec<TrustRef>,
-    /// The rest of `[smime]`.
+    /// `[smime]`.
     pub smime: SmimeSettings,
     /// `[metrics] listen`: where to serve Prometheus metrics; `None` = off.
     pub metrics_listen: Option<std::net::SocketAddr>,
@@ -94,61 +93,27 @@ pub struct Settings {
 pub struct SmimeSettings {
     /// Verify messages in the milter (on when a trust store is configured, unless turned off).
     pub verify: bool,
-    pub crls: Vec<PathBuf>,
-    /// Decryption keys (certificate and private key files).
-    pub keys: Vec<crate::smime::keys::KeyRef>,
+    /// What the S/MIME engine loads and how it verifies: trust, CRLs, keys, limits.
+    pub engine: crate::smime::Config,
     pub authserv_id: String,
-    pub verify_time: model::VerifyTimeSetting,
-    pub allow_sha1: bool,
-    pub allow_3des: bool,
     pub max_message_size: u64,
-    pub actions: model::RawSmimeActions,
+    pub actions: crate::policy::smime_action::SmimeActions,
     pub tag_prefix: String,
     pub require_signature: Vec<crate::policy::pattern::Pattern>,
     pub audit_file: Option<PathBuf>,
-    pub deliver: model::DeliverMode,
-    pub decryption_failure: model::SmimeAction,
-    pub limits: crate::smime::limits::Limits,
+    pub deliver: crate::policy::smime_action::DeliverMode,
+    pub decryption_failure: crate::policy::smime_action::SmimeAction,
 }
 
 impl SmimeSettings {
-    /// The action for `result`: the strictest of the overrides of the policies in scope
-    /// (each falling back to `[smime] actions`), or `[smime] actions` when none is.
-    pub fn action_for(
-        &self,
-        result: crate::smime::verdict::SmimeResult,
-        overrides: &[Option<model::RawSmimeActionsOverride>],
-    ) -> model::SmimeAction {
-        use crate::smime::verdict::SmimeResult as R;
-        let global = self.action(result);
-        overrides
-            .iter()
-            .map(|o| {
-                o.and_then(|o| match result {
-                    R::Pass => o.pass,
-                    R::Fail => o.fail,
-                    R::Policy => o.policy,
-                    R::PermError => o.permerror,
-                    R::TempError => o.temperror,
-                    R::None => o.none,
-                })
-                .unwrap_or(global)
-            })
-            .max_by_key(|a| a.strictness())
-            .unwrap_or(global)
-    }
-
-    /// The action configured for `result` in `[smime] actions`.
-    pub fn action(&self, result: crate::smime::verdict::SmimeResult) -> model::SmimeAction {
-        use crate::smime::verdict::SmimeResult as R;
-        let a = &self.actions;
-        match result {
-            R::Pass => a.pass,
-            R::Fail => a.fail,
-            R::Policy => a.policy,
-            R::PermError => a.permerror,
-            R::TempError => a.temperror,
-            R::None => a.none,
+    /// The settings that decide what a verdict leads to.
+    pub fn rules(&self) -> crate::policy::smime_action::Rules<'_> {
+        crate::policy::smime_action::Rules {
+            actions: &self.actions,
+            decryption_failure: self.decryption_failure,
+            tag_prefix: &self.tag_prefix,
+            require_signature: &self.require_signature,
+            max_message_size: self.max_message_size,
         }
     }
 }
@@ -182,7 +147,8 @@ impl Settings {
                 "{path}: smime.require_signature is never checked: S/MIME verification is off"
             ));
         }
-        if self.smime.decryption_failure != model::SmimeAction::Accept && self.smime.keys.is_empty()
+        if self.smime.decryption_failure != crate::policy::smime_action::SmimeAction::Accept
+            && self.smime.engine.keys.is_empty()
         {
             out.push(format!(
                 "{path}: smime.decryption_failure never applies: no smime.keys to decrypt with"
@@ -199,13 +165,6 @@ fn host_name() -> String {
         .and_then(|h| h.into_string().ok())
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "localhost".to_string())
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TrustRef {
-    pub path: PathBuf,
-    pub role: crate::smime::trust::Role,
-    pub config_line: usize,
 }
 
 impl Settings {
@@ -435,7 +394,7 @@ fn compile(
             Err(m) => err(line, format!("smime.keys: {m}")),
         }
     }
-    if sm.deliver == model::DeliverMode::Decrypted && sm.keys.is_empty() {
+    if sm.deliver == crate::policy::smime_action::DeliverMode::Decrypted && sm.keys.is_empty() {
         err(0, "smime.deliver = \"decrypted\" needs smime.keys".into());
     }
     if sm.verify == Some(true) && sm.trust.is_empty() {
@@ -466,16 +425,20 @@ fn compile(
         verify: sm
             .verify
             .unwrap_or(!sm.trust.is_empty() || !sm.keys.is_empty()),
-        crls: sm
-            .crls
-            .iter()
-            .map(|c| resolve_path(dir, c.get_ref()))
-            .collect(),
-        keys,
+        engine: crate::smime::Config {
+            trust: trust_sources(&sm.trust, dir, text),
+            crls: sm
+                .crls
+                .iter()
+                .map(|c| resolve_path(dir, c.get_ref()))
+                .collect(),
+            keys,
+            verify_time: sm.verify_time,
+            allow_sha1: sm.allow_sha1,
+            allow_3des: sm.allow_3des,
+            limits,
+        },
         authserv_id,
-        verify_time: sm.verify_time,
-        allow_sha1: sm.allow_sha1,
-        allow_3des: sm.allow_3des,
         max_message_size: sm.max_message_size,
         actions: sm.actions,
         tag_prefix: sm.tag_prefix.clone(),
@@ -486,7 +449,6 @@ fn compile(
             .map(|f| resolve_path(dir, f.get_ref())),
         deliver: sm.deliver,
         decryption_failure: sm.decryption_failure,
-        limits,
     };
     if !errors.is_empty() {
         return Err(Diagnostics(errors));
@@ -506,34 +468,6 @@ fn compile(
         log: raw.log.clone(),
         subaddress_delimiter: raw.rules.subaddress_delimiter.clone(),
         reload: raw.reload.clone(),
-        smime_trust: raw
-            .smime
-            .trust
-            .iter()
-            .map(|t| {
-                use crate::smime::trust::Role;
-                let (p, role) = match t.get_ref() {
-                    RawTrustRef::Path(p) => (p, Role::Auto),
-                    RawTrustRef::Table(tt) => (
-                        &tt.path,
-                        match tt.role {
-                            TrustRole::Auto => Role::Auto,
-                            TrustRole::Anchors => Role::AnchorsOnly,
-                            TrustRole::Intermediates => Role::IntermediatesOnly,
-                        },
-                    ),
-                };
-                TrustRef {
-                    path: resolve_path(dir, p),
-                    role,
-                    config_line: if text.is_empty() {
-                        0
-                    } else {
-                        line_col(text, t.span().start).0
-                    },
-                }
-            })
-            .collect(),
         policies,
     })
 }
@@ -747,36 +681,42 @@ fn key_ref(k: &model::RawKeyRef, dir: &Path) -> Result<crate::smime::keys::KeyRe
     Ok(KeyRef { files, password })
 }
 
+/// `[smime] trust`: each file or directory with its role and the settings line naming it.
+fn trust_sources(
+    raw: &[Spanned<RawTrustRef>],
+    dir: &Path,
+    text: &str,
+) -> Vec<crate::smime::pki::trust::TrustSource> {
+    use crate::smime::pki::trust::{Role, TrustSource};
+    raw.iter()
+        .map(|t| {
+            let (p, role) = match t.get_ref() {
+                RawTrustRef::Path(p) => (p, Role::Auto),
+                RawTrustRef::Table(tt) => (
+                    &tt.path,
+                    match tt.role {
+                        TrustRole::Auto => Role::Auto,
+                        TrustRole::Anchors => Role::AnchorsOnly,
+                        TrustRole::Intermediates => Role::IntermediatesOnly,
+                    },
+                ),
+            };
+            TrustSource {
+                path: resolve_path(dir, p),
+                role,
+                config_line: if text.is_empty() {
+                    0
+                } else {
+                    line_col(text, t.span().start).0
+                },
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn smime_action_overrides_take_the_strictest() {
-        use crate::smime::verdict::SmimeResult;
-        use model::{RawSmimeActionsOverride as O, SmimeAction as A};
-        let sm = Settings::defaults().smime;
-        let reject = Some(O {
-            fail: Some(A::Reject),
-            ..O::default()
-        });
-        let tag = Some(O {
-            fail: Some(A::Tag),
-            ..O::default()
-        });
-        let quarantine = Some(O {
-            fail: Some(A::Quarantine),
-            ..O::default()
-        });
-        assert_eq!(sm.action_for(SmimeResult::Fail, &[]), A::Accept);
-        assert_eq!(sm.action_for(SmimeResult::Fail, &[None]), A::Accept);
-        assert_eq!(sm.action_for(SmimeResult::Fail, &[reject, None]), A::Reject);
-        assert_eq!(
-            sm.action_for(SmimeResult::Fail, &[tag, quarantine]),
-            A::Quarantine
-        );
-        assert_eq!(sm.action_for(SmimeResult::Pass, &[reject]), A::Accept);
-    }
 
     fn parse_err(text: &str) -> Vec<String> {
         parse(text, Path::new("/etc/mw.toml"), Path::new("/etc"))

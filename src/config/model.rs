@@ -2,6 +2,10 @@
 //! a misspelt key must never silently switch a policy off.
 
 use serde::Deserialize;
+
+use crate::policy::smime_action::{DeliverMode, SmimeAction, SmimeActions};
+use crate::policy::{NoMatch, SenderSource};
+use crate::smime::VerifyTimeSetting;
 use toml::Spanned;
 
 /// Default listen address, in Postfix's milter syntax.
@@ -104,23 +108,6 @@ impl Default for RulesSection {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum NoMatch {
-    #[default]
-    Reject,
-    Accept,
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SenderSource {
-    #[default]
-    Envelope,
-    Header,
-    Both,
-}
-
 /// A string or a list of strings (`recipient_domain = "a.fi"` or `["a.fi", "b.fi"]`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
@@ -171,7 +158,7 @@ pub struct RawPolicy {
     pub annotate: bool,
     /// S/MIME actions for mail in this policy's scope (overrides `[smime] actions`).
     #[serde(default)]
-    pub smime_actions: Option<RawSmimeActionsOverride>,
+    pub smime_actions: Option<crate::policy::smime_action::ActionsOverride>,
 }
 
 /// How rule files are watched.
@@ -280,7 +267,7 @@ pub struct SmimeSection {
     /// Messages larger than this (bytes) are not buffered for verification.
     pub max_message_size: u64,
     /// What to do per result.
-    pub actions: RawSmimeActions,
+    pub actions: SmimeActions,
     /// Subject prefix for the `tag` action; `{result}` is replaced by the result word.
     pub tag_prefix: String,
     /// Senders (address patterns, as in allowlists) whose mail must be signed.
@@ -327,13 +314,6 @@ impl RawSmimeLimits {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum DeliverMode {
-    Original,
-    Decrypted,
-}
-
 impl Default for SmimeSection {
     fn default() -> Self {
         SmimeSection {
@@ -346,7 +326,7 @@ impl Default for SmimeSection {
             allow_sha1: false,
             allow_3des: true,
             max_message_size: 10 << 20,
-            actions: RawSmimeActions::default(),
+            actions: SmimeActions::default(),
             tag_prefix: "[S/MIME {result}] ".to_string(),
             require_signature: Vec::new(),
             audit_file: None,
@@ -368,73 +348,6 @@ pub struct RawKeyRef {
     pub pkcs12: Option<String>,
     pub password_file: Option<String>,
     pub password_env: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum VerifyTimeSetting {
-    Now,
-    SigningTime,
-}
-
-/// One action per S/MIME result.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SmimeAction {
-    Accept,
-    Tag,
-    Quarantine,
-    Reject,
-    Tempfail,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct RawSmimeActions {
-    pub pass: SmimeAction,
-    pub fail: SmimeAction,
-    pub policy: SmimeAction,
-    pub permerror: SmimeAction,
-    pub temperror: SmimeAction,
-    pub none: SmimeAction,
-}
-
-/// Some of the actions, for a policy's override.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawSmimeActionsOverride {
-    pub pass: Option<SmimeAction>,
-    pub fail: Option<SmimeAction>,
-    pub policy: Option<SmimeAction>,
-    pub permerror: Option<SmimeAction>,
-    pub temperror: Option<SmimeAction>,
-    pub none: Option<SmimeAction>,
-}
-
-impl SmimeAction {
-    /// Where several policies apply, the strictest action wins.
-    pub fn strictness(self) -> u8 {
-        match self {
-            SmimeAction::Accept => 0,
-            SmimeAction::Tag => 1,
-            SmimeAction::Quarantine => 2,
-            SmimeAction::Tempfail => 3,
-            SmimeAction::Reject => 4,
-        }
-    }
-}
-
-impl Default for RawSmimeActions {
-    fn default() -> Self {
-        RawSmimeActions {
-            pass: SmimeAction::Accept,
-            fail: SmimeAction::Accept,
-            policy: SmimeAction::Accept,
-            permerror: SmimeAction::Accept,
-            temperror: SmimeAction::Accept,
-            none: SmimeAction::Accept,
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -68,9 +68,8 @@ impl Edits {
             add_header: annotate || smime.is_some(),
             change_header: annotate || smime.is_some(),
             quarantine: smime.is_some(),
-            replace_body: smime.is_some_and(|e| {
-                e.settings.deliver == crate::config::model::DeliverMode::Decrypted
-            }),
+            replace_body: smime.is_some()
+                && rt.settings.smime.deliver == crate::policy::smime_action::DeliverMode::Decrypted,
         }
     }
 
@@ -218,7 +217,7 @@ impl Session {
         let capture = runtime
             .smime
             .as_ref()
-            .map(|e| super::smime::Capture::new(e.settings.max_message_size));
+            .map(|_| super::smime::Capture::new(runtime.settings.smime.max_message_size));
         let txn = Transaction {
             runtime,
             queue_id: macros.queue_id,
@@ -298,8 +297,8 @@ impl Session {
         if name.eq_ignore_ascii_case(ANNOTATION_HEADER) {
             txn.annotations_seen += 1;
         }
-        if let (Some(capture), Some(engine)) = (txn.smime.as_mut(), txn.runtime.smime.as_ref()) {
-            capture.header(name, value, &engine.settings.authserv_id);
+        if let (Some(capture), Some(_)) = (txn.smime.as_mut(), txn.runtime.smime.as_ref()) {
+            capture.header(name, value, &txn.runtime.settings.smime.authserv_id);
         }
         txn.header_bytes += name.len() + value.len() + 4;
         if txn.header_bytes > MAX_HEADER_BYTES {
@@ -477,14 +476,12 @@ impl Session {
         }
         let job = match (txn.smime.take(), txn.runtime.smime.clone()) {
             (Some(capture), Some(engine)) => Some(super::smime::Job {
+                runtime: txn.runtime.clone(),
                 overrides,
                 engine,
                 capture,
                 queue_id: txn.qid().to_string(),
                 sender: txn.sender.clone(),
-                delimiters: txn.runtime.settings.subaddress_delimiter.clone(),
-                json_audit: txn.runtime.settings.log.format
-                    == crate::config::model::LogFormat::Json,
             }),
             _ => None,
         };

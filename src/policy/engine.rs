@@ -2,11 +2,30 @@
 
 use std::sync::Arc;
 
-use super::address::Address;
-use super::reader::{FromMailboxes, decoded_text, from_mailboxes};
 use super::ruleset::{AccessRuleFile, AllowlistFile, RuleRef};
 use super::verdict::{Action, Decision, RecipientVerdict, SenderVerdict};
-use crate::config::model::{NoMatch, RawSmimeActionsOverride, SenderSource};
+use crate::mail::address::Address;
+use crate::mail::reader::{FromMailboxes, decoded_text, from_mailboxes};
+use serde::Deserialize;
+
+use super::smime_action::ActionsOverride;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NoMatch {
+    #[default]
+    Reject,
+    Accept,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SenderSource {
+    #[default]
+    Envelope,
+    Header,
+    Both,
+}
 
 pub const DEFAULT_SENDER_REPLY: &str =
     "Sender {sender} is not allowed to send here (policy {policy})";
@@ -54,7 +73,7 @@ pub struct Policy {
     pub recipient_reply: String,
     pub annotate: bool,
     /// S/MIME actions for mail in this policy's scope (overrides `[smime] actions`).
-    pub smime_actions: Option<RawSmimeActionsOverride>,
+    pub smime_actions: Option<ActionsOverride>,
     /// False while a file it needs has never loaded: it then answers tempfail in its scope.
     pub available: bool,
 }

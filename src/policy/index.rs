@@ -7,8 +7,8 @@ use std::hash::BuildHasher;
 
 use hashbrown::{DefaultHashBuilder, HashTable};
 
-use super::address::Address;
 use super::pattern::Pattern;
+use crate::mail::address::Address;
 
 const END: u32 = u32::MAX;
 

@@ -1,7 +1,7 @@
 //! Address patterns of the rule files: `*`, `<>`, `local@domain`, `@domain` / `*@domain`,
 //! globs with `*` and `?`, and `/regex/` (full match). All matching is case-insensitive.
 
-use super::address::Address;
+use crate::mail::address::Address;
 
 /// Largest compiled size of one `/regex/` pattern; keeps a hostile rule file bounded.
 const REGEX_SIZE_LIMIT: usize = 256 * 1024;

@@ -9,10 +9,10 @@ use std::io::{BufRead, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::address::Address;
 use super::index::FirstMatchIndex;
 use super::pattern::{Pattern, parse_pattern};
 use crate::diag::Diagnostic;
+use crate::mail::address::Address;
 
 /// Longest accepted line; longer ones are an error, not a truncation.
 pub const MAX_LINE_BYTES: usize = 8192;

@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use super::address::Address;
 use super::ruleset::RuleRef;
+use crate::mail::address::Address;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {

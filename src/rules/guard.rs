@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use super::{Compiled, Kind, Read};
+use super::file::{Compiled, Kind, Read};
 use crate::config::SourceOptions;
 use crate::config::model::{OnBadLine, OnMissing};
 use crate::diag::Diagnostic;
@@ -189,7 +189,7 @@ mod tests {
 
     fn parsed(text: &str) -> Read {
         let (compiled, problems) =
-            super::super::parse(Kind::Allowlist, Path::new("/r/a.txt"), text.as_bytes());
+            super::super::file::parse(Kind::Allowlist, Path::new("/r/a.txt"), text.as_bytes());
         Read::Parsed {
             compiled,
             problems,

@@ -7,8 +7,8 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
-use aws_lc_rs::digest;
 use aws_lc_rs::signature::{self, RsaParameters, RsaPssSaltLength, VerificationAlgorithm};
+use aws_lc_rs::{cipher, digest};
 use const_oid::ObjectIdentifier;
 use der::asn1::ObjectIdentifier as Oid;
 use der::{Decode, Encode};
@@ -375,6 +375,26 @@ fn clone_params(base: &'static RsaParameters) -> RsaParameters {
 /// Hashes `data` with `d` in one pass.
 pub fn hash(d: Digest, data: &[u8]) -> Vec<u8> {
     digest::digest(d.aws(), data).as_ref().to_vec()
+}
+
+/// CBC decryption with PKCS#7 padding; `None` for a wrong key or IV length, or bad padding.
+pub fn cbc_decrypt(
+    cipher_alg: &'static cipher::Algorithm,
+    key: &[u8],
+    iv: &[u8],
+    ciphertext: &[u8],
+) -> Option<Vec<u8>> {
+    let key = cipher::UnboundCipherKey::new(cipher_alg, key).ok()?;
+    let key = cipher::PaddedBlockDecryptingKey::cbc_pkcs7(key).ok()?;
+    let context = if cipher_alg.block_len() == 8 {
+        cipher::DecryptionContext::Iv64(aws_lc_rs::iv::FixedLength::<8>::try_from(iv).ok()?)
+    } else {
+        cipher::DecryptionContext::Iv128(aws_lc_rs::iv::FixedLength::<16>::try_from(iv).ok()?)
+    };
+    let mut buf = ciphertext.to_vec();
+    let n = key.decrypt(&mut buf, context).ok()?.len();
+    buf.truncate(n);
+    Some(buf)
 }
 
 #[cfg(test)]

@@ -3,8 +3,6 @@
 //! `decryption = unsupported` with `too-many-mime-parts`, ...), never a panic, a hang or
 //! unbounded memory. `[smime.limits]` sets them; the defaults are generous for real mail.
 
-use std::cell::Cell;
-
 /// One `[smime.limits]` setting: its name, default and the largest value accepted.
 pub struct Setting {
     pub key: &'static str,
@@ -158,7 +156,7 @@ impl Exceeded {
 /// thread it runs on (certval runs on the caller's thread); past the budget the callback
 /// fails every check, so the search ends quickly and says why.
 pub mod path_budget {
-    use super::*;
+    use std::cell::Cell;
 
     thread_local! {
         // (checks charged, limit, whether a check was refused)

@@ -38,7 +38,7 @@ pub enum Entity {
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct TopHeaders {
     /// Every mailbox of every From: header, read by the policy core's RFC 5322 reader.
-    pub from: crate::policy::reader::FromMailboxes,
+    pub from: crate::mail::reader::FromMailboxes,
     pub message_id: Option<String>,
     pub subject: Option<String>,
 }
@@ -90,7 +90,7 @@ fn classify_unguarded(raw: &[u8]) -> (Entity, TopHeaders) {
         })
         .collect();
     let top = TopHeaders {
-        from: crate::policy::reader::from_mailboxes(from_values.iter().map(|v| &**v), ""),
+        from: crate::mail::reader::from_mailboxes(from_values.iter().map(|v| &**v), ""),
         message_id: head.message_id().map(|s| s.to_string()),
         subject: head.subject().map(|s| s.to_string()),
     };
@@ -352,6 +352,26 @@ fn detached(raw: &[u8], body_offset: usize, boundary: &[u8]) -> Entity {
     }
 }
 
+/// Converts bare LF line ends to CRLF, as the message travels in SMTP. Files on disk often
+/// have LF only; a message that already has CRLF is returned unchanged.
+pub fn to_crlf(raw: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    let bare_lf = raw
+        .iter()
+        .enumerate()
+        .any(|(i, &b)| b == b'\n' && (i == 0 || raw[i - 1] != b'\r'));
+    if !bare_lf {
+        return std::borrow::Cow::Borrowed(raw);
+    }
+    let mut out = Vec::with_capacity(raw.len() + raw.len() / 32);
+    for (i, &b) in raw.iter().enumerate() {
+        if b == b'\n' && (i == 0 || raw[i - 1] != b'\r') {
+            out.push(b'\r');
+        }
+        out.push(b);
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -514,5 +534,14 @@ AAEC\r\n\
                 smime_type: None
             }
         );
+    }
+
+    #[test]
+    fn crlf() {
+        assert_eq!(&*to_crlf(b"a\nb\r\nc\n"), b"a\r\nb\r\nc\r\n");
+        assert!(matches!(
+            to_crlf(b"a\r\nb\r\n"),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 }

@@ -5,23 +5,42 @@
 //! CRLs, the path validator with its cache, and the `[smime]` settings.
 
 pub mod algorithms;
-pub mod crl;
-pub mod ecdh;
-pub mod enveloped;
+pub mod asn1;
+pub mod cms;
 pub mod keys;
 pub mod limits;
 pub mod mime;
-pub mod path;
-pub mod pbe;
+pub mod outcome;
 pub mod pipeline;
-pub mod pkcs12;
-pub mod signed;
-pub mod trust;
-pub mod verdict;
+pub mod pki;
 
-use crate::config::model::VerifyTimeSetting;
-use crate::config::{Settings, SmimeSettings};
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
 use crate::diag::Diagnostic;
+use cms::signed;
+use pki::{crl, path, trust};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum VerifyTimeSetting {
+    Now,
+    SigningTime,
+}
+
+/// What the engine loads and how it verifies (`[smime]`, validated by `config`).
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub trust: Vec<trust::TrustSource>,
+    pub crls: Vec<PathBuf>,
+    /// Decryption keys (certificate and private key files).
+    pub keys: Vec<keys::KeyRef>,
+    pub verify_time: VerifyTimeSetting,
+    pub allow_sha1: bool,
+    pub allow_3des: bool,
+    pub limits: limits::Limits,
+}
 
 /// A loaded trust store, ready to verify.
 pub struct Engine {
@@ -29,7 +48,7 @@ pub struct Engine {
     /// Decryption keys (`[smime] keys`).
     pub keys: Vec<keys::DecryptionKey>,
     pub paths: path::PathValidator,
-    pub settings: SmimeSettings,
+    pub config: Config,
     pub crl_count: usize,
 }
 
@@ -43,16 +62,11 @@ impl std::fmt::Debug for Engine {
 }
 
 impl Engine {
-    /// Loads `[smime] trust` and `crls`; every problem names its file.
-    pub fn load(settings: &Settings) -> Result<Engine, Vec<Diagnostic>> {
-        let sources: Vec<_> = settings
-            .smime_trust
-            .iter()
-            .map(|t| (t.path.clone(), t.role))
-            .collect();
-        let trust = trust::load(&sources);
-        let crls = crl::load(&settings.smime.crls);
-        let keys = keys::load(&settings.smime.keys);
+    /// Loads `[smime] trust`, `crls` and `keys`; every problem names its file.
+    pub fn load(config: &Config) -> Result<Engine, Vec<Diagnostic>> {
+        let trust = trust::load(&config.trust);
+        let crls = crl::load(&config.crls);
+        let keys = keys::load(&config.keys);
         let (trust, crls, keys) = match (trust, crls, keys) {
             (Ok(t), Ok(c), Ok(k)) => (t, c, k),
             (t, c, k) => {
@@ -65,73 +79,45 @@ impl Engine {
         let paths = path::PathValidator::new(
             &trust,
             &crls,
-            settings.smime.allow_sha1,
-            settings.smime.limits.max_path_signature_checks,
+            config.allow_sha1,
+            config.limits.max_path_signature_checks,
         );
         Ok(Engine {
             trust,
             keys,
             paths,
-            settings: settings.smime.clone(),
+            config: config.clone(),
             crl_count: crls.len(),
         })
     }
 
     /// Verifies one message (CRLF line ends). `at` overrides the verification time.
-    pub fn verify(&self, raw: &[u8], now: u64, at: Option<u64>) -> pipeline::Report {
-        let time = match (at, self.settings.verify_time) {
+    pub fn verify(&self, raw: &[u8], now: u64, at: Option<u64>) -> outcome::Report {
+        let time = match (at, self.config.verify_time) {
             (Some(t), _) => signed::VerifyTime::At(t),
             (None, VerifyTimeSetting::Now) => signed::VerifyTime::At(now),
             (None, VerifyTimeSetting::SigningTime) => signed::VerifyTime::SigningTimeOr(now),
         };
-        let v = signed::Verifier {
+        let cx = pipeline::Context {
+            verifier: signed::Verifier {
+                trust: &self.trust,
+                paths: &self.paths,
+                time,
+                allow_sha1: self.config.allow_sha1,
+                limits: self.config.limits,
+            },
             keys: &self.keys,
-            trust: &self.trust,
-            paths: &self.paths,
-            time,
-            allow_sha1: self.settings.allow_sha1,
-            allow_3des: self.settings.allow_3des,
-            limits: self.settings.limits,
+            allow_3des: self.config.allow_3des,
         };
         // The panic boundary around the whole evaluation (cms, der, certval, mail-parser and
         // ours): a bug reachable from message bytes gives temperror (internal-error), which
         // the milter logs and counts, never a failed job and a tempfail on every retry.
         // Nothing shared is left half-updated: the path cache and the budget recover.
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            pipeline::verify_message(raw, &v)
+            pipeline::verify_message(raw, &cx)
         }))
-        .unwrap_or_else(|_| pipeline::Report::internal_error())
+        .unwrap_or_else(|_| outcome::Report::internal_error())
     }
-}
-
-/// Test builds only: `MAILWARDEN_TEST_PANIC=<site>` panics at that site, so that the panic
-/// boundary is tested through the real binary (no message is known to make cms, der or
-/// certval panic). Release builds have no such hook.
-#[cfg(debug_assertions)]
-pub fn injected_panic(site: &str) {
-    if std::env::var("MAILWARDEN_TEST_PANIC").is_ok_and(|v| v == site) {
-        panic!("injected panic at {site}");
-    }
-}
-
-/// Converts bare LF line ends to CRLF, as the message travels in SMTP. Files on disk often
-/// have LF only; a message that already has CRLF is returned unchanged.
-pub fn to_crlf(raw: &[u8]) -> std::borrow::Cow<'_, [u8]> {
-    let bare_lf = raw
-        .iter()
-        .enumerate()
-        .any(|(i, &b)| b == b'\n' && (i == 0 || raw[i - 1] != b'\r'));
-    if !bare_lf {
-        return std::borrow::Cow::Borrowed(raw);
-    }
-    let mut out = Vec::with_capacity(raw.len() + raw.len() / 32);
-    for (i, &b) in raw.iter().enumerate() {
-        if b == b'\n' && (i == 0 || raw[i - 1] != b'\r') {
-            out.push(b'\r');
-        }
-        out.push(b);
-    }
-    std::borrow::Cow::Owned(out)
 }
 
 /// Parses an RFC 3339 time (`2026-02-01T00:00:00Z`, `...+02:00`) to Unix seconds.
@@ -212,14 +198,5 @@ mod tests {
             parse_rfc3339("2026-02-01T00:00:00.\u{e9}\u{e9}\u{e9}"),
             None
         );
-    }
-
-    #[test]
-    fn crlf() {
-        assert_eq!(&*to_crlf(b"a\nb\r\nc\n"), b"a\r\nb\r\nc\r\n");
-        assert!(matches!(
-            to_crlf(b"a\r\nb\r\n"),
-            std::borrow::Cow::Borrowed(_)
-        ));
     }
 }

@@ -4,146 +4,26 @@
 use cms::signed_data::SignedData;
 
 use super::algorithms::oid;
-use super::enveloped::{self, Opened};
+use super::asn1;
+use super::cms::enveloped::{self, Opened};
+use super::cms::signed::{self, Verifier};
+use super::keys::DecryptionKey;
 use super::limits::Exceeded;
 use super::mime::{self, Entity, TopHeaders};
-use super::signed::{self, SignerReport, Verifier};
-use super::verdict::{Outcome, Reason, SignerIdentity, SmimeResult, authentication_results};
+use super::outcome::{
+    DecryptedLayer, Decryption, Outcome, Reason, Report, SignatureLayer, SignerReport, SmimeResult,
+};
 
-/// Whether an enveloped layer was opened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Decryption {
-    None,
-    Ok,
-    NoKey,
-    Failed,
-    Unsupported,
-}
-
-impl Decryption {
-    /// Order for reporting several encrypted parts: the worst one.
-    fn severity(self) -> u8 {
-        match self {
-            Self::None => 0,
-            Self::Ok => 1,
-            Self::NoKey => 2,
-            Self::Unsupported => 3,
-            Self::Failed => 4,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::None => "none",
-            Self::Ok => "ok",
-            Self::NoKey => "no-key",
-            Self::Failed => "failed",
-            Self::Unsupported => "unsupported",
-        }
-    }
-}
-
-/// One signature layer: every signer, and the layer's outcome (a layer passes when one of
-/// its signers passes).
-#[derive(Debug, Clone)]
-pub struct SignatureLayer {
-    pub outcome: Outcome,
-    pub signers: Vec<SignerReport>,
-    /// The signer that decides the layer (the passing one, else the least bad).
-    pub decisive: Option<usize>,
-}
-
-impl SignatureLayer {
-    pub fn signer(&self) -> Option<&SignerReport> {
-        self.decisive.and_then(|i| self.signers.get(i))
-    }
-
-    fn malformed() -> SignatureLayer {
-        SignatureLayer::failed(Reason::Malformed)
-    }
-
-    fn failed(reason: Reason) -> SignatureLayer {
-        SignatureLayer {
-            outcome: Outcome::from_reason(reason),
-            signers: Vec::new(),
-            decisive: None,
-        }
-    }
-}
-
-/// The verdict on a whole message.
-#[derive(Debug, Clone)]
-pub struct Report {
-    /// Outermost first: "signed" or "enveloped".
-    pub layers: Vec<&'static str>,
-    pub signatures: Vec<SignatureLayer>,
-    pub outcome: Outcome,
-    pub decryption: Decryption,
-    /// Why decryption failed (for the audit line only, never the SMTP reply).
-    pub decryption_detail: Option<String>,
-    /// Each enveloped layer opened, outermost first.
-    pub decrypted: Vec<DecryptedLayer>,
-    /// The decrypted MIME entity (CRLF) when the message itself was the enveloped layer,
-    /// for `deliver = "decrypted"`.
-    pub cleartext: Option<Vec<u8>>,
-    pub headers: TopHeaders,
-}
-
-/// An opened enveloped layer: with which key and content algorithm.
-#[derive(Debug, Clone)]
-pub struct DecryptedLayer {
-    pub key: String,
-    pub algorithm: String,
-    pub weak: bool,
-}
-
-impl Report {
-    /// Whether the message had any S/MIME at all (a layer, or an enclosed encrypted part),
-    /// or its evaluation broke down (then it must be judged, never waved through).
-    pub fn is_smime(&self) -> bool {
-        !self.layers.is_empty()
-            || self.decryption != Decryption::None
-            || self.outcome.reason == Some(Reason::Internal)
-    }
-
-    /// The verdict when evaluation panicked: temperror (internal-error), nothing else known.
-    pub fn internal_error() -> Report {
-        let outcome = Outcome::from_reason(Reason::Internal);
-        Report {
-            layers: Vec::new(),
-            signatures: vec![SignatureLayer::failed(Reason::Internal)],
-            outcome,
-            decryption: Decryption::None,
-            decryption_detail: None,
-            decrypted: Vec::new(),
-            cleartext: None,
-            headers: TopHeaders::default(),
-        }
-    }
-
-    /// The innermost signature layer's deciding signer (the author).
-    pub fn signer(&self) -> Option<&SignerReport> {
-        self.signatures.last().and_then(|l| l.signer())
-    }
-
-    pub fn identity(&self) -> SignerIdentity {
-        match self.signer() {
-            Some(s) => SignerIdentity {
-                email: s.emails.first().cloned(),
-                serial_hex: s.serial_hex.clone(),
-                issuer: s.issuer.clone(),
-            },
-            None => SignerIdentity::default(),
-        }
-    }
-
-    pub fn authentication_results(&self, authserv_id: &str) -> String {
-        authentication_results(authserv_id, self.outcome, &self.identity())
-    }
+/// What evaluating a message needs: the signature verifier, and the keys for enveloped
+/// layers (none: they are reported as `no-key`).
+pub struct Context<'a> {
+    pub verifier: Verifier<'a>,
+    pub keys: &'a [DecryptionKey],
+    pub allow_3des: bool,
 }
 
 /// Verifies every S/MIME layer of `raw` (a whole message, CRLF line ends as on the wire).
-pub fn verify_message(raw: &[u8], v: &Verifier<'_>) -> Report {
+pub fn verify_message(raw: &[u8], cx: &Context<'_>) -> Report {
     let mut report = Report {
         layers: Vec::new(),
         signatures: Vec::new(),
@@ -172,7 +52,7 @@ pub fn verify_message(raw: &[u8], v: &Verifier<'_>) -> Report {
             reached_plain = true;
             break;
         }
-        if report.layers.len() >= v.limits.max_layers {
+        if report.layers.len() >= cx.verifier.limits.max_layers {
             report.layers.push("signed");
             report
                 .signatures
@@ -203,7 +83,7 @@ pub fn verify_message(raw: &[u8], v: &Verifier<'_>) -> Report {
                 // A detached signature is checked over the MIME part, never over eContent an
                 // attached signature may also carry.
                 let layer = match parse_signed(&signature) {
-                    Some(sd) => combine(signed::verify(&sd, content, v)),
+                    Some(sd) => combine(signed::verify(&sd, content, &cx.verifier)),
                     None => SignatureLayer::malformed(),
                 };
                 report.signatures.push(layer);
@@ -214,7 +94,7 @@ pub fn verify_message(raw: &[u8], v: &Verifier<'_>) -> Report {
                 }
             }
             Entity::Pkcs7 { der, smime_type } => {
-                let Ok(ci) = signed::content_info(&der) else {
+                let Ok(ci) = asn1::content_info(&der) else {
                     let enveloped = smime_type.as_deref() == Some("enveloped-data");
                     report
                         .layers
@@ -227,19 +107,24 @@ pub fn verify_message(raw: &[u8], v: &Verifier<'_>) -> Report {
                 };
                 if enveloped::is_enveloped(&ci.content_type) {
                     report.layers.push("enveloped");
-                    match enveloped::open(&ci, v.keys, v.allow_3des, v.limits.max_recipients) {
+                    match enveloped::open(
+                        &ci,
+                        cx.keys,
+                        cx.allow_3des,
+                        cx.verifier.limits.max_recipients,
+                    ) {
                         Opened::Ok {
                             content,
                             key,
                             algorithm,
                             weak,
                         } => {
-                            let Some(inner) = within_entity_size(&content, v) else {
+                            let Some(inner) = within_entity_size(&content, cx) else {
                                 report.decryption = Decryption::Failed;
                                 report.decryption_detail = Some(format!(
                                     "{}: the decrypted entity is larger than {} bytes",
                                     Exceeded::EntitySize.token(),
-                                    v.limits.max_entity_size
+                                    cx.verifier.limits.max_entity_size
                                 ));
                                 break;
                             };
@@ -273,7 +158,7 @@ pub fn verify_message(raw: &[u8], v: &Verifier<'_>) -> Report {
                     report.signatures.push(SignatureLayer::malformed());
                     break;
                 }
-                let Ok(sd) = signed::decode_any::<SignedData>(&ci.content) else {
+                let Ok(sd) = asn1::decode_any::<SignedData>(&ci.content) else {
                     report.signatures.push(SignatureLayer::malformed());
                     break;
                 };
@@ -282,8 +167,8 @@ pub fn verify_message(raw: &[u8], v: &Verifier<'_>) -> Report {
                     report.signatures.push(SignatureLayer::malformed());
                     break;
                 };
-                let mut layer = combine(signed::verify(&sd, &econtent, v));
-                let Some(inner) = within_entity_size(&econtent, v) else {
+                let mut layer = combine(signed::verify(&sd, &econtent, &cx.verifier));
+                let Some(inner) = within_entity_size(&econtent, cx) else {
                     // The layer stays one layer, its signers named; what it holds cannot be
                     // read, so it cannot pass.
                     layer.outcome = Outcome::from_reason(Reason::Limit(Exceeded::EntitySize));
@@ -297,7 +182,7 @@ pub fn verify_message(raw: &[u8], v: &Verifier<'_>) -> Report {
         }
     }
     if reached_plain && report.decryption == Decryption::None {
-        open_enclosed(&buf[range], v, &mut report);
+        open_enclosed(&buf[range], cx, &mut report);
     }
     bind_from(&mut report);
     report.outcome = report
@@ -310,30 +195,35 @@ pub fn verify_message(raw: &[u8], v: &Verifier<'_>) -> Report {
 /// The entity inside a layer, with CRLF line ends, unless it is larger than
 /// `max_entity_size` (decrypted content is never larger than its ciphertext, but the line
 /// ends can double it).
-fn within_entity_size(content: &[u8], v: &Verifier<'_>) -> Option<Vec<u8>> {
-    if content.len() > v.limits.max_entity_size {
+fn within_entity_size(content: &[u8], cx: &Context<'_>) -> Option<Vec<u8>> {
+    if content.len() > cx.verifier.limits.max_entity_size {
         return None;
     }
     // The entity is read as MIME, whose canonical line end is CRLF; clients (NSS) store
     // it with LF and sign its inner parts in CRLF form.
-    let inner = super::to_crlf(content).into_owned();
-    (inner.len() <= v.limits.max_entity_size).then_some(inner)
+    let inner = mime::to_crlf(content).into_owned();
+    (inner.len() <= cx.verifier.limits.max_entity_size).then_some(inner)
 }
 
 /// Encrypted parts enclosed in the innermost entity (an `smime.p7m` attached to a
 /// multipart/mixed, or under an OpenPGP signature) are not layers of the message, but a
 /// gateway should know whether it can read them: `decryption` reports them. Their content is
 /// not verified or delivered decrypted.
-fn open_enclosed(entity: &[u8], v: &Verifier<'_>, report: &mut Report) {
-    let enclosed = mime::enclosed_pkcs7(entity, &v.limits);
+fn open_enclosed(entity: &[u8], cx: &Context<'_>, report: &mut Report) {
+    let enclosed = mime::enclosed_pkcs7(entity, &cx.verifier.limits);
     for der in enclosed.parts {
-        let Ok(ci) = signed::content_info(&der) else {
+        let Ok(ci) = asn1::content_info(&der) else {
             continue;
         };
         if !enveloped::is_enveloped(&ci.content_type) {
             continue;
         }
-        let result = match enveloped::open(&ci, v.keys, v.allow_3des, v.limits.max_recipients) {
+        let result = match enveloped::open(
+            &ci,
+            cx.keys,
+            cx.allow_3des,
+            cx.verifier.limits.max_recipients,
+        ) {
             Opened::Ok {
                 key,
                 algorithm,
@@ -375,11 +265,11 @@ fn open_enclosed(entity: &[u8], v: &Verifier<'_>, report: &mut Report) {
 }
 
 fn parse_signed(signature: &[u8]) -> Option<SignedData> {
-    let ci = signed::content_info(signature).ok()?;
+    let ci = asn1::content_info(signature).ok()?;
     if ci.content_type != oid::SIGNED_DATA {
         return None;
     }
-    signed::decode_any::<SignedData>(&ci.content).ok()
+    asn1::decode_any::<SignedData>(&ci.content).ok()
 }
 
 fn combine(signers: Vec<SignerReport>) -> SignatureLayer {

@@ -16,6 +16,7 @@ use der::{Decode, Encode};
 use x509_cert::Certificate;
 
 use crate::diag::Diagnostic;
+use crate::smime::asn1::hex;
 
 /// RFC 5652 id-signedData.
 const ID_SIGNED_DATA: der::oid::ObjectIdentifier =
@@ -92,10 +93,6 @@ impl TrustCert {
     }
 }
 
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 #[derive(Debug, Clone, Default)]
 pub struct TrustStore {
     pub certs: Vec<TrustCert>,
@@ -158,12 +155,20 @@ pub fn files_of(path: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
     }
 }
 
+/// One `[smime] trust` entry: a file or directory, its role, and the settings line naming it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrustSource {
+    pub path: PathBuf,
+    pub role: Role,
+    pub config_line: usize,
+}
+
 /// Loads every file (and every regular file of each directory, in name order).
 /// Every problem is reported; any problem fails the load.
-pub fn load(sources: &[(PathBuf, Role)]) -> Result<TrustStore, Vec<Diagnostic>> {
+pub fn load(sources: &[TrustSource]) -> Result<TrustStore, Vec<Diagnostic>> {
     let mut store = TrustStore::default();
     let mut errors = Vec::new();
-    for (path, role) in sources {
+    for TrustSource { path, role, .. } in sources {
         let files = match files_of(path) {
             Ok(f) => f,
             Err(d) => {

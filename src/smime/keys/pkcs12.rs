@@ -12,7 +12,7 @@ use spki::AlgorithmIdentifierOwned;
 use zeroize::Zeroizing;
 
 use super::pbe::{self, PbeError};
-use super::signed::decode_lenient;
+use crate::smime::asn1::decode_lenient;
 
 /// Bags read, all SafeContents together: a key and its chain need a handful.
 const MAX_BAGS: usize = 256;

@@ -216,7 +216,7 @@ fn params<T: for<'a> der::Decode<'a, Error = der::Error>>(
         .parameters
         .as_ref()
         .ok_or_else(|| PbeError::Malformed(format!("{}: parameters missing", alg.oid)))?;
-    super::signed::decode_any(any)
+    crate::smime::asn1::decode_any(any)
         .map_err(|e| PbeError::Malformed(format!("{} parameters: {e}", alg.oid)))
 }
 
@@ -258,7 +258,7 @@ fn cbc(
     iv: &[u8],
     ciphertext: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>, PbeError> {
-    super::enveloped::cbc_decrypt(alg, key, iv, ciphertext)
+    crate::smime::algorithms::cbc_decrypt(alg, key, iv, ciphertext)
         .map(Zeroizing::new)
         .ok_or(PbeError::WrongPassword)
 }

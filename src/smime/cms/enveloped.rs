@@ -7,7 +7,7 @@
 //! audit line only.
 
 use aws_lc_rs::aead::{self, Aad, LessSafeKey, Nonce, UnboundKey};
-use aws_lc_rs::cipher::{self, PaddedBlockDecryptingKey, UnboundCipherKey};
+use aws_lc_rs::cipher;
 use aws_lc_rs::rsa::{OaepPrivateDecryptingKey, Pkcs1PrivateDecryptingKey};
 use cms::authenveloped_data::AuthEnvelopedData;
 use cms::content_info::ContentInfo;
@@ -18,15 +18,15 @@ use der::asn1::{ObjectIdentifier as Oid, OctetString};
 use der::{Any, Decode, Encode};
 use spki::AlgorithmIdentifierOwned;
 
-use super::algorithms::{Digest, digest_from_oid, oid};
-use super::keys::{DecryptionKey, PrivateKey};
-use super::limits::Exceeded;
-use super::signed::decode_any;
+use crate::smime::algorithms::{Digest, digest_from_oid, oid};
+use crate::smime::asn1::decode_any;
+use crate::smime::keys::{DecryptionKey, PrivateKey};
+use crate::smime::limits::Exceeded;
 
 mod alg {
     use const_oid::ObjectIdentifier as O;
     pub const RSAES_OAEP: O = O::new_unwrap("1.2.840.113549.1.1.7");
-    pub use super::oid::{
+    pub use crate::smime::algorithms::oid::{
         AES128_CBC, AES128_GCM, AES192_CBC, AES192_GCM, AES256_CBC, AES256_GCM, DES_CBC,
         DES_EDE3_CBC, RC2_CBC,
     };
@@ -175,7 +175,8 @@ fn with_each_key(
                         if !named {
                             continue;
                         }
-                        let cek = super::ecdh::unwrap_key(kari, ec, rek.enc_key.as_bytes());
+                        let cek = super::ecdh::unwrap_key(kari, ec, rek.enc_key.as_bytes())
+                            .map_err(Failure::from);
                         if let Some(opened) = try_cek(key, cek) {
                             return opened;
                         }
@@ -191,6 +192,15 @@ fn with_each_key(
 pub(super) enum Failure {
     Unsupported(String),
     Failed(String),
+}
+
+impl From<super::ecdh::Failure> for Failure {
+    fn from(f: super::ecdh::Failure) -> Failure {
+        match f {
+            super::ecdh::Failure::Unsupported(s) => Failure::Unsupported(s),
+            super::ecdh::Failure::Failed(s) => Failure::Failed(s),
+        }
+    }
 }
 
 /// RSAES-OAEP-params (RFC 4055): hash [0] default SHA-1, MGF [1] default MGF1-SHA-1,
@@ -314,31 +324,16 @@ fn cbc_open(
         .and_then(|p| p.decode_as::<OctetString>().ok())
         .ok_or_else(|| Failure::Failed("no IV".into()))?;
     // A wrong-length key (a random one after a key-transport failure) fails like a wrong key.
-    let plain =
-        cbc_decrypt(cipher_alg, cek, iv.as_bytes(), ciphertext.as_bytes()).ok_or_else(|| {
-            Failure::Failed("content decryption failed (wrong key, bad IV or corrupt data)".into())
-        })?;
+    let plain = crate::smime::algorithms::cbc_decrypt(
+        cipher_alg,
+        cek,
+        iv.as_bytes(),
+        ciphertext.as_bytes(),
+    )
+    .ok_or_else(|| {
+        Failure::Failed("content decryption failed (wrong key, bad IV or corrupt data)".into())
+    })?;
     Ok((plain, name.to_string(), weak))
-}
-
-/// CBC decryption with PKCS#7 padding; `None` for a wrong key or IV length, or bad padding.
-pub(super) fn cbc_decrypt(
-    cipher_alg: &'static cipher::Algorithm,
-    key: &[u8],
-    iv: &[u8],
-    ciphertext: &[u8],
-) -> Option<Vec<u8>> {
-    let key = UnboundCipherKey::new(cipher_alg, key).ok()?;
-    let key = PaddedBlockDecryptingKey::cbc_pkcs7(key).ok()?;
-    let context = if cipher_alg.block_len() == 8 {
-        cipher::DecryptionContext::Iv64(aws_lc_rs::iv::FixedLength::<8>::try_from(iv).ok()?)
-    } else {
-        cipher::DecryptionContext::Iv128(aws_lc_rs::iv::FixedLength::<16>::try_from(iv).ok()?)
-    };
-    let mut buf = ciphertext.to_vec();
-    let n = key.decrypt(&mut buf, context).ok()?.len();
-    buf.truncate(n);
-    Some(buf)
 }
 
 /// GCMParameters (RFC 5084): aes-nonce, aes-ICVlen default 12.

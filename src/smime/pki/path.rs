@@ -15,10 +15,10 @@ use certval::{
 use der::asn1::BitString;
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 
-use super::algorithms::{self, AlgError};
-use super::limits::{Exceeded, path_budget};
 use super::trust::{Kind, TrustStore};
-use super::verdict::Reason;
+use crate::smime::algorithms::{self, AlgError};
+use crate::smime::limits::{Exceeded, path_budget};
+use crate::smime::outcome::Reason;
 
 /// Cached results older than this are recomputed (a CRL or the clock may have moved).
 const CACHE_WINDOW_SECS: u64 = 300;

@@ -22,9 +22,9 @@ use notify::{EventKind, RecursiveMode, Watcher};
 use tokio::sync::mpsc;
 use tracing::{debug, error, info, warn};
 
-use super::Fingerprint;
+use super::Shared;
 use crate::config::model::WatchMode;
-use crate::runtime::{Change, Shared};
+use crate::rules::{Change, Fingerprint};
 
 /// Runs until the task is aborted. `ready` fires once the watches are in place, so that the
 /// daemon announces itself only when no change can slip by unseen.

@@ -2,7 +2,6 @@
 //! signature), its signer certificate found, its path validated and its usage checked.
 
 use cms::cert::CertificateChoices;
-use cms::content_info::ContentInfo;
 use cms::signed_data::{SignedData, SignerIdentifier, SignerInfo};
 use der::asn1::{OctetString, SetOfVec};
 use der::{Any, Decode, Encode, Reader};
@@ -10,11 +9,11 @@ use x509_cert::Certificate;
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::{ExtendedKeyUsage, KeyUsage, SubjectAltName, SubjectKeyIdentifier};
 
-use super::algorithms::{self, AlgError, Digest, oid};
-use super::limits::{Exceeded, Limits};
-use super::path::{PathValidator, unix_secs};
-use super::trust::TrustStore;
-use super::verdict::{Outcome, Reason};
+use crate::smime::algorithms::{self, AlgError, Digest, oid};
+use crate::smime::limits::{Exceeded, Limits};
+use crate::smime::outcome::{Outcome, Reason, SignerReport};
+use crate::smime::pki::path::{PathValidator, unix_secs};
+use crate::smime::pki::trust::TrustStore;
 
 /// When certificates are judged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,62 +26,11 @@ pub enum VerifyTime {
 
 /// What verification needs besides the message.
 pub struct Verifier<'a> {
-    /// Keys for enveloped layers (none: they are reported as `no-key`).
-    pub keys: &'a [super::keys::DecryptionKey],
     pub trust: &'a TrustStore,
     pub paths: &'a PathValidator,
     pub time: VerifyTime,
     pub allow_sha1: bool,
-    pub allow_3des: bool,
     pub limits: Limits,
-}
-
-/// Result of one SignerInfo.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SignerReport {
-    pub outcome: Outcome,
-    /// Every e-mail address of the signer certificate: rfc822Name SANs, then the legacy
-    /// emailAddress attributes of the subject.
-    pub emails: Vec<String>,
-    pub serial_hex: Option<String>,
-    pub issuer: Option<String>,
-    pub not_after: Option<u64>,
-    pub digest: Option<&'static str>,
-    pub signature: Option<String>,
-    pub chain_len: usize,
-}
-
-impl SignerReport {
-    fn failed(reason: Reason) -> SignerReport {
-        SignerReport {
-            outcome: Outcome::from_reason(reason),
-            emails: Vec::new(),
-            serial_hex: None,
-            issuer: None,
-            not_after: None,
-            digest: None,
-            signature: None,
-            chain_len: 0,
-        }
-    }
-}
-
-/// Decodes DER, then BER (NSS and OpenSSL's streaming mode write indefinite lengths).
-pub fn decode_lenient<'a, T: Decode<'a, Error = der::Error>>(
-    bytes: &'a [u8],
-) -> Result<T, der::Error> {
-    T::from_der(bytes).or_else(|_| T::from_ber(bytes))
-}
-
-/// Parses a ContentInfo (DER or BER).
-pub fn content_info(bytes: &[u8]) -> Result<ContentInfo, der::Error> {
-    decode_lenient(bytes)
-}
-
-/// Decodes the `[0] EXPLICIT` content of a ContentInfo as `T`.
-pub fn decode_any<T: for<'a> Decode<'a, Error = der::Error>>(any: &Any) -> Result<T, der::Error> {
-    let bytes = any.to_der()?;
-    decode_lenient(&bytes)
 }
 
 /// EncapsulatedContentInfo with eContent read as an OCTET STRING, so that BER's
@@ -121,7 +69,7 @@ pub fn encapsulated_content(content: &Any) -> Result<Option<Vec<u8>>, der::Error
 /// encapsulated content of an opaque signature).
 pub fn verify(sd: &SignedData, content: &[u8], v: &Verifier<'_>) -> Vec<SignerReport> {
     #[cfg(debug_assertions)]
-    super::injected_panic("verify");
+    crate::smime::outcome::injected_panic("verify");
     let signer_infos: Vec<&SignerInfo> = sd.signer_infos.0.iter().collect();
     if signer_infos.is_empty() {
         return vec![SignerReport::failed(Reason::Malformed)];
@@ -165,7 +113,7 @@ fn verify_signer(
     let mut report = SignerReport {
         outcome: Outcome::PASS,
         emails: cert_emails(&cert),
-        serial_hex: Some(super::trust::hex(tbs.serial_number().as_bytes())),
+        serial_hex: Some(crate::smime::asn1::hex(tbs.serial_number().as_bytes())),
         issuer: Some(tbs.issuer().to_string()),
         not_after: Some(unix_secs(tbs.validity().not_after.to_system_time())),
         digest: None,

@@ -3,6 +3,9 @@
 //! flight. Reloads are serialised; parsing happens on the caller's (blocking) thread, never
 //! on a milter session's.
 
+pub mod reload;
+pub mod watch;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -15,8 +18,9 @@ use tracing::{error, info, warn};
 
 use crate::config::{ConfigError, Settings};
 use crate::diag::Diagnostics;
+use crate::metrics::SourceGauge;
 use crate::policy::PolicySet;
-use crate::rules::{Fingerprint, SourceSummary, SourceTable, Verdict};
+use crate::rules::{Change, Fingerprint, SourceSummary, SourceTable, Verdict};
 
 /// One consistent snapshot: a message keeps the one it started with.
 #[derive(Debug)]
@@ -66,20 +70,6 @@ impl Runtime {
     }
 }
 
-/// How a watched file changed, which decides whether it may be read now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Change {
-    /// Its writer closed it, or it was renamed/linked into place: complete.
-    Complete,
-    /// Something else in its directory was swapped (a `..data` symlink, the directory):
-    /// read it only if it is now a different file, never a file still being written.
-    Identity,
-    /// Deleted or renamed away: apply `on_missing` if it is still gone.
-    Removed,
-    /// Its permissions changed: report it if it can no longer be read.
-    Metadata,
-}
-
 /// State shared by every milter session, the watcher and the control socket.
 pub struct Shared {
     current: ArcSwap<Runtime>,
@@ -115,15 +105,16 @@ const SMIME_STABLE_CHECKS: u32 = 2;
 fn smime_sources_state(settings: &Settings) -> SourcesState {
     use std::os::unix::fs::MetadataExt;
     let mut out = Vec::new();
-    let paths = settings
-        .smime_trust
+    let engine = &settings.smime.engine;
+    let paths = engine
+        .trust
         .iter()
         .map(|t| t.path.clone())
-        .chain(settings.smime.crls.iter().cloned());
+        .chain(engine.crls.iter().cloned());
     // The same files the loaders read; a path that cannot be read is kept as "missing".
-    let trust_files =
-        paths.flat_map(|p| crate::smime::trust::files_of(&p).unwrap_or_else(|_| vec![p.clone()]));
-    let key_files = settings.smime.keys.iter().flat_map(|k| k.files());
+    let trust_files = paths
+        .flat_map(|p| crate::smime::pki::trust::files_of(&p).unwrap_or_else(|_| vec![p.clone()]));
+    let key_files = engine.keys.iter().flat_map(|k| k.files());
     {
         for f in trust_files.chain(key_files) {
             match std::fs::metadata(&f) {
@@ -197,7 +188,7 @@ impl Shared {
         info!("smime trust store, CRL or key files changed; loading them");
         // Slow (PBKDF2 for protected keys), so without the table lock: a SIGHUP may reload
         // everything meanwhile.
-        match crate::smime::Engine::load(&before.settings) {
+        match crate::smime::Engine::load(&before.settings.smime.engine) {
             Ok(engine) => {
                 let table = self.table();
                 if self.settings_epoch.load(Ordering::Acquire) != epoch {
@@ -338,7 +329,7 @@ impl Shared {
     }
 
     /// Per source: path, entries in force, when last applied (for metrics).
-    pub fn source_gauges(&self) -> Vec<SourceGauge> {
+    fn source_gauges_now(&self) -> Vec<SourceGauge> {
         self.table()
             .sources
             .iter()
@@ -391,13 +382,6 @@ impl Shared {
             notified.await;
         }
     }
-}
-
-pub struct SourceGauge {
-    pub path: PathBuf,
-    /// `None` until a version was loaded.
-    pub entries: Option<usize>,
-    pub loaded_at: Option<SystemTime>,
 }
 
 /// One log line (and one metrics count) per reload attempt of one file.
@@ -528,6 +512,16 @@ impl std::fmt::Debug for InFlight {
     }
 }
 
+impl crate::metrics::Gauges for Shared {
+    fn source_gauges(&self) -> Vec<SourceGauge> {
+        self.source_gauges_now()
+    }
+
+    fn in_flight(&self) -> usize {
+        Shared::in_flight(self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -547,7 +541,7 @@ fn load_smime(settings: &Settings) -> Result<Option<Arc<crate::smime::Engine>>, 
     if !settings.smime.verify {
         return Ok(None);
     }
-    crate::smime::Engine::load(settings)
+    crate::smime::Engine::load(&settings.smime.engine)
         .map(|e| Some(Arc::new(e)))
         .map_err(|errors| LoadError::Rules(Diagnostics(errors)))
 }

@@ -10,7 +10,14 @@ use der::asn1::OctetString;
 use der::{Decode, Encode};
 use spki::AlgorithmIdentifierOwned;
 
-use super::enveloped::Failure;
+/// Why the key agreement gave no key; the enveloped layer reports it as it reports its own.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Failure {
+    #[error("{0}")]
+    Unsupported(String),
+    #[error("{0}")]
+    Failed(String),
+}
 
 mod alg {
     use const_oid::ObjectIdentifier as O;

@@ -3,6 +3,9 @@
 //! A key file that group or others can read is refused, as ssh refuses such keys. Key
 //! material never reaches a log or an error message: errors name the file and the problem.
 
+pub mod pbe;
+pub mod pkcs12;
+
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
@@ -61,7 +64,7 @@ impl DecryptionKey {
         format!(
             "{} serial {}",
             tbs.subject(),
-            super::trust::hex(tbs.serial_number().as_bytes())
+            crate::smime::asn1::hex(tbs.serial_number().as_bytes())
         )
     }
 }
@@ -191,8 +194,7 @@ fn load_one(r: &KeyRef) -> Result<DecryptionKey, Diagnostic> {
             (cert, key)
         }
         KeyFiles::Pkcs12(_) => {
-            let contents =
-                super::pkcs12::open(&key_bytes, password.unwrap_or(b"")).map_err(key_err)?;
+            let contents = pkcs12::open(&key_bytes, password.unwrap_or(b"")).map_err(key_err)?;
             // The certificate is the one whose public key is the private key's.
             // The file's CA certificates (other algorithms, other curves) are passed over.
             let mut found = None;
@@ -295,7 +297,7 @@ fn key_for_cert(
 /// Whether a PKCS#8 PrivateKeyInfo holds an EC key.
 fn is_ec_pkcs8(der: &[u8]) -> bool {
     pkcs8::PrivateKeyInfoRef::from_der(der)
-        .is_ok_and(|info| info.algorithm.oid == super::algorithms::oid::EC_PUBLIC_KEY)
+        .is_ok_and(|info| info.algorithm.oid == crate::smime::algorithms::oid::EC_PUBLIC_KEY)
 }
 
 /// Refuses a key file that group or others may read (or that is not a regular file).
@@ -364,7 +366,7 @@ fn private_key_der(
 ) -> Result<(KeyDer, Zeroizing<Vec<u8>>), String> {
     let Ok(text) = std::str::from_utf8(bytes) else {
         return match password {
-            Some(pw) => Ok((KeyDer::Pkcs8, super::pkcs12::decrypt_pkcs8(bytes, pw)?)),
+            Some(pw) => Ok((KeyDer::Pkcs8, pkcs12::decrypt_pkcs8(bytes, pw)?)),
             None => Ok((KeyDer::Pkcs8, Zeroizing::new(bytes.to_vec()))),
         };
     };
@@ -387,7 +389,7 @@ fn private_key_der(
         "RSA PRIVATE KEY" => Ok((plain(KeyDer::Rsa)?, der)),
         "EC PRIVATE KEY" => Ok((plain(KeyDer::Sec1)?, der)),
         "ENCRYPTED PRIVATE KEY" => match password {
-            Some(pw) => Ok((KeyDer::Pkcs8, super::pkcs12::decrypt_pkcs8(&der, pw)?)),
+            Some(pw) => Ok((KeyDer::Pkcs8, pkcs12::decrypt_pkcs8(&der, pw)?)),
             None => Err("the key is encrypted: set password_file or password_env".into()),
         },
         other => Err(format!("expected a PRIVATE KEY block, found {other:?}")),
@@ -399,7 +401,7 @@ fn rsa_pkcs8(pkcs1: &[u8]) -> Result<Zeroizing<Vec<u8>>, String> {
     let info = PrivateKeyInfo {
         version: 0,
         algorithm: spki::AlgorithmIdentifierOwned {
-            oid: super::algorithms::oid::RSA_ENCRYPTION,
+            oid: crate::smime::algorithms::oid::RSA_ENCRYPTION,
             parameters: Some(der::asn1::Null.into()),
         },
         private_key: der::asn1::OctetString::new(pkcs1).map_err(|e| e.to_string())?,
@@ -409,7 +411,7 @@ fn rsa_pkcs8(pkcs1: &[u8]) -> Result<Zeroizing<Vec<u8>>, String> {
 
 /// The ECDH algorithm of an EC certificate's curve; `None` for other keys.
 pub fn ec_algorithm(cert: &Certificate) -> Option<&'static aws_lc_rs::agreement::Algorithm> {
-    use super::algorithms::oid;
+    use crate::smime::algorithms::oid;
     let spki = cert.tbs_certificate().subject_public_key_info();
     if spki.algorithm.oid != oid::EC_PUBLIC_KEY {
         return None;
