@@ -227,231 +227,20 @@ fn compile(
     text: &str,
     dir: &Path,
 ) -> Result<Settings, Diagnostics> {
-    let mut errors = Vec::new();
-    let at = |span: &Spanned<String>| {
-        if text.is_empty() {
-            0
-        } else {
-            line_col(text, span.span().start).0
-        }
+    let mut c = Compiler {
+        path,
+        text,
+        dir,
+        errors: Vec::new(),
     };
-    let mut err = |line: usize, msg: String| errors.push(Diagnostic::new(path, line, msg));
-
     let m = &raw.milter;
-    let listen = match m.listen.get_ref().parse::<ListenAddr>() {
-        Ok(l) => Some(l),
-        Err(e) => {
-            err(at(&m.listen), format!("milter.listen: {e}"));
-            None
-        }
-    };
-    let metrics_listen = raw.metrics.listen.as_ref().and_then(|l| {
-        match l.get_ref().parse::<std::net::SocketAddr>() {
-            Ok(a) => Some(a),
-            Err(_) => {
-                err(
-                    at(l),
-                    format!(
-                        "metrics.listen: {:?} is not HOST:PORT with a numeric address (e.g. \"127.0.0.1:9795\" or \"[::1]:9795\")",
-                        l.get_ref()
-                    ),
-                );
-                None
-            }
-        }
-    });
-    let mode = match u32::from_str_radix(m.socket_mode.get_ref().trim_start_matches("0o"), 8) {
-        Ok(v) if v <= 0o777 => v,
-        _ => {
-            err(
-                at(&m.socket_mode),
-                format!(
-                    "milter.socket_mode: {:?} is not an octal mode like \"0660\"",
-                    m.socket_mode.get_ref()
-                ),
-            );
-            0o660
-        }
-    };
-    if m.max_connections == 0 {
-        err(0, "milter.max_connections must be at least 1".into());
-    }
-    if raw
-        .rules
-        .subaddress_delimiter
-        .chars()
-        .any(|c| c.is_whitespace() || c == '@')
-    {
-        err(
-            0,
-            "rules.subaddress_delimiter must not contain white space or '@'".into(),
-        );
-    }
-
-    let r = &raw.reload;
-    if !(0.0..=1.0).contains(&r.min_keep_ratio) {
-        err(0, "reload.min_keep_ratio must be between 0 and 1".into());
-    }
-    if r.debounce_ms > 60_000 || r.poll_interval_ms == 0 || r.poll_stable_polls == 0 {
-        err(0, "reload: debounce_ms must be at most 60000, poll_interval_ms and poll_stable_polls at least 1".into());
-    }
-    if !r.control_socket.is_empty() && !r.control_socket.starts_with('/') {
-        err(
-            0,
-            "reload.control_socket must be an absolute path (or \"\" to disable)".into(),
-        );
-    }
-
-    let mut policies = Vec::new();
-    let mut names: Vec<&str> = Vec::new();
-    for p in &raw.policy {
-        let line = at(&p.name);
-        let name = p.name.get_ref();
-        if name.is_empty()
-            || !name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        {
-            err(
-                line,
-                format!("policy.name {name:?}: use letters, digits, '-', '_' or '.'"),
-            );
-        }
-        if names.contains(&name.as_str()) {
-            err(line, format!("policy.name {name:?} is used twice"));
-        }
-        names.push(name);
-        if p.sender_allowlist.is_empty() && p.access_rules.is_empty() {
-            err(
-                line,
-                format!(
-                    "policy {name:?} has neither sender_allowlist nor access_rules: it would enforce nothing"
-                ),
-            );
-        }
-        match compile_policy(p, &raw.reload, path, text, dir) {
-            Ok(spec) => policies.push(spec),
-            Err(e) => e.into_iter().for_each(|d| err(d.line, d.message)),
-        }
-    }
-
-    // One file, one meaning: the same path may not be two kinds or carry two option sets.
-    let mut seen: Vec<&FileRef> = Vec::new();
-    for f in policies
-        .iter()
-        .flat_map(|p: &PolicySpec| p.sender_allowlist.iter().chain(p.access_rules.iter()))
-    {
-        match seen.iter().find(|s| s.path == f.path) {
-            Some(s) if s.key != f.key => err(
-                f.config_line,
-                format!(
-                    "{} is used as both {} and {}",
-                    f.path.display(),
-                    s.key,
-                    f.key
-                ),
-            ),
-            Some(s) if s.options != f.options => err(
-                f.config_line,
-                format!(
-                    "{} is configured twice with different options",
-                    f.path.display()
-                ),
-            ),
-            Some(_) => {}
-            None => seen.push(f),
-        }
-    }
-    let sm = &raw.smime;
-    let mut require_signature = Vec::new();
-    for p in &sm.require_signature {
-        match crate::policy::pattern::parse_pattern(p) {
-            Ok(pat) => require_signature.push(pat),
-            Err(e) => err(0, format!("smime.require_signature: {e}")),
-        }
-    }
-    let authserv_id = sm.authserv_id.clone().unwrap_or_else(host_name);
-    if authserv_id.is_empty()
-        || !authserv_id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
-    {
-        err(
-            0,
-            format!(
-                "smime.authserv_id {authserv_id:?}: use a host name (letters, digits, '-', '.', '_')"
-            ),
-        );
-    }
-    if sm.max_message_size == 0 {
-        err(0, "smime.max_message_size must be at least 1".into());
-    }
-    let mut keys = Vec::new();
-    for k in &sm.keys {
-        let line = line_col(text, k.span().start).0;
-        match key_ref(k.get_ref(), dir) {
-            Ok(r) => keys.push(r),
-            Err(m) => err(line, format!("smime.keys: {m}")),
-        }
-    }
-    if sm.deliver == crate::policy::smime_action::DeliverMode::Decrypted && sm.keys.is_empty() {
-        err(0, "smime.deliver = \"decrypted\" needs smime.keys".into());
-    }
-    if sm.verify == Some(true) && sm.trust.is_empty() {
-        err(0, "smime.verify = true needs smime.trust".into());
-    }
-    let limits = crate::smime::limits::Limits::from_values(
-        |setting| match sm.limits.get(setting.key) {
-            None => setting.default,
-            Some(v) => match usize::try_from(*v.get_ref()) {
-                Ok(n) if (1..=setting.ceiling).contains(&n) => n,
-                _ => {
-                    err(
-                        line_col(text, v.span().start).0,
-                        format!(
-                            "smime.limits.{} = {}: must be between 1 and {}",
-                            setting.key,
-                            v.get_ref(),
-                            setting.ceiling
-                        ),
-                    );
-                    setting.default
-                }
-            },
-        },
-        usize::try_from(sm.max_message_size).unwrap_or(usize::MAX),
-    );
-    let smime = SmimeSettings {
-        verify: sm
-            .verify
-            .unwrap_or(!sm.trust.is_empty() || !sm.keys.is_empty()),
-        engine: crate::smime::Config {
-            trust: trust_sources(&sm.trust, dir, text),
-            crls: sm
-                .crls
-                .iter()
-                .map(|c| resolve_path(dir, c.get_ref()))
-                .collect(),
-            keys,
-            verify_time: sm.verify_time,
-            allow_sha1: sm.allow_sha1,
-            allow_3des: sm.allow_3des,
-            limits,
-        },
-        authserv_id,
-        max_message_size: sm.max_message_size,
-        actions: sm.actions,
-        tag_prefix: sm.tag_prefix.clone(),
-        require_signature,
-        audit_file: sm
-            .audit_file
-            .as_ref()
-            .map(|f| resolve_path(dir, f.get_ref())),
-        deliver: sm.deliver,
-        decryption_failure: sm.decryption_failure,
-    };
-    if !errors.is_empty() {
-        return Err(Diagnostics(errors));
+    let (listen, metrics_listen, mode) = c.addresses(raw);
+    c.check_limits(raw);
+    let policies = c.policies(raw);
+    c.check_file_meanings(&policies);
+    let smime = c.smime(&raw.smime);
+    if !c.errors.is_empty() {
+        return Err(Diagnostics(c.errors));
     }
     Ok(Settings {
         smime,
@@ -472,146 +261,400 @@ fn compile(
     })
 }
 
-fn compile_policy(
-    p: &RawPolicy,
-    reload: &ReloadSection,
-    path: &Path,
-    text: &str,
-    dir: &Path,
-) -> Result<PolicySpec, Vec<Diagnostic>> {
-    let mut errors = Vec::new();
-    let at = |span: std::ops::Range<usize>| line_col(text, span.start).0;
-    let name = p.name.get_ref().clone();
-    let files = |key: &'static str,
-                 list: &[Spanned<RawFileRef>],
-                 errors: &mut Vec<Diagnostic>|
-     -> Vec<FileRef> {
-        list.iter()
-            .map(|s| {
-                let mut options = SourceOptions {
-                    on_bad_line: reload.on_bad_line,
-                    on_missing: reload.on_missing,
-                    min_keep_ratio: reload.min_keep_ratio,
-                    required: true,
-                };
-                let file = match s.get_ref() {
-                    RawFileRef::Path(p) => p,
-                    RawFileRef::Table(t) => {
-                        options.on_bad_line = t.on_bad_line.unwrap_or(options.on_bad_line);
-                        options.on_missing = t.on_missing.unwrap_or(options.on_missing);
-                        options.min_keep_ratio = t.min_keep_ratio.unwrap_or(options.min_keep_ratio);
-                        options.required = t.required.unwrap_or(true);
-                        &t.path
-                    }
-                };
-                if !(0.0..=1.0).contains(&options.min_keep_ratio) {
-                    errors.push(Diagnostic::new(
-                        path,
-                        at(s.span()),
-                        "min_keep_ratio must be between 0 and 1",
-                    ));
-                }
-                if file.is_empty() {
-                    errors.push(Diagnostic::new(
-                        path,
-                        at(s.span()),
-                        format!("{key}: empty path"),
-                    ));
-                }
-                FileRef {
-                    path: resolve_path(dir, file),
-                    key,
-                    config_path: path.to_path_buf(),
-                    config_line: at(s.span()),
-                    options,
-                }
-            })
-            .collect()
-    };
-    let sender_allowlist = files("sender_allowlist", &p.sender_allowlist, &mut errors);
-    let access_rules = files("access_rules", &p.access_rules, &mut errors);
-    let header = match &p.when.header {
-        None => None,
-        Some(h) => match parse_header_condition(h.get_ref()) {
-            Ok(c) => Some(c),
+/// Validates one settings file, collecting every problem with its line.
+struct Compiler<'a> {
+    path: &'a Path,
+    text: &'a str,
+    dir: &'a Path,
+    errors: Vec<Diagnostic>,
+}
+
+impl Compiler<'_> {
+    /// The line a value is on (0 for built-in defaults, which have no text).
+    fn at<T>(&self, span: &Spanned<T>) -> usize {
+        if self.text.is_empty() {
+            0
+        } else {
+            line_col(self.text, span.span().start).0
+        }
+    }
+
+    fn err(&mut self, line: usize, msg: String) {
+        self.errors.push(Diagnostic::new(self.path, line, msg));
+    }
+
+    /// `milter.listen`, `metrics.listen` and `milter.socket_mode`.
+    fn addresses(
+        &mut self,
+        raw: &RawSettings,
+    ) -> (Option<ListenAddr>, Option<std::net::SocketAddr>, u32) {
+        let m = &raw.milter;
+        let listen = match m.listen.get_ref().parse::<ListenAddr>() {
+            Ok(l) => Some(l),
             Err(e) => {
-                errors.push(Diagnostic::new(
-                    path,
-                    at(h.span()),
-                    format!("when.header: {e}"),
-                ));
+                self.err(self.at(&m.listen), format!("milter.listen: {e}"));
                 None
             }
-        },
-    };
-    let reply = |r: &Option<Spanned<String>>, default: &str, errors: &mut Vec<Diagnostic>| match r {
-        None => default.to_owned(),
-        Some(s) => {
-            let v = s.get_ref();
-            if v.is_empty() || v.len() > 400 || v.chars().any(|c| c.is_control()) {
-                errors.push(Diagnostic::new(
-                    path,
-                    at(s.span()),
-                    "reply text must be 1 to 400 characters without control characters",
-                ));
+        };
+        let metrics_listen = raw.metrics.listen.as_ref().and_then(|l| {
+        match l.get_ref().parse::<std::net::SocketAddr>() {
+            Ok(a) => Some(a),
+            Err(_) => {
+                self.err(
+                    self.at(l),
+                    format!(
+                        "metrics.listen: {:?} is not HOST:PORT with a numeric address (e.g. \"127.0.0.1:9795\" or \"[::1]:9795\")",
+                        l.get_ref()
+                    ),
+                );
+                None
             }
-            v.clone()
         }
-    };
-    let sender_reply = reply(&p.sender_reply, DEFAULT_SENDER_REPLY, &mut errors);
-    let recipient_reply = reply(&p.recipient_reply, DEFAULT_RECIPIENT_REPLY, &mut errors);
-    let lower = |v: &Option<model::OneOrMany>| -> Vec<String> {
+    });
+        let mode = match u32::from_str_radix(m.socket_mode.get_ref().trim_start_matches("0o"), 8) {
+            Ok(v) if v <= 0o777 => v,
+            _ => {
+                self.err(
+                    self.at(&m.socket_mode),
+                    format!(
+                        "milter.socket_mode: {:?} is not an octal mode like \"0660\"",
+                        m.socket_mode.get_ref()
+                    ),
+                );
+                0o660
+            }
+        };
+        (listen, metrics_listen, mode)
+    }
+
+    /// Numbers and names that must be in range.
+    fn check_limits(&mut self, raw: &RawSettings) {
+        let m = &raw.milter;
+        if m.max_connections == 0 {
+            self.err(0, "milter.max_connections must be at least 1".into());
+        }
+        if raw
+            .rules
+            .subaddress_delimiter
+            .chars()
+            .any(|c| c.is_whitespace() || c == '@')
+        {
+            self.err(
+                0,
+                "rules.subaddress_delimiter must not contain white space or '@'".into(),
+            );
+        }
+
+        let r = &raw.reload;
+        if !(0.0..=1.0).contains(&r.min_keep_ratio) {
+            self.err(0, "reload.min_keep_ratio must be between 0 and 1".into());
+        }
+        if r.debounce_ms > 60_000 || r.poll_interval_ms == 0 || r.poll_stable_polls == 0 {
+            self.err(0, "reload: debounce_ms must be at most 60000, poll_interval_ms and poll_stable_polls at least 1".into());
+        }
+        if !r.control_socket.is_empty() && !r.control_socket.starts_with('/') {
+            self.err(
+                0,
+                "reload.control_socket must be an absolute path (or \"\" to disable)".into(),
+            );
+        }
+    }
+
+    fn policies(&mut self, raw: &RawSettings) -> Vec<PolicySpec> {
+        let mut policies = Vec::new();
+        let mut names: Vec<&str> = Vec::new();
+        for p in &raw.policy {
+            let line = self.at(&p.name);
+            let name = p.name.get_ref();
+            if name.is_empty()
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            {
+                self.err(
+                    line,
+                    format!("policy.name {name:?}: use letters, digits, '-', '_' or '.'"),
+                );
+            }
+            if names.contains(&name.as_str()) {
+                self.err(line, format!("policy.name {name:?} is used twice"));
+            }
+            names.push(name);
+            if p.sender_allowlist.is_empty() && p.access_rules.is_empty() {
+                self.err(
+                line,
+                format!(
+                    "policy {name:?} has neither sender_allowlist nor access_rules: it would enforce nothing"
+                ),
+            );
+            }
+            if let Some(spec) = self.policy(p, &raw.reload) {
+                policies.push(spec);
+            }
+        }
+
+        policies
+    }
+
+    /// One file, one meaning: the same path may not be two kinds or carry two option sets.
+    fn check_file_meanings(&mut self, policies: &[PolicySpec]) {
+        let mut seen: Vec<&FileRef> = Vec::new();
+        for f in policies
+            .iter()
+            .flat_map(|p: &PolicySpec| p.sender_allowlist.iter().chain(p.access_rules.iter()))
+        {
+            match seen.iter().find(|s| s.path == f.path) {
+                Some(s) if s.key != f.key => self.err(
+                    f.config_line,
+                    format!(
+                        "{} is used as both {} and {}",
+                        f.path.display(),
+                        s.key,
+                        f.key
+                    ),
+                ),
+                Some(s) if s.options != f.options => self.err(
+                    f.config_line,
+                    format!(
+                        "{} is configured twice with different options",
+                        f.path.display()
+                    ),
+                ),
+                Some(_) => {}
+                None => seen.push(f),
+            }
+        }
+    }
+
+    fn smime(&mut self, sm: &model::SmimeSection) -> SmimeSettings {
+        let mut require_signature = Vec::new();
+        for p in &sm.require_signature {
+            match crate::policy::pattern::parse_pattern(p) {
+                Ok(pat) => require_signature.push(pat),
+                Err(e) => self.err(0, format!("smime.require_signature: {e}")),
+            }
+        }
+        let authserv_id = sm.authserv_id.clone().unwrap_or_else(host_name);
+        if authserv_id.is_empty()
+            || !authserv_id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
+        {
+            self.err(
+            0,
+            format!(
+                "smime.authserv_id {authserv_id:?}: use a host name (letters, digits, '-', '.', '_')"
+            ),
+        );
+        }
+        if sm.max_message_size == 0 {
+            self.err(0, "smime.max_message_size must be at least 1".into());
+        }
+        let mut keys = Vec::new();
+        for k in &sm.keys {
+            let line = line_col(self.text, k.span().start).0;
+            match key_ref(k.get_ref(), self.dir) {
+                Ok(r) => keys.push(r),
+                Err(m) => self.err(line, format!("smime.keys: {m}")),
+            }
+        }
+        if sm.deliver == crate::policy::smime_action::DeliverMode::Decrypted && sm.keys.is_empty() {
+            self.err(0, "smime.deliver = \"decrypted\" needs smime.keys".into());
+        }
+        if sm.verify == Some(true) && sm.trust.is_empty() {
+            self.err(0, "smime.verify = true needs smime.trust".into());
+        }
+        let limits = crate::smime::limits::Limits::from_values(
+            |setting| match sm.limits.get(setting.key) {
+                None => setting.default,
+                Some(v) => match usize::try_from(*v.get_ref()) {
+                    Ok(n) if (1..=setting.ceiling).contains(&n) => n,
+                    _ => {
+                        self.err(
+                            line_col(self.text, v.span().start).0,
+                            format!(
+                                "smime.limits.{} = {}: must be between 1 and {}",
+                                setting.key,
+                                v.get_ref(),
+                                setting.ceiling
+                            ),
+                        );
+                        setting.default
+                    }
+                },
+            },
+            usize::try_from(sm.max_message_size).unwrap_or(usize::MAX),
+        );
+        let smime = SmimeSettings {
+            verify: sm
+                .verify
+                .unwrap_or(!sm.trust.is_empty() || !sm.keys.is_empty()),
+            engine: crate::smime::Config {
+                trust: trust_sources(&sm.trust, self.dir, self.text),
+                crls: sm
+                    .crls
+                    .iter()
+                    .map(|c| resolve_path(self.dir, c.get_ref()))
+                    .collect(),
+                keys,
+                verify_time: sm.verify_time,
+                allow_sha1: sm.allow_sha1,
+                allow_3des: sm.allow_3des,
+                limits,
+            },
+            authserv_id,
+            max_message_size: sm.max_message_size,
+            actions: sm.actions,
+            tag_prefix: sm.tag_prefix.clone(),
+            require_signature,
+            audit_file: sm
+                .audit_file
+                .as_ref()
+                .map(|f| resolve_path(self.dir, f.get_ref())),
+            deliver: sm.deliver,
+            decryption_failure: sm.decryption_failure,
+        };
+        smime
+    }
+}
+
+impl Compiler<'_> {
+    /// The line at the start of `span`.
+    fn line(&self, span: std::ops::Range<usize>) -> usize {
+        line_col(self.text, span.start).0
+    }
+
+    /// One `[[policy]]`; `None` when it has errors (they are recorded).
+    fn policy(&mut self, p: &RawPolicy, reload: &ReloadSection) -> Option<PolicySpec> {
+        let before = self.errors.len();
+        let sender_allowlist = self.file_refs("sender_allowlist", &p.sender_allowlist, reload);
+        let access_rules = self.file_refs("access_rules", &p.access_rules, reload);
+        let when = self.when(p);
+        let sender_reply = self.reply(&p.sender_reply, DEFAULT_SENDER_REPLY);
+        let recipient_reply = self.reply(&p.recipient_reply, DEFAULT_RECIPIENT_REPLY);
+        if when.subject_tag.as_deref() == Some("") {
+            let line = self.line(p.name.span());
+            self.err(line, "when.subject_tag must not be empty".into());
+        }
+        if self.errors.len() > before {
+            return None;
+        }
+        Some(PolicySpec {
+            name: p.name.get_ref().clone(),
+            line: self.line(p.name.span()),
+            recipient_reply_set: p.recipient_reply.is_some(),
+            when,
+            sender_allowlist,
+            access_rules,
+            no_match: p.no_match,
+            sender_source: p.sender_source,
+            sender_reply,
+            recipient_reply,
+            annotate: p.annotate,
+            smime_actions: p.smime_actions,
+        })
+    }
+
+    /// A policy's rule files, each with its reload options (defaults from `[reload]`).
+    fn file_refs(
+        &mut self,
+        key: &'static str,
+        list: &[Spanned<RawFileRef>],
+        reload: &ReloadSection,
+    ) -> Vec<FileRef> {
+        let mut out = Vec::with_capacity(list.len());
+        for s in list {
+            let line = self.line(s.span());
+            let mut options = SourceOptions {
+                on_bad_line: reload.on_bad_line,
+                on_missing: reload.on_missing,
+                min_keep_ratio: reload.min_keep_ratio,
+                required: true,
+            };
+            let file = match s.get_ref() {
+                RawFileRef::Path(p) => p,
+                RawFileRef::Table(t) => {
+                    options.on_bad_line = t.on_bad_line.unwrap_or(options.on_bad_line);
+                    options.on_missing = t.on_missing.unwrap_or(options.on_missing);
+                    options.min_keep_ratio = t.min_keep_ratio.unwrap_or(options.min_keep_ratio);
+                    options.required = t.required.unwrap_or(true);
+                    &t.path
+                }
+            };
+            if !(0.0..=1.0).contains(&options.min_keep_ratio) {
+                self.err(line, "min_keep_ratio must be between 0 and 1".into());
+            }
+            if file.is_empty() {
+                self.err(line, format!("{key}: empty path"));
+            }
+            out.push(FileRef {
+                path: resolve_path(self.dir, file),
+                key,
+                config_path: self.path.to_path_buf(),
+                config_line: line,
+                options,
+            });
+        }
+        out
+    }
+
+    fn when(&mut self, p: &RawPolicy) -> When {
+        let header = match &p.when.header {
+            None => None,
+            Some(h) => match parse_header_condition(h.get_ref()) {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    let line = self.line(h.span());
+                    self.err(line, format!("when.header: {e}"));
+                    None
+                }
+            },
+        };
+        let lower = |v: &Option<model::OneOrMany>| -> Vec<String> {
+            v.clone()
+                .map(|v| {
+                    v.into_vec()
+                        .into_iter()
+                        .map(|s| {
+                            // As addresses are judged: no `@`, no root dot, lower-case.
+                            s.trim()
+                                .trim_start_matches('@')
+                                .trim_end_matches('.')
+                                .to_lowercase()
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        When {
+            daemon_name: p
+                .when
+                .daemon_name
+                .clone()
+                .map(|v| v.into_vec())
+                .unwrap_or_default(),
+            recipient_domain: lower(&p.when.recipient_domain),
+            subject_tag: p.when.subject_tag.as_ref().map(|t| t.to_lowercase()),
+            header,
+            authenticated: p.when.authenticated,
+        }
+    }
+
+    /// A reply text, or `default` when unset.
+    fn reply(&mut self, r: &Option<Spanned<String>>, default: &str) -> String {
+        let Some(s) = r else {
+            return default.to_owned();
+        };
+        let v = s.get_ref();
+        if v.is_empty() || v.len() > 400 || v.chars().any(|c| c.is_control()) {
+            let line = self.line(s.span());
+            self.err(
+                line,
+                "reply text must be 1 to 400 characters without control characters".into(),
+            );
+        }
         v.clone()
-            .map(|v| {
-                v.into_vec()
-                    .into_iter()
-                    .map(|s| {
-                        // As addresses are judged: no `@`, no root dot, lower-case.
-                        s.trim()
-                            .trim_start_matches('@')
-                            .trim_end_matches('.')
-                            .to_lowercase()
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let when = When {
-        daemon_name: p
-            .when
-            .daemon_name
-            .clone()
-            .map(|v| v.into_vec())
-            .unwrap_or_default(),
-        recipient_domain: lower(&p.when.recipient_domain),
-        subject_tag: p.when.subject_tag.as_ref().map(|t| t.to_lowercase()),
-        header,
-        authenticated: p.when.authenticated,
-    };
-    if when.subject_tag.as_deref() == Some("") {
-        errors.push(Diagnostic::new(
-            path,
-            at(p.name.span()),
-            "when.subject_tag must not be empty",
-        ));
     }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    Ok(PolicySpec {
-        name,
-        line: at(p.name.span()),
-        recipient_reply_set: p.recipient_reply.is_some(),
-        when,
-        sender_allowlist,
-        access_rules,
-        no_match: p.no_match,
-        sender_source: p.sender_source,
-        sender_reply,
-        recipient_reply,
-        annotate: p.annotate,
-        smime_actions: p.smime_actions,
-    })
 }
 
 /// `"Name"` (present) or `"Name: regex"` (a header of that name whose value matches).

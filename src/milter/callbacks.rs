@@ -4,13 +4,13 @@ use std::ffi::{CStr, CString};
 use std::sync::Arc;
 
 use indymilter::{
-    Actions, Callbacks, Context, ContextActions, EomContext, MacroStage, Macros, ProtoOpts,
-    SetErrorReply, Status,
+    ActionError, Actions, Callbacks, Context, ContextActions, EomContext, MacroStage, Macros,
+    NegotiateContext, ProtoOpts, SetErrorReply, Status,
 };
 use tracing::error;
 
-use super::session::{ANNOTATION_HEADER, Answer, Edits, Session, StageMacros};
-use super::smime::{AR_HEADER, DECRYPTED_HEADER, Disposition, Plan, SubjectTag};
+use super::session::{ANNOTATION_HEADER, Answer, Edits, HeaderChanges, Session, StageMacros};
+use super::smime::{AR_HEADER, DECRYPTED_HEADER, Disposition, Job, Plan, SubjectTag};
 use crate::runtime::Shared;
 
 /// Macros we ask Postfix/Sendmail for, per stage.
@@ -18,67 +18,9 @@ const MAIL_MACROS: &CStr = c"i {daemon_name} {auth_authen}";
 const LATER_MACROS: &CStr = c"i";
 
 pub fn build(shared: Arc<Shared>) -> Callbacks<Session> {
-    let negotiate_shared = shared.clone();
-    let session_shared = shared;
     Callbacks::new()
         .on_negotiate(move |cx, offered, _opts| {
-            let runtime = negotiate_shared.snapshot();
-            // S/MIME verification needs the whole message: headers and body.
-            let smime_on = runtime.smime.is_some();
-            let wants_headers = runtime.policies.wants_headers() || smime_on;
-            // Only the stages our features need: a body stream costs Postfix ~22 %
-            // throughput. DATA stays on: without it Postfix's unanswered DATA macros
-            // stall each message ~40 ms over TCP (Nagle + delayed ACK).
-            let mut opts = ProtoOpts::NO_CONNECT | ProtoOpts::NO_HELO | ProtoOpts::NO_UNKNOWN;
-            if !wants_headers {
-                opts |= ProtoOpts::NO_HEADER | ProtoOpts::NO_EOH;
-            }
-            if !smime_on {
-                opts |= ProtoOpts::NO_BODY;
-            }
-            cx.requested_opts = opts;
-            // Only the edits the configuration can use, and only those the MTA offers
-            // (asking for more ends the connection with no word of why); a missing one is
-            // said here and makes every transaction a tempfail (Session::mail).
-            let need = Edits::needed(&runtime);
-            let granted = Edits {
-                add_header: need.add_header && offered.contains(Actions::ADD_HEADER),
-                change_header: need.change_header && offered.contains(Actions::CHANGE_HEADER),
-                quarantine: need.quarantine && offered.contains(Actions::QUARANTINE),
-                replace_body: need.replace_body && offered.contains(Actions::REPLACE_BODY),
-            };
-            let missing = granted.missing(need);
-            if !missing.is_empty() {
-                error!(missing = %missing.join(", "), "the MTA does not offer message changes the settings need; mail on this connection is temp-failed");
-            }
-            let mut actions = Actions::empty();
-            for (on, action) in [
-                (granted.add_header, Actions::ADD_HEADER),
-                (granted.change_header, Actions::CHANGE_HEADER),
-                (granted.quarantine, Actions::QUARANTINE),
-                (granted.replace_body, Actions::REPLACE_BODY),
-            ] {
-                if on {
-                    actions |= action;
-                }
-            }
-            cx.requested_actions = actions;
-            cx.requested_macros
-                .insert(MacroStage::Mail, MAIL_MACROS.into());
-            for stage in [
-                MacroStage::Rcpt,
-                MacroStage::Data,
-                MacroStage::Eoh,
-                MacroStage::Eom,
-            ] {
-                cx.requested_macros.insert(stage, LATER_MACROS.into());
-            }
-            cx.data = Some(Session::new(
-                session_shared.clone(),
-                wants_headers,
-                smime_on,
-                granted,
-            ));
+            negotiate(cx, offered, &shared);
             Box::pin(async { Status::Continue })
         })
         .on_mail(|cx, args| {
@@ -111,62 +53,9 @@ pub fn build(shared: Arc<Shared>) -> Callbacks<Session> {
             };
             Box::pin(async move {
                 let _timer = timer;
-                let Some((changes, job)) = changes else {
-                    return tempfail(&mut cx.reply, "internal error");
-                };
-                let plan = match job {
-                    // Verification is CPU work: keep it off the connection tasks.
-                    Some(job) => match tokio::task::spawn_blocking(move || job.run()).await {
-                        Ok(plan) => Some(plan),
-                        Err(e) => {
-                            error!(error = %e, "smime verification failed");
-                            return tempfail(&mut cx.reply, "internal error");
-                        }
-                    },
-                    None => None,
-                };
-                if let Some(plan) = &plan {
-                    if let Err(status) = apply_smime_headers(cx, plan).await {
-                        return status;
-                    }
-                }
-                for index in changes.delete {
-                    if let Err(e) = cx
-                        .actions
-                        .change_header(ANNOTATION_HEADER, index, None::<CString>)
-                        .await
-                    {
-                        error!(error = %e, "cannot delete header");
-                        return tempfail(&mut cx.reply, "internal error");
-                    }
-                }
-                for (name, value) in changes.add {
-                    if let Err(e) = cx.actions.add_header(name, value).await {
-                        error!(error = %e, "cannot add header");
-                        return tempfail(&mut cx.reply, "internal error");
-                    }
-                }
-                match plan.map(|p| p.disposition) {
-                    None | Some(Disposition::Continue) => Status::Continue,
-                    Some(Disposition::Quarantine(reason)) => {
-                        match cx.actions.quarantine(reason).await {
-                            Ok(()) => Status::Continue,
-                            Err(e) => {
-                                error!(error = %e, "cannot quarantine");
-                                tempfail(&mut cx.reply, "internal error")
-                            }
-                        }
-                    }
-                    Some(Disposition::Reject { code, xcode, line }) => {
-                        match cx.reply.set_error_reply(code, Some(xcode), [line]) {
-                            Ok(()) => Status::Reject,
-                            Err(_) => tempfail(&mut cx.reply, "internal error"),
-                        }
-                    }
-                    Some(Disposition::Tempfail { line }) => {
-                        let _ = cx.reply.set_error_reply("451", Some("4.7.5"), [line]);
-                        Status::Tempfail
-                    }
+                match changes {
+                    Some((changes, job)) => end_of_message(cx, changes, job).await,
+                    None => tempfail(&mut cx.reply, "internal error"),
                 }
             })
         })
@@ -182,76 +71,199 @@ pub fn build(shared: Arc<Shared>) -> Callbacks<Session> {
         })
 }
 
-/// Removes forged Authentication-Results, inserts ours at the top, tags the Subject.
-async fn apply_smime_headers(cx: &mut EomContext<Session>, plan: &Plan) -> Result<(), Status> {
+/// Asks for the stages, edits and macros the configuration needs, and starts the session.
+fn negotiate(cx: &mut NegotiateContext<Session>, offered: Actions, shared: &Arc<Shared>) {
+    let runtime = shared.snapshot();
+    // S/MIME verification needs the whole message: headers and body.
+    let smime_on = runtime.smime.is_some();
+    let wants_headers = runtime.policies.wants_headers() || smime_on;
+    // Only the stages our features need: a body stream costs Postfix ~22 % throughput.
+    // DATA stays on: without it Postfix's unanswered DATA macros stall each message ~40 ms
+    // over TCP (Nagle + delayed ACK).
+    let mut opts = ProtoOpts::NO_CONNECT | ProtoOpts::NO_HELO | ProtoOpts::NO_UNKNOWN;
+    if !wants_headers {
+        opts |= ProtoOpts::NO_HEADER | ProtoOpts::NO_EOH;
+    }
+    if !smime_on {
+        opts |= ProtoOpts::NO_BODY;
+    }
+    cx.requested_opts = opts;
+    // Only the edits the configuration can use, and only those the MTA offers (asking for
+    // more ends the connection with no word of why); a missing one is said here and makes
+    // every transaction a tempfail (Session::mail).
+    let need = Edits::needed(&runtime);
+    let granted = Edits {
+        add_header: need.add_header && offered.contains(Actions::ADD_HEADER),
+        change_header: need.change_header && offered.contains(Actions::CHANGE_HEADER),
+        quarantine: need.quarantine && offered.contains(Actions::QUARANTINE),
+        replace_body: need.replace_body && offered.contains(Actions::REPLACE_BODY),
+    };
+    let missing = granted.missing(need);
+    if !missing.is_empty() {
+        error!(missing = %missing.join(", "), "the MTA does not offer message changes the settings need; mail on this connection is temp-failed");
+    }
+    let mut actions = Actions::empty();
+    for (on, action) in [
+        (granted.add_header, Actions::ADD_HEADER),
+        (granted.change_header, Actions::CHANGE_HEADER),
+        (granted.quarantine, Actions::QUARANTINE),
+        (granted.replace_body, Actions::REPLACE_BODY),
+    ] {
+        if on {
+            actions |= action;
+        }
+    }
+    cx.requested_actions = actions;
+    cx.requested_macros
+        .insert(MacroStage::Mail, MAIL_MACROS.into());
+    for stage in [
+        MacroStage::Rcpt,
+        MacroStage::Data,
+        MacroStage::Eoh,
+        MacroStage::Eom,
+    ] {
+        cx.requested_macros.insert(stage, LATER_MACROS.into());
+    }
+    cx.data = Some(Session::new(
+        shared.clone(),
+        wants_headers,
+        smime_on,
+        granted,
+    ));
+}
+
+/// Verifies (off the connection tasks), applies the header edits, then the disposition.
+/// An edit the MTA refuses temp-fails the message: never delivered half-changed.
+async fn end_of_message(
+    cx: &mut EomContext<Session>,
+    changes: HeaderChanges,
+    job: Option<Job>,
+) -> Status {
+    let plan = match job {
+        // Verification is CPU work: keep it off the connection tasks.
+        Some(job) => match tokio::task::spawn_blocking(move || job.run()).await {
+            Ok(plan) => Some(plan),
+            Err(e) => {
+                error!(error = %e, "smime verification failed");
+                return tempfail(&mut cx.reply, "internal error");
+            }
+        },
+        None => None,
+    };
+    let mut edited = match &plan {
+        Some(plan) => apply_smime_headers(&cx.actions, plan).await,
+        None => Ok(()),
+    };
+    if edited.is_ok() {
+        edited = apply_annotations(&cx.actions, changes).await;
+    }
+    if let Err(e) = edited {
+        error!(error = %e.error, "{}", e.what);
+        return tempfail(&mut cx.reply, "internal error");
+    }
+    match plan.map(|p| p.disposition) {
+        None | Some(Disposition::Continue) => Status::Continue,
+        Some(Disposition::Quarantine(reason)) => match cx.actions.quarantine(reason).await {
+            Ok(()) => Status::Continue,
+            Err(e) => {
+                error!(error = %e, "cannot quarantine");
+                tempfail(&mut cx.reply, "internal error")
+            }
+        },
+        Some(Disposition::Reject { code, xcode, line }) => {
+            match cx.reply.set_error_reply(code, Some(xcode), [line]) {
+                Ok(()) => Status::Reject,
+                Err(_) => tempfail(&mut cx.reply, "internal error"),
+            }
+        }
+        Some(Disposition::Tempfail { line }) => {
+            let _ = cx.reply.set_error_reply("451", Some("4.7.5"), [line]);
+            Status::Tempfail
+        }
+    }
+}
+
+/// An edit the MTA refused, and what it was (for the log line).
+struct EditFailed {
+    what: &'static str,
+    error: ActionError,
+}
+
+fn failed(what: &'static str) -> impl FnOnce(ActionError) -> EditFailed {
+    move |error| EditFailed { what, error }
+}
+
+/// Our annotation replaces any that came in.
+async fn apply_annotations(
+    actions: &impl ContextActions,
+    changes: HeaderChanges,
+) -> Result<(), EditFailed> {
+    for index in changes.delete {
+        let none = None::<CString>;
+        actions
+            .change_header(ANNOTATION_HEADER, index, none)
+            .await
+            .map_err(failed("cannot delete header"))?;
+    }
+    for (name, value) in changes.add {
+        actions
+            .add_header(name, value)
+            .await
+            .map_err(failed("cannot add header"))?;
+    }
+    Ok(())
+}
+
+/// Removes forged Authentication-Results, inserts ours at the top, delivers the decrypted
+/// form, tags the Subject.
+async fn apply_smime_headers(actions: &impl ContextActions, plan: &Plan) -> Result<(), EditFailed> {
     for index in &plan.delete_ar {
-        if let Err(e) = cx
-            .actions
+        actions
             .change_header(AR_HEADER, *index, None::<CString>)
             .await
-        {
-            error!(error = %e, "cannot delete header");
-            return Err(tempfail(&mut cx.reply, "internal error"));
-        }
+            .map_err(failed("cannot delete header"))?;
     }
     if let Some(value) = &plan.insert_ar {
-        if let Err(e) = cx.actions.insert_header(0, AR_HEADER, value.as_str()).await {
-            error!(error = %e, "cannot insert header");
-            return Err(tempfail(&mut cx.reply, "internal error"));
-        }
+        actions
+            .insert_header(0, AR_HEADER, value.as_str())
+            .await
+            .map_err(failed("cannot insert header"))?;
     }
     for index in &plan.delete_decrypted {
-        if let Err(e) = cx
-            .actions
+        actions
             .change_header(DECRYPTED_HEADER, *index, None::<CString>)
             .await
-        {
-            error!(error = %e, "cannot delete header");
-            return Err(tempfail(&mut cx.reply, "internal error"));
-        }
+            .map_err(failed("cannot delete header"))?;
     }
     if let Some(r) = &plan.replace {
         // The decrypted entity's MIME headers replace the message's, then its body.
-        // An MTA that refuses one of these edits breaks the session: the message is then
-        // temp-failed, never delivered half-changed.
         for (name, value) in &r.headers {
-            let done = cx.actions.change_header(*name, 1, value.as_deref()).await;
-            if let Err(e) = done {
-                error!(error = %e, header = name, "cannot replace header");
-                return Err(tempfail(&mut cx.reply, "internal error"));
-            }
+            actions
+                .change_header(*name, 1, value.as_deref())
+                .await
+                .map_err(failed("cannot replace header"))?;
         }
-        if let Err(e) = cx
-            .actions
+        actions
             .add_header(DECRYPTED_HEADER, r.note.as_str())
             .await
-        {
-            error!(error = %e, "cannot add header");
-            return Err(tempfail(&mut cx.reply, "internal error"));
-        }
-        if let Err(e) = cx.actions.replace_body(&r.body).await {
-            error!(error = %e, "cannot replace the body");
-            return Err(tempfail(&mut cx.reply, "internal error"));
-        }
+            .map_err(failed("cannot add header"))?;
+        actions
+            .replace_body(&r.body)
+            .await
+            .map_err(failed("cannot replace the body"))?;
     }
     match &plan.subject {
         None => {}
-        Some(SubjectTag::Add(subject)) => {
-            if let Err(e) = cx.actions.add_header("Subject", subject.as_str()).await {
-                error!(error = %e, "cannot tag the subject");
-                return Err(tempfail(&mut cx.reply, "internal error"));
-            }
-        }
+        Some(SubjectTag::Add(subject)) => actions
+            .add_header("Subject", subject.as_str())
+            .await
+            .map_err(failed("cannot tag the subject"))?,
         Some(SubjectTag::Replace(subjects)) => {
             for (index, subject) in (1..).zip(subjects) {
-                let done = cx
-                    .actions
+                actions
                     .change_header("Subject", index, Some(subject.as_str()))
-                    .await;
-                if let Err(e) = done {
-                    error!(error = %e, "cannot tag the subject");
-                    return Err(tempfail(&mut cx.reply, "internal error"));
-                }
+                    .await
+                    .map_err(failed("cannot tag the subject"))?;
             }
         }
     }

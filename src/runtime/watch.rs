@@ -133,7 +133,7 @@ async fn inotify_loop(
 ) {
     let mut ready = Some(ready);
     let (tx, mut rx) = mpsc::unbounded_channel::<notify::Result<notify::Event>>();
-    let mut watcher = match notify::recommended_watcher(move |e| {
+    let watcher = match notify::recommended_watcher(move |e| {
         let _ = tx.send(e);
     }) {
         Ok(w) => w,
@@ -142,120 +142,182 @@ async fn inotify_loop(
             return;
         }
     };
-    // Watched directories and the identity they had when the watch was set.
-    let mut dirs: HashMap<PathBuf, Option<(u64, u64)>> = HashMap::new();
-    let mut pending: HashMap<PathBuf, (Change, Instant)> = HashMap::new();
+    let mut w = Watches {
+        watcher,
+        dirs: HashMap::new(),
+        pending: HashMap::new(),
+        ours: Vec::new(),
+        targets: HashMap::new(),
+    };
     let mut tick = tokio::time::interval(Duration::from_secs(1));
-    let mut ours: Vec<PathBuf> = Vec::new();
-    let mut targets: HashMap<PathBuf, PathBuf> = HashMap::new();
     let mut resync = true;
     loop {
         if resync {
             resync = false;
-            ours = shared.watched().into_iter().map(|(p, _)| p).collect();
-            targets = symlink_targets(&ours);
-            let wanted: Vec<PathBuf> = {
-                let mut d: Vec<PathBuf> = ours
-                    .iter()
-                    .chain(targets.keys())
-                    .filter_map(|p| p.parent().map(Path::to_path_buf))
-                    .collect();
-                d.sort();
-                d.dedup();
-                d
-            };
-            dirs.retain(|d, _| {
-                let keep = wanted.contains(d);
-                if !keep {
-                    let _ = watcher.unwatch(d);
-                }
-                keep
-            });
-            for d in wanted {
-                if let std::collections::hash_map::Entry::Vacant(v) = dirs.entry(d.clone()) {
-                    let id = dir_identity(&d);
-                    match watcher.watch(&d, RecursiveMode::NonRecursive) {
-                        Ok(()) => debug!(dir = %d.display(), "watching"),
-                        Err(e) => {
-                            warn!(dir = %d.display(), error = %e, "cannot watch directory yet; checking it every second")
-                        }
-                    }
-                    v.insert(id);
-                }
-            }
+            w.resync(&shared);
             if let Some(r) = ready.take() {
                 // A file swapped between the first load and the watch: compare identities.
                 let s = shared.clone();
-                let all: Vec<(PathBuf, Change)> =
-                    ours.iter().map(|p| (p.clone(), Change::Identity)).collect();
+                let all: Vec<(PathBuf, Change)> = w
+                    .ours
+                    .iter()
+                    .map(|p| (p.clone(), Change::Identity))
+                    .collect();
                 let _ = tokio::task::spawn_blocking(move || s.reload_changed(&all)).await;
                 let _ = r.send(());
             }
         }
-        let next_due = pending.values().map(|(_, t)| *t).min();
+        let next_due = w.pending.values().map(|(_, t)| *t).min();
         tokio::select! {
-            ev = rx.recv() => {
-                let Some(ev) = ev else { return };
-                match ev {
-                    Ok(ev) => {
-                        for path in &ev.paths {
-                            let via_target = targets.get(path).and_then(|our| classify_target(&ev.kind, our));
-                            for (file, change) in classify(&ev.kind, path, &ours).into_iter().chain(via_target) {
-                                let entry = pending.entry(file).or_insert((change, Instant::now()));
-                                // The strongest reason wins; the deadline moves with each event.
-                                if change == Change::Complete || entry.0 == Change::Metadata {
-                                    entry.0 = change;
-                                }
-                                entry.1 = Instant::now() + debounce;
-                            }
-                        }
-                    }
-                    Err(e) => warn!(error = %e, "file watcher error"),
-                }
-            }
+            ev = rx.recv() => match ev {
+                None => return,
+                Some(Ok(ev)) => w.note(&ev, debounce),
+                Some(Err(e)) => warn!(error = %e, "file watcher error"),
+            },
             _ = async {
                 match next_due {
                     Some(t) => tokio::time::sleep_until(t.into()).await,
                     None => std::future::pending().await,
                 }
             } => {
-                let now = Instant::now();
-                let due: Vec<(PathBuf, Change)> = pending.iter().filter(|(_, (_, t))| *t <= now).map(|(p, (c, _))| (p.clone(), *c)).collect();
-                pending.retain(|_, (_, t)| *t > now);
-                reload(&shared, due).await;
+                reload(&shared, w.take_due()).await;
                 // A symlink may now point elsewhere: follow its new target.
-                if !targets.is_empty() || ours.iter().any(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink())) {
-                    resync = true;
-                }
+                resync = w.has_symlinks();
             }
             _ = tick.tick() => {
                 check_smime(&shared).await;
                 // A settings reload may have changed the files (its wake-up can be missed
                 // while this loop is busy).
-                if shared.watched().into_iter().map(|(p, _)| p).ne(ours.iter().cloned()) {
+                if shared.watched().into_iter().map(|(p, _)| p).ne(w.ours.iter().cloned()) {
                     resync = true;
                 }
-                // Directories replaced or re-created: watch the new one; its files are
-                // whole (a directory is swapped in complete), so compare identities.
-                let mut changed = Vec::new();
-                for (d, id) in dirs.iter_mut() {
-                    let now_id = dir_identity(d);
-                    if now_id != *id {
-                        let _ = watcher.unwatch(d);
-                        if now_id.is_some() && watcher.watch(d, RecursiveMode::NonRecursive).is_ok() {
-                            info!(dir = %d.display(), "directory replaced; watching the new one");
-                        }
-                        *id = now_id;
-                        let change = if now_id.is_some() { Change::Identity } else { Change::Removed };
-                        changed.extend(ours.iter().filter(|p| p.parent() == Some(d)).map(|p| (p.clone(), change)));
-                    }
-                }
+                let changed = w.replaced_dirs();
                 if !changed.is_empty() {
                     reload(&shared, changed).await;
                 }
             }
             _ = shared.sources_changed.notified() => resync = true,
         }
+    }
+}
+
+/// What the inotify loop watches and what it has seen.
+struct Watches {
+    watcher: notify::RecommendedWatcher,
+    /// Watched directories and the identity they had when the watch was set.
+    dirs: HashMap<PathBuf, Option<(u64, u64)>>,
+    /// Files with events, the strongest change seen, and when they are due.
+    pending: HashMap<PathBuf, (Change, Instant)>,
+    /// Our files.
+    ours: Vec<PathBuf>,
+    /// Symlink targets of our files, and the file each belongs to.
+    targets: HashMap<PathBuf, PathBuf>,
+}
+
+impl Watches {
+    /// Watches the directories of the files the runtime has now, and only those.
+    fn resync(&mut self, shared: &Shared) {
+        self.ours = shared.watched().into_iter().map(|(p, _)| p).collect();
+        self.targets = symlink_targets(&self.ours);
+        let mut wanted: Vec<PathBuf> = self
+            .ours
+            .iter()
+            .chain(self.targets.keys())
+            .filter_map(|p| p.parent().map(Path::to_path_buf))
+            .collect();
+        wanted.sort();
+        wanted.dedup();
+        let watcher = &mut self.watcher;
+        self.dirs.retain(|d, _| {
+            let keep = wanted.contains(d);
+            if !keep {
+                let _ = watcher.unwatch(d);
+            }
+            keep
+        });
+        for d in wanted {
+            if let std::collections::hash_map::Entry::Vacant(v) = self.dirs.entry(d.clone()) {
+                let id = dir_identity(&d);
+                match self.watcher.watch(&d, RecursiveMode::NonRecursive) {
+                    Ok(()) => debug!(dir = %d.display(), "watching"),
+                    Err(e) => {
+                        warn!(dir = %d.display(), error = %e, "cannot watch directory yet; checking it every second")
+                    }
+                }
+                v.insert(id);
+            }
+        }
+    }
+
+    /// Records an event's files as pending, due `debounce` after the last event.
+    fn note(&mut self, ev: &notify::Event, debounce: Duration) {
+        for path in &ev.paths {
+            let via_target = self
+                .targets
+                .get(path)
+                .and_then(|our| classify_target(&ev.kind, our));
+            for (file, change) in classify(&ev.kind, path, &self.ours)
+                .into_iter()
+                .chain(via_target)
+            {
+                let entry = self.pending.entry(file).or_insert((change, Instant::now()));
+                // The strongest reason wins; the deadline moves with each event.
+                if change == Change::Complete || entry.0 == Change::Metadata {
+                    entry.0 = change;
+                }
+                entry.1 = Instant::now() + debounce;
+            }
+        }
+    }
+
+    /// The pending files whose time has come.
+    fn take_due(&mut self) -> Vec<(PathBuf, Change)> {
+        let now = Instant::now();
+        let due = self
+            .pending
+            .iter()
+            .filter(|(_, (_, t))| *t <= now)
+            .map(|(p, (c, _))| (p.clone(), *c))
+            .collect();
+        self.pending.retain(|_, (_, t)| *t > now);
+        due
+    }
+
+    fn has_symlinks(&self) -> bool {
+        !self.targets.is_empty()
+            || self
+                .ours
+                .iter()
+                .any(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink()))
+    }
+
+    /// Directories replaced or re-created: watch the new one; its files are whole (a
+    /// directory is swapped in complete), so compare identities.
+    fn replaced_dirs(&mut self) -> Vec<(PathBuf, Change)> {
+        let mut changed = Vec::new();
+        for (d, id) in self.dirs.iter_mut() {
+            let now_id = dir_identity(d);
+            if now_id == *id {
+                continue;
+            }
+            let _ = self.watcher.unwatch(d);
+            if now_id.is_some() && self.watcher.watch(d, RecursiveMode::NonRecursive).is_ok() {
+                info!(dir = %d.display(), "directory replaced; watching the new one");
+            }
+            *id = now_id;
+            let change = if now_id.is_some() {
+                Change::Identity
+            } else {
+                Change::Removed
+            };
+            changed.extend(
+                self.ours
+                    .iter()
+                    .filter(|p| p.parent() == Some(d))
+                    .map(|p| (p.clone(), change)),
+            );
+        }
+        changed
     }
 }
 

@@ -275,6 +275,20 @@ impl Report {
             || self.outcome.reason == Some(Reason::Internal)
     }
 
+    /// Nothing found yet: the start of an evaluation.
+    pub(crate) fn empty() -> Report {
+        Report {
+            layers: Vec::new(),
+            signatures: Vec::new(),
+            outcome: Outcome::NONE,
+            decryption: Decryption::None,
+            decryption_detail: None,
+            decrypted: Vec::new(),
+            cleartext: None,
+            headers: TopHeaders::default(),
+        }
+    }
+
     /// The verdict when evaluation panicked: temperror (internal-error), nothing else known.
     pub fn internal_error() -> Report {
         let outcome = Outcome::from_reason(Reason::Internal);

@@ -1,6 +1,10 @@
 //! From raw message bytes to a verdict: peel the S/MIME layers outermost first, verify each
 //! signature layer, bind the innermost signer to From:, and combine.
 
+use std::borrow::Cow;
+use std::ops::Range;
+
+use cms::content_info::ContentInfo;
 use cms::signed_data::SignedData;
 
 use super::algorithms::oid;
@@ -9,7 +13,7 @@ use super::cms::enveloped::{self, Opened};
 use super::cms::signed::{self, Verifier};
 use super::keys::DecryptionKey;
 use super::limits::Exceeded;
-use super::mime::{self, Entity, TopHeaders};
+use super::mime::{self, Entity};
 use super::outcome::{
     DecryptedLayer, Decryption, Outcome, Reason, Report, SignatureLayer, SignerReport, SmimeResult,
 };
@@ -24,163 +28,48 @@ pub struct Context<'a> {
 
 /// Verifies every S/MIME layer of `raw` (a whole message, CRLF line ends as on the wire).
 pub fn verify_message(raw: &[u8], cx: &Context<'_>) -> Report {
-    let mut report = Report {
-        layers: Vec::new(),
-        signatures: Vec::new(),
-        outcome: Outcome::NONE,
-        decryption: Decryption::None,
-        decryption_detail: None,
-        decrypted: Vec::new(),
-        cleartext: None,
-        headers: TopHeaders::default(),
+    let mut peel = Peel {
+        report: Report::empty(),
+        buf: Cow::Borrowed(raw),
+        range: 0..raw.len(),
     };
-    // The entity being peeled: a range of `buf`. Detached layers narrow the range (no
-    // copy); opaque layers replace the buffer with their encapsulated content.
-    let mut buf: std::borrow::Cow<'_, [u8]> = std::borrow::Cow::Borrowed(raw);
-    let mut range = 0..raw.len();
     let mut first = true;
     // Whether peeling ended at an entity that is not S/MIME (rather than at a failure).
-    let mut reached_plain = false;
-    loop {
-        let entity_bytes: &[u8] = &buf[range.clone()];
-        let (entity, top) = mime::classify(entity_bytes);
+    let reached_plain = loop {
+        let (entity, top) = mime::classify(&peel.buf[peel.range.clone()]);
         if first {
-            report.headers = top;
+            peel.report.headers = top;
             first = false;
         }
         if matches!(entity, Entity::Plain) {
-            reached_plain = true;
-            break;
+            break true;
         }
-        if report.layers.len() >= cx.verifier.limits.max_layers {
-            report.layers.push("signed");
-            report
-                .signatures
-                .push(SignatureLayer::failed(Reason::Limit(Exceeded::Layers)));
-            break;
+        if peel.report.layers.len() >= cx.verifier.limits.max_layers {
+            peel.fail("signed", Reason::Limit(Exceeded::Layers));
+            break false;
         }
-        match entity {
+        let step = match entity {
             Entity::Plain => unreachable!("handled above"),
-            Entity::Broken(_) => {
-                report.layers.push("signed");
-                report.signatures.push(SignatureLayer::malformed());
-                break;
-            }
-            Entity::OverLimit(e) => {
-                report.layers.push("signed");
-                report
-                    .signatures
-                    .push(SignatureLayer::failed(Reason::Limit(e)));
-                break;
-            }
+            Entity::Broken(_) => peel.fail("signed", Reason::Malformed),
+            Entity::OverLimit(e) => peel.fail("signed", Reason::Limit(e)),
             Entity::Detached {
                 signed,
                 signature,
                 inner_may_be_smime,
-            } => {
-                report.layers.push("signed");
-                let content = &entity_bytes[signed.clone()];
-                // A detached signature is checked over the MIME part, never over eContent an
-                // attached signature may also carry.
-                let layer = match parse_signed(&signature) {
-                    Some(sd) => combine(signed::verify(&sd, content, &cx.verifier)),
-                    None => SignatureLayer::malformed(),
-                };
-                report.signatures.push(layer);
-                range = range.start + signed.start..range.start + signed.end;
-                if !inner_may_be_smime {
-                    reached_plain = true;
-                    break;
-                }
-            }
-            Entity::Pkcs7 { der, smime_type } => {
-                let Ok(ci) = asn1::content_info(&der) else {
-                    let enveloped = smime_type.as_deref() == Some("enveloped-data");
-                    report
-                        .layers
-                        .push(if enveloped { "enveloped" } else { "signed" });
-                    if enveloped {
-                        report.decryption = Decryption::Failed;
-                    }
-                    report.signatures.push(SignatureLayer::malformed());
-                    break;
-                };
-                if enveloped::is_enveloped(&ci.content_type) {
-                    report.layers.push("enveloped");
-                    match enveloped::open(
-                        &ci,
-                        cx.keys,
-                        cx.allow_3des,
-                        cx.verifier.limits.max_recipients,
-                    ) {
-                        Opened::Ok {
-                            content,
-                            key,
-                            algorithm,
-                            weak,
-                        } => {
-                            let Some(inner) = within_entity_size(&content, cx) else {
-                                report.decryption = Decryption::Failed;
-                                report.decryption_detail = Some(format!(
-                                    "{}: the decrypted entity is larger than {} bytes",
-                                    Exceeded::EntitySize.token(),
-                                    cx.verifier.limits.max_entity_size
-                                ));
-                                break;
-                            };
-                            report.decryption = Decryption::Ok;
-                            report.decrypted.push(DecryptedLayer {
-                                key,
-                                algorithm,
-                                weak,
-                            });
-                            if report.layers.len() == 1 {
-                                report.cleartext = Some(inner.clone());
-                            }
-                            range = 0..inner.len();
-                            buf = std::borrow::Cow::Owned(inner);
-                            continue;
-                        }
-                        Opened::NoKey => report.decryption = Decryption::NoKey,
-                        Opened::Failed(why) => {
-                            report.decryption = Decryption::Failed;
-                            report.decryption_detail = Some(why);
-                        }
-                        Opened::Unsupported(what) => {
-                            report.decryption = Decryption::Unsupported;
-                            report.decryption_detail = Some(what);
-                        }
-                    }
-                    break;
-                }
-                report.layers.push("signed");
-                if ci.content_type != oid::SIGNED_DATA {
-                    report.signatures.push(SignatureLayer::malformed());
-                    break;
-                }
-                let Ok(sd) = asn1::decode_any::<SignedData>(&ci.content) else {
-                    report.signatures.push(SignatureLayer::malformed());
-                    break;
-                };
-                let Ok(Some(econtent)) = signed::encapsulated_content(&ci.content) else {
-                    // Opaque signed data without content has nothing to verify over.
-                    report.signatures.push(SignatureLayer::malformed());
-                    break;
-                };
-                let mut layer = combine(signed::verify(&sd, &econtent, &cx.verifier));
-                let Some(inner) = within_entity_size(&econtent, cx) else {
-                    // The layer stays one layer, its signers named; what it holds cannot be
-                    // read, so it cannot pass.
-                    layer.outcome = Outcome::from_reason(Reason::Limit(Exceeded::EntitySize));
-                    report.signatures.push(layer);
-                    break;
-                };
-                report.signatures.push(layer);
-                range = 0..inner.len();
-                buf = std::borrow::Cow::Owned(inner);
-            }
+            } => peel.detached(signed, &signature, inner_may_be_smime, cx),
+            Entity::Pkcs7 { der, smime_type } => peel.pkcs7(&der, smime_type.as_deref(), cx),
+        };
+        match step {
+            Step::Inner => continue,
+            Step::Stop => break false,
+            Step::Plain => break true,
         }
-    }
+    };
+    let Peel {
+        mut report,
+        buf,
+        range,
+    } = peel;
     if reached_plain && report.decryption == Decryption::None {
         open_enclosed(&buf[range], cx, &mut report);
     }
@@ -190,6 +79,149 @@ pub fn verify_message(raw: &[u8], cx: &Context<'_>) -> Report {
         .iter()
         .fold(Outcome::NONE, |acc, l| acc.worst(l.outcome));
     report
+}
+
+/// The message as it is peeled: the report so far and the entity being looked at, a range
+/// of `buf`. Detached layers narrow the range (no copy); opaque layers replace the buffer
+/// with their encapsulated content.
+struct Peel<'a> {
+    report: Report,
+    buf: Cow<'a, [u8]>,
+    range: Range<usize>,
+}
+
+/// Where peeling goes after a layer.
+enum Step {
+    /// On to the entity the layer holds.
+    Inner,
+    /// The layer failed or cannot be looked into: no further layers.
+    Stop,
+    /// The layer holds an entity that is not S/MIME.
+    Plain,
+}
+
+impl Peel<'_> {
+    /// A layer that ends peeling with `reason`.
+    fn fail(&mut self, kind: &'static str, reason: Reason) -> Step {
+        self.report.layers.push(kind);
+        self.report.signatures.push(SignatureLayer::failed(reason));
+        Step::Stop
+    }
+
+    /// `multipart/signed`: the signature is checked over the first MIME part, never over
+    /// eContent an attached signature may also carry.
+    fn detached(
+        &mut self,
+        signed: Range<usize>,
+        signature: &[u8],
+        inner_may_be_smime: bool,
+        cx: &Context<'_>,
+    ) -> Step {
+        self.report.layers.push("signed");
+        let start = self.range.start;
+        let content = &self.buf[start + signed.start..start + signed.end];
+        let layer = match parse_signed(signature) {
+            Some(sd) => combine(signed::verify(&sd, content, &cx.verifier)),
+            None => SignatureLayer::malformed(),
+        };
+        self.report.signatures.push(layer);
+        self.range = start + signed.start..start + signed.end;
+        if inner_may_be_smime {
+            Step::Inner
+        } else {
+            Step::Plain
+        }
+    }
+
+    /// `application/pkcs7-mime`: an enveloped layer to open, or an opaque signature.
+    fn pkcs7(&mut self, der: &[u8], smime_type: Option<&str>, cx: &Context<'_>) -> Step {
+        let Ok(ci) = asn1::content_info(der) else {
+            if smime_type == Some("enveloped-data") {
+                self.report.decryption = Decryption::Failed;
+                return self.fail("enveloped", Reason::Malformed);
+            }
+            return self.fail("signed", Reason::Malformed);
+        };
+        if enveloped::is_enveloped(&ci.content_type) {
+            return self.enveloped(&ci, cx);
+        }
+        if ci.content_type != oid::SIGNED_DATA {
+            return self.fail("signed", Reason::Malformed);
+        }
+        let Ok(sd) = asn1::decode_any::<SignedData>(&ci.content) else {
+            return self.fail("signed", Reason::Malformed);
+        };
+        let Ok(Some(econtent)) = signed::encapsulated_content(&ci.content) else {
+            // Opaque signed data without content has nothing to verify over.
+            return self.fail("signed", Reason::Malformed);
+        };
+        self.report.layers.push("signed");
+        let mut layer = combine(signed::verify(&sd, &econtent, &cx.verifier));
+        let Some(inner) = within_entity_size(&econtent, cx) else {
+            // The layer stays one layer, its signers named; what it holds cannot be read,
+            // so it cannot pass.
+            layer.outcome = Outcome::from_reason(Reason::Limit(Exceeded::EntitySize));
+            self.report.signatures.push(layer);
+            return Step::Stop;
+        };
+        self.report.signatures.push(layer);
+        self.enter(inner)
+    }
+
+    fn enveloped(&mut self, ci: &ContentInfo, cx: &Context<'_>) -> Step {
+        let report = &mut self.report;
+        report.layers.push("enveloped");
+        match enveloped::open(
+            ci,
+            cx.keys,
+            cx.allow_3des,
+            cx.verifier.limits.max_recipients,
+        ) {
+            Opened::Ok {
+                content,
+                key,
+                algorithm,
+                weak,
+            } => {
+                let Some(inner) = within_entity_size(&content, cx) else {
+                    report.decryption = Decryption::Failed;
+                    report.decryption_detail = Some(format!(
+                        "{}: the decrypted entity is larger than {} bytes",
+                        Exceeded::EntitySize.token(),
+                        cx.verifier.limits.max_entity_size
+                    ));
+                    return Step::Stop;
+                };
+                report.decryption = Decryption::Ok;
+                report.decrypted.push(DecryptedLayer {
+                    key,
+                    algorithm,
+                    weak,
+                });
+                if report.layers.len() == 1 {
+                    report.cleartext = Some(inner.clone());
+                }
+                return self.enter(inner);
+            }
+            Opened::NoKey => report.decryption = Decryption::NoKey,
+            Opened::Failed(why) => {
+                report.decryption = Decryption::Failed;
+                report.decryption_detail = Some(why);
+            }
+            Opened::Unsupported(what) => {
+                report.decryption = Decryption::Unsupported;
+                report.decryption_detail = Some(what);
+            }
+        }
+        Step::Stop
+    }
+
+    /// Peeling goes on inside `inner`.
+    fn enter(&mut self, inner: Vec<u8>) -> Step {
+        self.range = 0..inner.len();
+        self.buf = Cow::Owned(inner);
+        Step::Inner
+    }
 }
 
 /// The entity inside a layer, with CRLF line ends, unless it is larger than
