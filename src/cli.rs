@@ -271,7 +271,7 @@ fn check(config: Option<&Path>) -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             match load_trust(&rt.settings) {
-                Ok(store) => {
+                Some(store) => {
                     say!(
                         "ok: smime trust: {} anchors, {} intermediates",
                         store.anchors().count(),
@@ -279,7 +279,7 @@ fn check(config: Option<&Path>) -> ExitCode {
                     );
                     ExitCode::SUCCESS
                 }
-                Err(()) => ExitCode::FAILURE,
+                None => ExitCode::FAILURE,
             }
         }
         Err(e) => {
@@ -515,12 +515,16 @@ fn print_status(v: &serde_json::Value) {
 }
 
 /// Loads `[smime] trust`, printing each problem as `PATH[:LINE]: message`.
-fn load_trust(settings: &Settings) -> Result<crate::smime::pki::trust::TrustStore, ()> {
-    crate::smime::pki::trust::load(&settings.smime.engine.trust).map_err(|errors| {
-        for e in errors {
-            eprintln!("mailwarden: {e}");
+fn load_trust(settings: &Settings) -> Option<crate::smime::pki::trust::TrustStore> {
+    match crate::smime::pki::trust::load(&settings.smime.engine.trust) {
+        Ok(store) => Some(store),
+        Err(errors) => {
+            for e in errors {
+                eprintln!("mailwarden: {e}");
+            }
+            None
         }
-    })
+    }
 }
 
 /// Expired and soon-expiring certificates are what an operator must act on.
@@ -534,7 +538,7 @@ fn trust_list(config: Option<&Path>, json: bool) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let Ok(store) = load_trust(&settings) else {
+    let Some(store) = load_trust(&settings) else {
         return ExitCode::FAILURE;
     };
     let now = std::time::SystemTime::now();

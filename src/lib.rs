@@ -1,7 +1,12 @@
 //! mailwarden: a policy milter for Postfix and Sendmail.
 //!
-//! `policy` is the pure decision core; `config` and `rules` read files into it;
-//! `milter` is the protocol glue; `server` runs it; `cli` is the command line.
+//! `mail` reads addresses the way the MTA does; `policy` is the pure decision core (rules
+//! and the S/MIME action); `smime` verifies and decrypts; `config` and `rules` read files
+//! into them; `runtime` holds the snapshot in force and reloads it; `milter` is the
+//! protocol glue; `server` runs it; `cli` is the command line. docs/architecture.md has
+//! the map.
+
+#![forbid(unsafe_code)]
 
 pub mod auth_results;
 pub mod cli;

@@ -658,13 +658,22 @@ impl Compiler<'_> {
 }
 
 /// `"Name"` (present) or `"Name: regex"` (a header of that name whose value matches).
-fn parse_header_condition(s: &str) -> Result<HeaderCondition, String> {
+/// Why a `when.header` condition cannot be used.
+#[derive(Debug, thiserror::Error)]
+enum HeaderConditionError {
+    #[error("{0:?}: expected \"Name\" or \"Name: regex\"")]
+    Shape(String),
+    #[error("invalid regular expression: {0}")]
+    Regex(String),
+}
+
+fn parse_header_condition(s: &str) -> Result<HeaderCondition, HeaderConditionError> {
     let (name, value) = match s.split_once(':') {
         Some((n, v)) => (n.trim(), Some(v.trim())),
         None => (s.trim(), None),
     };
     if name.is_empty() || !name.bytes().all(|b| b.is_ascii_graphic() && b != b':') {
-        return Err(format!("{s:?}: expected \"Name\" or \"Name: regex\""));
+        return Err(HeaderConditionError::Shape(s.to_owned()));
     }
     let value = match value.filter(|v| !v.is_empty()) {
         None => None,
@@ -674,12 +683,11 @@ fn parse_header_condition(s: &str) -> Result<HeaderCondition, String> {
                 .size_limit(256 * 1024)
                 .build()
                 .map_err(|e| {
-                    format!(
-                        "invalid regular expression: {}",
+                    HeaderConditionError::Regex(
                         e.to_string()
                             .split_whitespace()
                             .collect::<Vec<_>>()
-                            .join(" ")
+                            .join(" "),
                     )
                 })?,
         ),
@@ -691,15 +699,28 @@ fn parse_header_condition(s: &str) -> Result<HeaderCondition, String> {
 }
 
 /// One `[smime] keys` entry: PEM pair or PKCS#12, and where its password comes from.
-fn key_ref(k: &model::RawKeyRef, dir: &Path) -> Result<crate::smime::keys::KeyRef, String> {
+/// Why a `[smime] keys` entry cannot be used.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+enum KeyRefError {
+    #[error("give password_file or password_env, not both")]
+    TwoPasswords,
+    #[error("password_env {0:?} is not an environment variable name")]
+    BadEnvName(String),
+    #[error("a pkcs12 file needs password_file or password_env (an empty file for no password)")]
+    Pkcs12WithoutPassword,
+    #[error("give pkcs12 alone, or cert and key, not both")]
+    Pkcs12AndPem,
+    #[error("each entry needs cert and key, or pkcs12")]
+    NoFiles,
+}
+
+fn key_ref(k: &model::RawKeyRef, dir: &Path) -> Result<crate::smime::keys::KeyRef, KeyRefError> {
     use crate::smime::keys::{KeyFiles, KeyRef, PasswordRef};
     let password = match (&k.password_file, &k.password_env) {
-        (Some(_), Some(_)) => return Err("give password_file or password_env, not both".into()),
+        (Some(_), Some(_)) => return Err(KeyRefError::TwoPasswords),
         (Some(f), None) => Some(PasswordRef::File(resolve_path(dir, f))),
         (None, Some(v)) if v.is_empty() || v.contains('=') || v.contains('\0') => {
-            return Err(format!(
-                "password_env {v:?} is not an environment variable name"
-            ));
+            return Err(KeyRefError::BadEnvName(v.clone()));
         }
         (None, Some(v)) => Some(PasswordRef::Env(v.clone())),
         (None, None) => None,
@@ -711,15 +732,12 @@ fn key_ref(k: &model::RawKeyRef, dir: &Path) -> Result<crate::smime::keys::KeyRe
         },
         (None, None, Some(p)) => {
             if password.is_none() {
-                return Err(
-                    "a pkcs12 file needs password_file or password_env (an empty file for no password)"
-                        .into(),
-                );
+                return Err(KeyRefError::Pkcs12WithoutPassword);
             }
             KeyFiles::Pkcs12(resolve_path(dir, p))
         }
-        (_, _, Some(_)) => return Err("give pkcs12 alone, or cert and key, not both".into()),
-        _ => return Err("each entry needs cert and key, or pkcs12".into()),
+        (_, _, Some(_)) => return Err(KeyRefError::Pkcs12AndPem),
+        _ => return Err(KeyRefError::NoFiles),
     };
     Ok(KeyRef { files, password })
 }

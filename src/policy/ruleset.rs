@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::index::FirstMatchIndex;
-use super::pattern::{Pattern, parse_pattern};
+use super::pattern::{Pattern, PatternError, parse_pattern};
 use crate::diag::Diagnostic;
 use crate::mail::address::Address;
 
@@ -372,16 +372,13 @@ pub fn read_access_rules(
             ));
             return;
         }
-        let sender = parse_pattern(fields[0]).map_err(|e| format!("SENDER: {e}"));
-        let recipient = parse_pattern(fields[1]).map_err(|e| format!("RECIPIENT: {e}"));
+        let sender = parse_pattern(fields[0]).map_err(FieldError::Sender);
+        let recipient = parse_pattern(fields[1]).map_err(FieldError::Recipient);
         let method = parse_method(fields[2]);
         let param = parse_param(fields[3]);
-        let flags = fields[4].parse::<u64>().map_err(|_| {
-            format!(
-                "FLAGS must be a non-negative integer, found \"{}\"",
-                crate::diag::excerpt(fields[4])
-            )
-        });
+        let flags = fields[4]
+            .parse::<u64>()
+            .map_err(|_| FieldError::Flags(fields[4].to_owned()));
         match (sender, recipient, method, param, flags) {
             (Ok(sender), Ok(recipient), Ok(method), Ok(param), Ok(flags)) => {
                 let method = intern(&mut methods, method);
@@ -399,7 +396,7 @@ pub fn read_access_rules(
                     .into_iter()
                     .flatten()
                 {
-                    fail(e);
+                    fail(e.to_string());
                 }
             }
         }
@@ -425,38 +422,56 @@ fn intern(methods: &mut Vec<Box<str>>, method: &str) -> u16 {
     (methods.len() - 1) as u16
 }
 
+/// Why a field of an access-rule line cannot be used.
+#[derive(Debug, thiserror::Error)]
+enum FieldError {
+    #[error("SENDER: {0}")]
+    Sender(PatternError),
+    #[error("RECIPIENT: {0}")]
+    Recipient(PatternError),
+    #[error(
+        "METHOD must be a token in angle brackets like <reg>, found \"{}\"",
+        crate::diag::excerpt(.0)
+    )]
+    MethodBrackets(String),
+    #[error(
+        "METHOD \"{}\": expected letters, digits, '-', '_' or '.' inside <>",
+        crate::diag::excerpt(.0)
+    )]
+    MethodToken(String),
+    #[error("PARAM is longer than 1024 bytes")]
+    ParamTooLong,
+    #[error(
+        "FLAGS must be a non-negative integer, found \"{}\"",
+        crate::diag::excerpt(.0)
+    )]
+    Flags(String),
+}
+
 /// `<token>`: letters, digits, `-`, `_`, `.`; at most 64 characters.
-fn parse_method(field: &str) -> Result<&str, String> {
+fn parse_method(field: &str) -> Result<&str, FieldError> {
     let inner = field
         .strip_prefix('<')
         .and_then(|f| f.strip_suffix('>'))
-        .ok_or_else(|| {
-            format!(
-                "METHOD must be a token in angle brackets like <reg>, found \"{}\"",
-                crate::diag::excerpt(field)
-            )
-        })?;
+        .ok_or_else(|| FieldError::MethodBrackets(field.to_owned()))?;
     if inner.is_empty()
         || inner.len() > 64
         || !inner
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
     {
-        return Err(format!(
-            "METHOD \"{}\": expected letters, digits, '-', '_' or '.' inside <>",
-            crate::diag::excerpt(field)
-        ));
+        return Err(FieldError::MethodToken(field.to_owned()));
     }
     Ok(inner)
 }
 
 /// `-` (none) or one printable token, carried unchanged to the downstream system.
-fn parse_param(field: &str) -> Result<Option<Box<str>>, String> {
+fn parse_param(field: &str) -> Result<Option<Box<str>>, FieldError> {
     if field == "-" {
         return Ok(None);
     }
     if field.len() > 1024 {
-        return Err("PARAM is longer than 1024 bytes".to_owned());
+        return Err(FieldError::ParamTooLong);
     }
     Ok(Some(field.into()))
 }

@@ -39,6 +39,9 @@ pub enum LoadError {
     Config(#[from] ConfigError),
     #[error("{0}")]
     Rules(Diagnostics),
+    /// The `[smime]` trust store, CRLs or keys.
+    #[error("{0}")]
+    Smime(Diagnostics),
 }
 
 impl Runtime {
@@ -543,5 +546,5 @@ fn load_smime(settings: &Settings) -> Result<Option<Arc<crate::smime::Engine>>, 
     }
     crate::smime::Engine::load(&settings.smime.engine)
         .map(|e| Some(Arc::new(e)))
-        .map_err(|errors| LoadError::Rules(Diagnostics(errors)))
+        .map_err(|errors| LoadError::Smime(Diagnostics(errors)))
 }

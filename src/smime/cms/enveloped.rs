@@ -223,14 +223,11 @@ fn unwrap_key(
     wrapped: &[u8],
 ) -> Result<Vec<u8>, Failure> {
     let mut out = vec![0u8; rsa.key_size_bytes()];
-    let result: Result<usize, ()> = match alg.oid {
-        oid::RSA_ENCRYPTION => match Pkcs1PrivateDecryptingKey::new(rsa.clone()) {
-            Ok(k) => k
-                .decrypt(wrapped, &mut out)
-                .map(|p| p.len())
-                .map_err(|_| ()),
-            Err(_) => Err(()),
-        },
+    // The unwrapped length, or `None` for any RSA failure (answered with a random key).
+    let unwrapped: Option<usize> = match alg.oid {
+        oid::RSA_ENCRYPTION => Pkcs1PrivateDecryptingKey::new(rsa.clone())
+            .ok()
+            .and_then(|k| k.decrypt(wrapped, &mut out).ok().map(|p| p.len())),
         alg::RSAES_OAEP => {
             let digest = oaep_digest(alg.parameters.as_ref())?;
             let algorithm = match digest {
@@ -240,22 +237,22 @@ fn unwrap_key(
                 Digest::Sha512 => &aws_lc_rs::rsa::OAEP_SHA512_MGF1SHA512,
                 Digest::Sha224 => return Err(Failure::Unsupported("RSA-OAEP with SHA-224".into())),
             };
-            match OaepPrivateDecryptingKey::new(rsa.clone()) {
-                Ok(k) => k
-                    .decrypt(algorithm, wrapped, &mut out, None)
-                    .map(|p| p.len())
-                    .map_err(|_| ()),
-                Err(_) => Err(()),
-            }
+            OaepPrivateDecryptingKey::new(rsa.clone())
+                .ok()
+                .and_then(|k| {
+                    k.decrypt(algorithm, wrapped, &mut out, None)
+                        .ok()
+                        .map(|p| p.len())
+                })
         }
         other => return Err(Failure::Unsupported(format!("key transport {other}"))),
     };
-    match result {
-        Ok(n) => {
+    match unwrapped {
+        Some(n) => {
             out.truncate(n);
             Ok(out)
         }
-        Err(()) => {
+        None => {
             let mut random = vec![0u8; 32];
             aws_lc_rs::rand::fill(&mut random)
                 .map_err(|_| Failure::Failed("no randomness".into()))?;

@@ -181,8 +181,10 @@ fn load_one(r: &KeyRef) -> Result<DecryptionKey, Diagnostic> {
         } => {
             let cert_bytes = std::fs::read(cert_path)
                 .map_err(|e| Diagnostic::new(cert_path, 0, format!("cannot read: {e}")))?;
-            let cert = parse_cert(&cert_bytes).map_err(|m| Diagnostic::new(cert_path, 0, m))?;
-            let (kind, der) = private_key_der(&key_bytes, password).map_err(key_err)?;
+            let cert = parse_cert(&cert_bytes)
+                .map_err(|e| Diagnostic::new(cert_path, 0, e.to_string()))?;
+            let (kind, der) =
+                private_key_der(&key_bytes, password).map_err(|e| key_err(e.to_string()))?;
             let key = key_for_cert(&cert, kind, der).map_err(|p| {
                 key_err(match p {
                     KeyProblem::Mismatch => {
@@ -194,7 +196,8 @@ fn load_one(r: &KeyRef) -> Result<DecryptionKey, Diagnostic> {
             (cert, key)
         }
         KeyFiles::Pkcs12(_) => {
-            let contents = pkcs12::open(&key_bytes, password.unwrap_or(b"")).map_err(key_err)?;
+            let contents = pkcs12::open(&key_bytes, password.unwrap_or(b""))
+                .map_err(|e| key_err(e.to_string()))?;
             // The certificate is the one whose public key is the private key's.
             // The file's CA certificates (other algorithms, other curves) are passed over.
             let mut found = None;
@@ -328,18 +331,43 @@ pub fn check_private(path: &Path) -> Result<(), Diagnostic> {
     Ok(())
 }
 
-fn parse_cert(bytes: &[u8]) -> Result<Certificate, String> {
+/// Why a certificate or private-key file cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyFileError {
+    #[error("PEM: {0}")]
+    Pem(pem_rfc7468::Error),
+    #[error("expected a CERTIFICATE, found {0:?}")]
+    NotCertificateLabel(String),
+    #[error("not a certificate: {0}")]
+    NotCertificate(der::Error),
+    #[error("neither a PEM nor a DER certificate: {0}")]
+    NeitherPemNorDer(der::Error),
+    #[error("no PEM private key block")]
+    NoPrivateKeyBlock,
+    #[error(
+        "the key is not encrypted but a password is configured: remove password_file/password_env"
+    )]
+    PasswordForPlainKey,
+    #[error("the key is encrypted: set password_file or password_env")]
+    EncryptedWithoutPassword,
+    #[error("expected a PRIVATE KEY block, found {0:?}")]
+    NotPrivateKeyLabel(String),
+    #[error(transparent)]
+    Encrypted(#[from] pkcs12::Pkcs12Error),
+}
+
+fn parse_cert(bytes: &[u8]) -> Result<Certificate, KeyFileError> {
     if let Ok(text) = std::str::from_utf8(bytes) {
         if let Some(begin) = text.find("-----BEGIN CERTIFICATE-----") {
-            let (label, der) = pem_rfc7468::decode_vec(text[begin..].as_bytes())
-                .map_err(|e| format!("PEM: {e}"))?;
+            let (label, der) =
+                pem_rfc7468::decode_vec(text[begin..].as_bytes()).map_err(KeyFileError::Pem)?;
             if label != "CERTIFICATE" {
-                return Err(format!("expected a CERTIFICATE, found {label:?}"));
+                return Err(KeyFileError::NotCertificateLabel(label.to_owned()));
             }
-            return Certificate::from_der(&der).map_err(|e| format!("not a certificate: {e}"));
+            return Certificate::from_der(&der).map_err(KeyFileError::NotCertificate);
         }
     }
-    Certificate::from_der(bytes).map_err(|e| format!("neither a PEM nor a DER certificate: {e}"))
+    Certificate::from_der(bytes).map_err(KeyFileError::NeitherPemNorDer)
 }
 
 /// PKCS#1 RSAPrivateKey wrapped as a PKCS#8 PrivateKeyInfo (RFC 5208).
@@ -363,7 +391,7 @@ enum KeyDer {
 fn private_key_der(
     bytes: &[u8],
     password: Option<&[u8]>,
-) -> Result<(KeyDer, Zeroizing<Vec<u8>>), String> {
+) -> Result<(KeyDer, Zeroizing<Vec<u8>>), KeyFileError> {
     let Ok(text) = std::str::from_utf8(bytes) else {
         return match password {
             Some(pw) => Ok((KeyDer::Pkcs8, pkcs12::decrypt_pkcs8(bytes, pw)?)),
@@ -371,18 +399,13 @@ fn private_key_der(
         };
     };
     let Some(begin) = text.find("-----BEGIN ") else {
-        return Err("no PEM private key block".into());
+        return Err(KeyFileError::NoPrivateKeyBlock);
     };
-    let (label, der) = pem_rfc7468::decode_vec(&bytes[begin..]).map_err(|e| format!("PEM: {e}"))?;
+    let (label, der) = pem_rfc7468::decode_vec(&bytes[begin..]).map_err(KeyFileError::Pem)?;
     let der = Zeroizing::new(der);
-    let plain = |kind| {
-        match password {
-        Some(_) => Err(
-            "the key is not encrypted but a password is configured: remove password_file/password_env"
-                .to_string(),
-        ),
+    let plain = |kind| match password {
+        Some(_) => Err(KeyFileError::PasswordForPlainKey),
         None => Ok(kind),
-    }
     };
     match label {
         "PRIVATE KEY" => Ok((plain(KeyDer::Pkcs8)?, der)),
@@ -390,23 +413,23 @@ fn private_key_der(
         "EC PRIVATE KEY" => Ok((plain(KeyDer::Sec1)?, der)),
         "ENCRYPTED PRIVATE KEY" => match password {
             Some(pw) => Ok((KeyDer::Pkcs8, pkcs12::decrypt_pkcs8(&der, pw)?)),
-            None => Err("the key is encrypted: set password_file or password_env".into()),
+            None => Err(KeyFileError::EncryptedWithoutPassword),
         },
-        other => Err(format!("expected a PRIVATE KEY block, found {other:?}")),
+        other => Err(KeyFileError::NotPrivateKeyLabel(other.to_owned())),
     }
 }
 
 /// A PKCS#1 RSAPrivateKey wrapped as PKCS#8.
-fn rsa_pkcs8(pkcs1: &[u8]) -> Result<Zeroizing<Vec<u8>>, String> {
+fn rsa_pkcs8(pkcs1: &[u8]) -> Result<Zeroizing<Vec<u8>>, der::Error> {
     let info = PrivateKeyInfo {
         version: 0,
         algorithm: spki::AlgorithmIdentifierOwned {
             oid: crate::smime::algorithms::oid::RSA_ENCRYPTION,
             parameters: Some(der::asn1::Null.into()),
         },
-        private_key: der::asn1::OctetString::new(pkcs1).map_err(|e| e.to_string())?,
+        private_key: der::asn1::OctetString::new(pkcs1)?,
     };
-    info.to_der().map(Zeroizing::new).map_err(|e| e.to_string())
+    info.to_der().map(Zeroizing::new)
 }
 
 /// The ECDH algorithm of an EC certificate's curve; `None` for other keys.

@@ -38,21 +38,14 @@ mod alg {
 
 /// Why a password-protected object did not open. `WrongPassword` covers "or damaged":
 /// with CBC padding and a MAC those cannot be told apart.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum PbeError {
+    #[error("wrong password (or the file is damaged)")]
     WrongPassword,
+    #[error("unsupported: {0}")]
     Unsupported(String),
+    #[error("malformed: {0}")]
     Malformed(String),
-}
-
-impl std::fmt::Display for PbeError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            PbeError::WrongPassword => f.write_str("wrong password (or the file is damaged)"),
-            PbeError::Unsupported(what) => write!(f, "unsupported: {what}"),
-            PbeError::Malformed(what) => write!(f, "malformed: {what}"),
-        }
-    }
 }
 
 /// PBES2-params (RFC 8018 A.4).

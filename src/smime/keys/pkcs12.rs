@@ -129,18 +129,52 @@ struct EncryptedPrivateKeyInfo {
     data: OctetString,
 }
 
-fn malformed(what: &str, e: der::Error) -> String {
-    format!("not a readable PKCS#12 file ({what}: {e})")
+/// Why a PKCS#12 file or an encrypted PKCS#8 key did not open.
+#[derive(Debug, thiserror::Error)]
+pub enum Pkcs12Error {
+    #[error("not a readable PKCS#12 file ({what}: {source})")]
+    Malformed {
+        what: &'static str,
+        source: der::Error,
+    },
+    #[error("PKCS#12 version {0} (3 expected)")]
+    Version(u8),
+    #[error("public-key integrity mode (a signed PKCS#12) is not supported")]
+    PublicKeyIntegrity,
+    #[error("{0}")]
+    Mac(PbeError),
+    #[error("certificates: {0}")]
+    Certificates(PbeError),
+    #[error("private key: {0}")]
+    PrivateKey(PbeError),
+    #[error("content type {0} in the authenticated safe is not supported")]
+    ContentType(der::asn1::ObjectIdentifier),
+    #[error("holds no private key (export it with the private key)")]
+    NoPrivateKey,
+    #[error("holds more than one private key: export one key per file")]
+    SeveralPrivateKeys,
+    #[error("safe contents nested deeper than {MAX_NESTING}")]
+    TooDeep,
+    #[error("more than {MAX_BAGS} bags")]
+    TooManyBags,
+    #[error("not an encrypted PKCS#8 private key: {0}")]
+    NotEncryptedPkcs8(der::Error),
+    #[error("{0}")]
+    Pkcs8(PbeError),
+}
+
+fn malformed(what: &'static str) -> impl FnOnce(der::Error) -> Pkcs12Error {
+    move |source| Pkcs12Error::Malformed { what, source }
 }
 
 /// Opens a PKCS#12 file (DER or BER) with its password.
-pub fn open(bytes: &[u8], password: &[u8]) -> Result<Contents, String> {
-    let pfx: Pfx = decode_lenient(bytes).map_err(|e| malformed("PFX", e))?;
+pub fn open(bytes: &[u8], password: &[u8]) -> Result<Contents, Pkcs12Error> {
+    let pfx: Pfx = decode_lenient(bytes).map_err(malformed("PFX"))?;
     if pfx.version != 3 {
-        return Err(format!("PKCS#12 version {} (3 expected)", pfx.version));
+        return Err(Pkcs12Error::Version(pfx.version));
     }
     if pfx.auth_safe.content_type != oid::DATA {
-        return Err("public-key integrity mode (a signed PKCS#12) is not supported".into());
+        return Err(Pkcs12Error::PublicKeyIntegrity);
     }
     let data = pfx.auth_safe.content.as_bytes();
     // Without a MAC, a wrong password shows as a decryption failure below.
@@ -153,11 +187,11 @@ pub fn open(bytes: &[u8], password: &[u8]) -> Result<Contents, String> {
             password,
             data,
         )
-        .map_err(|e| e.to_string())?;
+        .map_err(Pkcs12Error::Mac)?;
     }
     // Each element is read again with its own type: a data OCTET STRING must be decoded as
     // one (inside an `Any`, BER's constructed, chunked form is not reassembled).
-    let safes: Vec<Any> = decode_lenient(data).map_err(|e| malformed("AuthenticatedSafe", e))?;
+    let safes: Vec<Any> = decode_lenient(data).map_err(malformed("AuthenticatedSafe"))?;
     let mut walk = Walk {
         password,
         keys: Vec::new(),
@@ -165,33 +199,29 @@ pub fn open(bytes: &[u8], password: &[u8]) -> Result<Contents, String> {
         bags: 0,
     };
     for element in &safes {
-        let kind: ContentType = reread(element).map_err(|e| malformed("ContentInfo", e))?;
+        let kind: ContentType = reread(element).map_err(malformed("ContentInfo"))?;
         let contents = match kind.content_type {
             oid::DATA => {
-                let ci: DataContentInfo = reread(element).map_err(|e| malformed("data", e))?;
+                let ci: DataContentInfo = reread(element).map_err(malformed("data"))?;
                 Zeroizing::new(ci.content.as_bytes().to_vec())
             }
             oid::ENCRYPTED_DATA => {
                 let ci: EncryptedDataContentInfo =
-                    reread(element).map_err(|e| malformed("EncryptedData", e))?;
+                    reread(element).map_err(malformed("EncryptedData"))?;
                 let info = &ci.content.info;
                 pbe::decrypt(&info.algorithm, password, info.content.as_bytes())
-                    .map_err(|e| format!("certificates: {e}"))?
+                    .map_err(Pkcs12Error::Certificates)?
             }
             other => {
-                return Err(format!(
-                    "content type {other} in the authenticated safe is not supported"
-                ));
+                return Err(Pkcs12Error::ContentType(other));
             }
         };
         walk.safe_contents(&contents, 0)?;
     }
     let mut keys = walk.keys.into_iter();
-    let pkcs8 = keys
-        .next()
-        .ok_or("holds no private key (export it with the private key)")?;
+    let pkcs8 = keys.next().ok_or(Pkcs12Error::NoPrivateKey)?;
     if keys.next().is_some() {
-        return Err("holds more than one private key: export one key per file".into());
+        return Err(Pkcs12Error::SeveralPrivateKeys);
     }
     Ok(Contents {
         pkcs8,
@@ -200,10 +230,10 @@ pub fn open(bytes: &[u8], password: &[u8]) -> Result<Contents, String> {
 }
 
 /// Decrypts an `EncryptedPrivateKeyInfo` (DER) to a PKCS#8 `PrivateKeyInfo`.
-pub fn decrypt_pkcs8(der: &[u8], password: &[u8]) -> Result<Zeroizing<Vec<u8>>, String> {
+pub fn decrypt_pkcs8(der: &[u8], password: &[u8]) -> Result<Zeroizing<Vec<u8>>, Pkcs12Error> {
     let info: EncryptedPrivateKeyInfo =
-        decode_lenient(der).map_err(|e| format!("not an encrypted PKCS#8 private key: {e}"))?;
-    shrouded(&info, password).map_err(|e| e.to_string())
+        decode_lenient(der).map_err(Pkcs12Error::NotEncryptedPkcs8)?;
+    shrouded(&info, password).map_err(Pkcs12Error::Pkcs8)
 }
 
 fn shrouded(
@@ -227,39 +257,35 @@ struct Walk<'p> {
 }
 
 impl Walk<'_> {
-    fn safe_contents(&mut self, bytes: &[u8], depth: usize) -> Result<(), String> {
+    fn safe_contents(&mut self, bytes: &[u8], depth: usize) -> Result<(), Pkcs12Error> {
         if depth > MAX_NESTING {
-            return Err(format!("safe contents nested deeper than {MAX_NESTING}"));
+            return Err(Pkcs12Error::TooDeep);
         }
-        let bags: Vec<SafeBag> = decode_lenient(bytes).map_err(|e| malformed("SafeContents", e))?;
+        let bags: Vec<SafeBag> = decode_lenient(bytes).map_err(malformed("SafeContents"))?;
         for bag in bags {
             self.bags += 1;
             if self.bags > MAX_BAGS {
-                return Err(format!("more than {MAX_BAGS} bags"));
+                return Err(Pkcs12Error::TooManyBags);
             }
             match bag.bag_id {
                 oid::KEY_BAG => self.keys.push(Zeroizing::new(
-                    bag.value.to_der().map_err(|e| malformed("key bag", e))?,
+                    bag.value.to_der().map_err(malformed("key bag"))?,
                 )),
                 oid::SHROUDED_KEY_BAG => {
                     let info: EncryptedPrivateKeyInfo =
-                        reread(&bag.value).map_err(|e| malformed("shrouded key bag", e))?;
-                    self.keys.push(
-                        shrouded(&info, self.password).map_err(|e| format!("private key: {e}"))?,
-                    );
+                        reread(&bag.value).map_err(malformed("shrouded key bag"))?;
+                    self.keys
+                        .push(shrouded(&info, self.password).map_err(Pkcs12Error::PrivateKey)?);
                 }
                 oid::CERT_BAG => {
-                    let cert: CertBag = reread(&bag.value).map_err(|e| malformed("cert bag", e))?;
+                    let cert: CertBag = reread(&bag.value).map_err(malformed("cert bag"))?;
                     // sdsiCertificate and others are not X.509: skipped.
                     if cert.cert_id == oid::X509_CERTIFICATE {
                         self.certs.push(cert.value.as_bytes().to_vec());
                     }
                 }
                 oid::SAFE_CONTENTS_BAG => {
-                    let inner = bag
-                        .value
-                        .to_der()
-                        .map_err(|e| malformed("safe contents bag", e))?;
+                    let inner = bag.value.to_der().map_err(malformed("safe contents bag"))?;
                     self.safe_contents(&inner, depth + 1)?;
                 }
                 _ => {}

@@ -221,48 +221,62 @@ pub fn parse_bytes(
         return parse_pem(path, trimmed);
     }
     if let Some(certs) = parse_sst(bytes) {
-        return certs.map_err(|m| vec![Diagnostic::new(path, 0, m)]);
+        return certs.map_err(|e| vec![Diagnostic::new(path, 0, e.to_string())]);
     }
-    parse_der(bytes).map_err(|m| vec![Diagnostic::new(path, 0, m)])
+    parse_der(bytes).map_err(|e| vec![Diagnostic::new(path, 0, e.to_string())])
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
+/// Why a trust file (or one part of it) cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum TrustFileError {
+    #[error("neither a DER certificate, a PKCS#7 bundle, a PEM file nor a serialized store: {0}")]
+    Unrecognised(Box<TrustFileError>),
+    #[error("not PKCS#7: {0}")]
+    NotPkcs7(der::Error),
+    #[error("PKCS#7 content type {0} is not signedData")]
+    NotSignedData(der::asn1::ObjectIdentifier),
+    #[error("malformed PKCS#7 SignedData: {0}")]
+    MalformedSignedData(der::Error),
+    #[error("cannot re-encode a certificate: {0}")]
+    Reencode(der::Error),
+    #[error("PEM block {block} is {label:?}, not a certificate or PKCS7 bundle")]
+    NotCertificateBlock { block: usize, label: String },
+    #[error("serialized store: truncated element header at byte {0}")]
+    SstTruncated(usize),
+    #[error("serialized store: element at byte {0} runs past the end")]
+    SstPastEnd(usize),
+    #[error("serialized store: certificate at byte {at}: {source}")]
+    SstCertificate { at: usize, source: der::Error },
+}
+
 /// DER: a certificate, or a PKCS#7 SignedData (certs-only bundle).
-fn parse_der(der: &[u8]) -> Result<Vec<(Certificate, Vec<u8>)>, String> {
+fn parse_der(der: &[u8]) -> Result<Vec<(Certificate, Vec<u8>)>, TrustFileError> {
     if let Ok(cert) = Certificate::from_der(der) {
         return Ok(vec![(cert, der.to_vec())]);
     }
-    pkcs7_certs(der).map_err(|e| {
-        format!(
-            "neither a DER certificate, a PKCS#7 bundle, a PEM file nor a serialized store: {e}"
-        )
-    })
+    pkcs7_certs(der).map_err(|e| TrustFileError::Unrecognised(Box::new(e)))
 }
 
-fn pkcs7_certs(der: &[u8]) -> Result<Vec<(Certificate, Vec<u8>)>, String> {
-    let ci = ContentInfo::from_der(der).map_err(|e| format!("not PKCS#7: {e}"))?;
+fn pkcs7_certs(der: &[u8]) -> Result<Vec<(Certificate, Vec<u8>)>, TrustFileError> {
+    let ci = ContentInfo::from_der(der).map_err(TrustFileError::NotPkcs7)?;
     if ci.content_type != ID_SIGNED_DATA {
-        return Err(format!(
-            "PKCS#7 content type {} is not signedData",
-            ci.content_type
-        ));
+        return Err(TrustFileError::NotSignedData(ci.content_type));
     }
     let sd: SignedData = ci
         .content
         .decode_as()
-        .map_err(|e| format!("malformed PKCS#7 SignedData: {e}"))?;
+        .map_err(TrustFileError::MalformedSignedData)?;
     let Some(CertificateSet(set)) = sd.certificates else {
         return Ok(Vec::new());
     };
     let mut out = Vec::new();
     for choice in set.iter() {
         if let cms::cert::CertificateChoices::Certificate(c) = choice {
-            let der = c
-                .to_der()
-                .map_err(|e| format!("cannot re-encode a certificate: {e}"))?;
+            let der = c.to_der().map_err(TrustFileError::Reencode)?;
             out.push((c.clone(), der));
         }
     }
@@ -309,9 +323,10 @@ fn parse_pem(path: &Path, text: &[u8]) -> Result<Vec<(Certificate, Vec<u8>)>, Ve
             "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE" => parse_der(&der),
             "PKCS7" | "CMS" => pkcs7_certs(&der),
             // Keys, CRLs and parameters are not certificates; say so rather than guess.
-            other => Err(format!(
-                "PEM block {block} is {other:?}, not a certificate or PKCS7 bundle"
-            )),
+            other => Err(TrustFileError::NotCertificateBlock {
+                block,
+                label: other.to_owned(),
+            }),
         };
         match parsed {
             Ok(mut certs) => out.append(&mut certs),
@@ -332,7 +347,7 @@ fn parse_pem(path: &Path, text: &[u8]) -> Result<Vec<(Certificate, Vec<u8>)>, Ve
 /// A Microsoft serialized certificate store: an 8-byte header (version 0, magic "CERT"),
 /// then elements `id: u32 LE, encoding: u32 LE, length: u32 LE, data`; certificates are
 /// element 0x20; element 0 with length 0 ends the store. `None`: not this format.
-fn parse_sst(bytes: &[u8]) -> Option<Result<Vec<(Certificate, Vec<u8>)>, String>> {
+fn parse_sst(bytes: &[u8]) -> Option<Result<Vec<(Certificate, Vec<u8>)>, TrustFileError>> {
     if bytes.len() < 8 || bytes[0..4] != [0, 0, 0, 0] || &bytes[4..8] != b"CERT" {
         return None;
     }
@@ -347,15 +362,11 @@ fn parse_sst(bytes: &[u8]) -> Option<Result<Vec<(Certificate, Vec<u8>)>, String>
         let (Some(id), Some(_encoding), Some(len)) =
             (u32_at(pos), u32_at(pos + 4), u32_at(pos + 8))
         else {
-            return Some(Err(format!(
-                "serialized store: truncated element header at byte {pos}"
-            )));
+            return Some(Err(TrustFileError::SstTruncated(pos)));
         };
         let data_start = pos + 12;
         let Some(data) = bytes.get(data_start..data_start + len as usize) else {
-            return Some(Err(format!(
-                "serialized store: element at byte {pos} runs past the end"
-            )));
+            return Some(Err(TrustFileError::SstPastEnd(pos)));
         };
         if id == 0 && len == 0 {
             break;
@@ -364,9 +375,10 @@ fn parse_sst(bytes: &[u8]) -> Option<Result<Vec<(Certificate, Vec<u8>)>, String>
             match Certificate::from_der(data) {
                 Ok(c) => out.push((c, data.to_vec())),
                 Err(e) => {
-                    return Some(Err(format!(
-                        "serialized store: certificate at byte {data_start}: {e}"
-                    )));
+                    return Some(Err(TrustFileError::SstCertificate {
+                        at: data_start,
+                        source: e,
+                    }));
                 }
             }
         }
