@@ -33,12 +33,14 @@ pub fn build(shared: Arc<Shared>) -> Callbacks<Session> {
         })
         .on_data(|_cx| Box::pin(async { Status::Continue }))
         .on_header(|cx, name, value| {
-            let answer = session(cx)
-                .map(|(s, _)| s.header(&name.to_string_lossy(), &value.to_string_lossy()));
+            let answer = cx
+                .data
+                .as_mut()
+                .map(|s| s.header(&name.to_string_lossy(), &value.to_string_lossy()));
             Box::pin(async move { reply(cx, answer) })
         })
         .on_body(|cx, chunk| {
-            let answer = session(cx).map(|(s, _)| s.body(&chunk));
+            let answer = cx.data.as_mut().map(|s| s.body(&chunk));
             Box::pin(async move { reply(cx, answer) })
         })
         .on_eoh(|cx| {
@@ -270,15 +272,16 @@ async fn apply_smime_headers(actions: &impl ContextActions, plan: &Plan) -> Resu
     Ok(())
 }
 
-fn session(cx: &mut Context<Session>) -> Option<(&mut Session, StageMacros)> {
+fn session(cx: &mut Context<Session>) -> Option<(&mut Session, StageMacros<'_>)> {
     let macros = stage_macros(&cx.macros);
     cx.data.as_mut().map(|s| (s, macros))
 }
 
-fn stage_macros(m: &Macros) -> StageMacros {
+/// The macros we asked for (MAIL_MACROS, LATER_MACROS), borrowed unless not UTF-8.
+fn stage_macros(m: &Macros) -> StageMacros<'_> {
     let get = |name: &CStr| {
         m.get(name)
-            .map(|v| v.to_string_lossy().into_owned())
+            .map(|v| v.to_string_lossy())
             .filter(|v| !v.is_empty())
     };
     StageMacros {

@@ -1,6 +1,7 @@
 //! Per-connection and per-message state, and what the milter answers at each stage.
 //! No indymilter types here: `callbacks.rs` maps these answers to the protocol.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use tracing::{debug, error, info, warn};
@@ -100,11 +101,12 @@ impl Edits {
 }
 
 /// Macros of the current stage that the session uses.
-#[derive(Debug, Default, Clone)]
-pub struct StageMacros {
-    pub queue_id: Option<String>,
-    pub daemon_name: Option<String>,
-    pub auth_user: Option<String>,
+/// The macros of one stage, borrowed from the MTA's packet: copied only when kept.
+#[derive(Debug, Clone, Default)]
+pub struct StageMacros<'a> {
+    pub queue_id: Option<Cow<'a, str>>,
+    pub daemon_name: Option<Cow<'a, str>>,
+    pub auth_user: Option<Cow<'a, str>>,
 }
 
 pub struct Transaction {
@@ -140,9 +142,11 @@ impl Transaction {
         }
     }
 
-    fn note_macros(&mut self, m: StageMacros) {
-        if m.queue_id.is_some() {
-            self.queue_id = m.queue_id;
+    fn note_macros(&mut self, m: StageMacros<'_>) {
+        if let Some(id) = m.queue_id
+            && self.queue_id.as_deref() != Some(&*id)
+        {
+            self.queue_id = Some(id.into_owned());
         }
     }
 }
@@ -178,7 +182,7 @@ impl Session {
     }
 
     /// MAIL FROM: a new transaction with the current rule snapshot.
-    pub fn mail(&mut self, sender_arg: Option<&str>, macros: StageMacros) -> Answer {
+    pub fn mail(&mut self, sender_arg: Option<&str>, macros: StageMacros<'_>) -> Answer {
         self.txn = None;
         let runtime = self.shared.snapshot();
         let smime_on = runtime.smime.is_some();
@@ -220,9 +224,9 @@ impl Session {
             .map(|_| super::smime::Capture::new(runtime.settings.smime.max_message_size));
         let txn = Transaction {
             runtime,
-            queue_id: macros.queue_id,
-            daemon_name: macros.daemon_name,
-            auth_user: macros.auth_user,
+            queue_id: macros.queue_id.map(Cow::into_owned),
+            daemon_name: macros.daemon_name.map(Cow::into_owned),
+            auth_user: macros.auth_user.map(Cow::into_owned),
             sender,
             decision: Decision::new(SenderVerdict::NotChecked),
             headers: Headers::new(),
@@ -247,7 +251,7 @@ impl Session {
     }
 
     /// RCPT TO: refuse this recipient alone, or remember it.
-    pub fn rcpt(&mut self, rcpt_arg: Option<&str>, macros: StageMacros) -> Answer {
+    pub fn rcpt(&mut self, rcpt_arg: Option<&str>, macros: StageMacros<'_>) -> Answer {
         let Some(txn) = self.txn.as_mut() else {
             error!("RCPT without a transaction");
             return Answer::Tempfail {
@@ -310,7 +314,7 @@ impl Session {
     }
 
     /// End of headers: the header-scoped policies decide for the whole message.
-    pub fn end_of_headers(&mut self, macros: StageMacros) -> Answer {
+    pub fn end_of_headers(&mut self, macros: StageMacros<'_>) -> Answer {
         let Some(txn) = self.txn.as_mut() else {
             return Answer::Continue;
         };
@@ -431,33 +435,21 @@ impl Session {
     /// then the transaction ends.
     pub fn end_of_message(
         &mut self,
-        macros: StageMacros,
+        macros: StageMacros<'_>,
     ) -> (HeaderChanges, Option<super::smime::Job>) {
         let Some(mut txn) = self.txn.take() else {
             return (HeaderChanges::default(), None);
         };
         txn.note_macros(macros);
-        let mut add = Vec::new();
-        // The policies in scope, whichever stage decided them: their annotation and
-        // S/MIME actions apply.
-        let facts = txn.facts();
-        let accepted = txn.decision.recipients.iter().map(|(a, _)| a);
-        let in_scope: Vec<&crate::policy::Policy> =
-            txn.runtime.policies.in_scope(&facts, accepted).collect();
-        let annotated: Vec<&str> = in_scope
-            .iter()
-            .filter(|p| p.annotate)
-            .map(|p| &*p.name)
-            .collect();
-        if !annotated.is_empty() {
-            add.push((
-                ANNOTATION_HEADER.to_owned(),
-                annotation(&annotated, &txn.decision.recipients),
-            ));
-        }
-        let overrides: Vec<_> = in_scope.iter().map(|p| p.smime_actions).collect();
+        let annotating = txn.runtime.policies.policies.iter().any(|p| p.annotate);
+        // Nothing depends on the scope without annotations or S/MIME: skip working it out.
+        let (add, overrides) = if annotating || txn.smime.is_some() {
+            scoped_edits(&txn)
+        } else {
+            (Vec::new(), Vec::new())
+        };
         // Only our own annotation may reach downstream: upstream ones could be forged.
-        let delete = if txn.runtime.policies.policies.iter().any(|p| p.annotate) {
+        let delete = if annotating {
             (1..=txn.annotations_seen).rev().collect()
         } else {
             Vec::new()
@@ -470,8 +462,8 @@ impl Session {
             "message accepted"
         );
         for (_, v) in &txn.decision.recipients {
-            if let Some(policy) = v.policy.as_deref() {
-                crate::metrics::decision(policy, "accept");
+            if let Some(policy) = &v.policy {
+                crate::metrics::decision_of(policy, "accept");
             }
         }
         let job = match (txn.smime.take(), txn.runtime.smime.clone()) {
@@ -491,6 +483,34 @@ impl Session {
     pub fn abort(&mut self) {
         self.txn = None;
     }
+}
+
+/// The policies in scope, whichever stage decided them: our annotation header, and the
+/// `smime_actions` that apply.
+fn scoped_edits(
+    txn: &Transaction,
+) -> (
+    Vec<(String, String)>,
+    Vec<Option<crate::policy::smime_action::ActionsOverride>>,
+) {
+    let facts = txn.facts();
+    let accepted = txn.decision.recipients.iter().map(|(a, _)| a);
+    let in_scope: Vec<&crate::policy::Policy> =
+        txn.runtime.policies.in_scope(&facts, accepted).collect();
+    let annotated: Vec<&str> = in_scope
+        .iter()
+        .filter(|p| p.annotate)
+        .map(|p| &*p.name)
+        .collect();
+    let mut add = Vec::new();
+    if !annotated.is_empty() {
+        add.push((
+            ANNOTATION_HEADER.to_owned(),
+            annotation(&annotated, &txn.decision.recipients),
+        ));
+    }
+    let overrides = in_scope.iter().map(|p| p.smime_actions).collect();
+    (add, overrides)
 }
 
 /// The decision for downstream systems. Method, param and flags are per recipient, so
