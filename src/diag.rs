@@ -42,22 +42,66 @@ impl fmt::Display for Diagnostic {
     }
 }
 
+/// Where text from outside (a message, an address, a rule file) is put, and so how much of
+/// it may go there. Whatever the place, the text is reduced to printable ASCII (anything
+/// else becomes `?`): it cannot end a reply line, a header or a log line early, and holds
+/// no control characters. One sanitizer, one cap per place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    /// A value put into a `sender_reply` / `recipient_reply` template (`{sender}`,
+    /// `{recipient}`, `{policy}`): 256 characters, spaces kept.
+    ReplyTemplate,
+    /// An address or token in an SMTP reply, our annotation header or a log field: 320
+    /// characters (an RFC 5321 path is at most 256), spaces become `?`.
+    Token,
+    /// A media type in a log line: 64 characters.
+    MediaType,
+    /// Our `X-Mailwarden-Decrypted` header value: 900 characters (one header line),
+    /// spaces kept.
+    HeaderNote,
+    /// Text of a file quoted in a diagnostic: [`EXCERPT_CHARS`], then `...` when cut. A
+    /// rule file may be a symlink to anything readable by the daemon (`/etc/shadow`, for
+    /// one run as root): its errors must not copy it into the log.
+    Excerpt,
+}
+
 /// Most characters of a file's text quoted in a diagnostic.
 pub const EXCERPT_CHARS: usize = 24;
 
-/// A short, printable prefix of text from a file, for a diagnostic. A rule file may be a
-/// symlink to anything readable by the daemon (`/etc/shadow`, for one run as root): its
-/// errors must not copy it into the log.
-pub fn excerpt(s: &str) -> String {
+impl Placement {
+    fn cap(self) -> usize {
+        match self {
+            Self::ReplyTemplate => 256,
+            Self::Token => 320,
+            Self::MediaType => 64,
+            Self::HeaderNote => 900,
+            Self::Excerpt => EXCERPT_CHARS,
+        }
+    }
+
+    fn keeps_spaces(self) -> bool {
+        matches!(self, Self::ReplyTemplate | Self::HeaderNote)
+    }
+}
+
+/// `s` made safe for `place`: printable ASCII, at most the place's cap.
+pub fn printable(s: &str, place: Placement) -> String {
+    let keep = |c: char| c.is_ascii_graphic() || (c == ' ' && place.keeps_spaces());
     let mut out: String = s
         .chars()
-        .take(EXCERPT_CHARS)
-        .map(|c| if c.is_ascii_graphic() { c } else { '?' })
+        .take(place.cap())
+        .map(|c| if keep(c) { c } else { '?' })
         .collect();
-    if s.chars().nth(EXCERPT_CHARS).is_some() {
+    if place == Placement::Excerpt && s.chars().nth(EXCERPT_CHARS).is_some() {
         out.push_str("...");
     }
     out
+}
+
+/// A short, printable prefix of text from a file, for a diagnostic
+/// ([`Placement::Excerpt`]).
+pub fn excerpt(s: &str) -> String {
+    printable(s, Placement::Excerpt)
 }
 
 /// A non-empty list of diagnostics, as one error value.

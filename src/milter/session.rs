@@ -538,10 +538,7 @@ fn annotation(policies: &[&str], recipients: &[(Address, RecipientVerdict)]) -> 
 }
 
 fn reply_safe(s: &str) -> String {
-    s.chars()
-        .take(320)
-        .map(|c| if c.is_ascii_graphic() { c } else { '?' })
-        .collect()
+    crate::diag::printable(s, crate::diag::Placement::Token)
 }
 
 /// The answer to a sender verdict, logged once, at either stage.

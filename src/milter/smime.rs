@@ -95,15 +95,10 @@ impl Capture {
             let v = value.to_ascii_lowercase();
             self.looks_smime =
                 v.contains("pkcs7") || v.contains("multipart/signed") || v.contains(".p7m");
-            let media: String = v
-                .split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .chars()
-                .take(64)
-                .map(|c| if c.is_ascii_graphic() { c } else { '?' })
-                .collect();
+            let media = crate::diag::printable(
+                v.split(';').next().unwrap_or("").trim(),
+                crate::diag::Placement::MediaType,
+            );
             self.media_type.get_or_insert(media);
         }
         let mut line = Vec::with_capacity(name.len() + value.len() + 4);
@@ -313,7 +308,8 @@ fn tagged(prefix: &str, capture: &Capture) -> SubjectTag {
     )
 }
 
-/// The MIME headers the decrypted entity replaces at the top of the message.
+/// The MIME headers the decrypted entity replaces at the top of the message (Content-Type
+/// first: without it the cleartext is not a MIME entity).
 const REPLACED_HEADERS: [&str; 4] = [
     "Content-Type",
     "Content-Transfer-Encoding",
@@ -327,23 +323,11 @@ pub const DECRYPTED_HEADER: &str = "X-Mailwarden-Decrypted";
 /// or `None` to delete), the body, and a header naming who decrypted with which key.
 /// `None` when the cleartext is not a MIME entity with a Content-Type.
 fn replacement(clear: &[u8], authserv_id: &str, report: &Report) -> Option<Replacement> {
-    let split = crate::smime::mime::body_offset(clear);
-    let head = crate::smime::mime::guarded(|| {
-        mail_parser::MessageParser::new().parse_headers(&clear[..split])
-    })??;
-    let mut headers = Vec::new();
-    let mut has_type = false;
-    for name in REPLACED_HEADERS {
-        let value = head
-            .headers_raw()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.replace("\r\n", "").replace('\n', "").trim().to_string());
-        has_type |= name == "Content-Type" && value.is_some();
-        headers.push((name, value));
-    }
-    if !has_type {
+    let (values, split) = crate::smime::mime::first_header_values(clear, &REPLACED_HEADERS)?;
+    if values[0].is_none() {
         return None;
     }
+    let headers: Vec<_> = REPLACED_HEADERS.into_iter().zip(values).collect();
     let key = report
         .decrypted
         .first()
@@ -354,17 +338,10 @@ fn replacement(clear: &[u8], authserv_id: &str, report: &Report) -> Option<Repla
         .first()
         .map(|d| d.algorithm.as_str())
         .unwrap_or("-");
-    let note: String = format!("by {authserv_id} with {key} ({algorithm})")
-        .chars()
-        .map(|c| {
-            if c.is_ascii_graphic() || c == ' ' {
-                c
-            } else {
-                '?'
-            }
-        })
-        .take(900)
-        .collect();
+    let note = crate::diag::printable(
+        &format!("by {authserv_id} with {key} ({algorithm})"),
+        crate::diag::Placement::HeaderNote,
+    );
     Some(Replacement {
         headers,
         body: clear[split..].to_vec(),

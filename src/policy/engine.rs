@@ -198,16 +198,7 @@ impl Policy {
 
 /// Keeps attacker-controlled text printable and bounded inside an SMTP reply line.
 fn reply_safe(s: &str) -> String {
-    s.chars()
-        .take(256)
-        .map(|c| {
-            if c.is_ascii_graphic() || c == ' ' {
-                c
-            } else {
-                '?'
-            }
-        })
-        .collect()
+    crate::diag::printable(s, crate::diag::Placement::ReplyTemplate)
 }
 
 /// Headers of a message, in order, as the milter received them.

@@ -90,8 +90,9 @@ pub struct Shared {
     smime_watch: Mutex<SmimeWatch>,
 }
 
-/// Files of the trust store and CRLs: path, size, mtime (ns), inode.
-type SourcesState = Vec<(PathBuf, u64, i128, u64)>;
+/// Files of the trust store, CRLs and keys, each with its fingerprint (`None`: cannot be
+/// read). A permission change counts too: a key file made group-readable is refused.
+type SourcesState = Vec<(PathBuf, Option<Fingerprint>)>;
 
 #[derive(Debug, Default)]
 struct SmimeWatch {
@@ -106,7 +107,6 @@ const SMIME_STABLE_CHECKS: u32 = 2;
 /// The state of every file under the `[smime]` trust and CRL paths (directories listed) and
 /// of every key, certificate and password file.
 fn smime_sources_state(settings: &Settings) -> SourcesState {
-    use std::os::unix::fs::MetadataExt;
     let mut out = Vec::new();
     let engine = &settings.smime.engine;
     let paths = engine
@@ -120,15 +120,8 @@ fn smime_sources_state(settings: &Settings) -> SourcesState {
     let key_files = engine.keys.iter().flat_map(|k| k.files());
     {
         for f in trust_files.chain(key_files) {
-            match std::fs::metadata(&f) {
-                Ok(m) => out.push((
-                    f,
-                    m.len(),
-                    i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()),
-                    m.ino(),
-                )),
-                Err(_) => out.push((f, 0, -1, 0)),
-            }
+            let fingerprint = Fingerprint::read(&f);
+            out.push((f, fingerprint));
         }
     }
     out

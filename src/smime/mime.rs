@@ -260,6 +260,23 @@ impl Walk<'_> {
     }
 }
 
+/// The first value of each of `names` in the header block of `entity` (unfolded, trimmed;
+/// `None` where the header is absent), and where the body starts. `None` when the headers
+/// cannot be read.
+pub fn first_header_values(entity: &[u8], names: &[&str]) -> Option<(Vec<Option<String>>, usize)> {
+    let split = body_offset(entity);
+    let head = guarded(|| mail_parser::MessageParser::new().parse_headers(&entity[..split]))??;
+    let values = names
+        .iter()
+        .map(|name| {
+            head.headers_raw()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.replace("\r\n", "").replace('\n', "").trim().to_string())
+        })
+        .collect();
+    Some((values, split))
+}
+
 /// Where the body starts: after the first empty line (CRLF or bare LF).
 pub fn body_offset(raw: &[u8]) -> usize {
     let mut pos = 0;
