@@ -672,57 +672,62 @@ fn smime(
                 status = ExitCode::FAILURE;
             }
         }
-        let signer = report.signer().and_then(|s| s.emails.first().cloned());
-        if json {
-            let signatures: Vec<_> = report
-                .signatures
-                .iter()
-                .map(|l| {
-                    json!({
-                        "result": l.outcome.result.as_str(),
-                        "reason": l.outcome.reason.map(|r| r.token()),
-                        "signer": l.signer().and_then(|s| s.emails.first().cloned()),
-                    })
-                })
-                .collect();
-            say!(
-                "{}",
+        print_smime_report(file, &report, &ar, json);
+    }
+    status
+}
+
+/// One file's verdict: a JSON object, or the header value and one line per layer.
+fn print_smime_report(file: &Path, report: &crate::smime::outcome::Report, ar: &str, json: bool) {
+    let signer = report.signer().and_then(|s| s.emails.first().cloned());
+    if json {
+        let signatures: Vec<_> = report
+            .signatures
+            .iter()
+            .map(|l| {
                 json!({
-                    "file": file.display().to_string(),
-                    "layers": report.layers,
-                    "result": report.outcome.result.as_str(),
-                    "reason": report.outcome.reason.map(|r| r.token()),
-                    "signer": signer,
-                    "decryption": report.decryption.as_str(),
-                    "decryption_detail": report.decryption_detail,
-                    "signatures": signatures,
-                    "authentication_results": ar,
+                    "result": l.outcome.result.as_str(),
+                    "reason": l.outcome.reason.map(|r| r.token()),
+                    "signer": l.signer().and_then(|s| s.emails.first().cloned()),
                 })
+            })
+            .collect();
+        say!(
+            "{}",
+            json!({
+                "file": file.display().to_string(),
+                "layers": report.layers,
+                "result": report.outcome.result.as_str(),
+                "reason": report.outcome.reason.map(|r| r.token()),
+                "signer": signer,
+                "decryption": report.decryption.as_str(),
+                "decryption_detail": report.decryption_detail,
+                "signatures": signatures,
+                "authentication_results": ar,
+            })
+        );
+    } else {
+        say!("{}: {}", file.display(), ar);
+        for (i, l) in report.signatures.iter().enumerate() {
+            say!(
+                "  layer {} {}{} signer={}",
+                i + 1,
+                l.outcome.result,
+                reason_text(l.outcome),
+                l.signer()
+                    .and_then(|s| s.emails.first().cloned())
+                    .unwrap_or_else(|| "-".into())
             );
-        } else {
-            say!("{}: {}", file.display(), ar);
-            for (i, l) in report.signatures.iter().enumerate() {
+            // Every SignerInfo when a layer has several.
+            for s in l.signers.iter().filter(|_| l.signers.len() > 1) {
                 say!(
-                    "  layer {} {}{} signer={}",
-                    i + 1,
-                    l.outcome.result,
-                    reason_text(l.outcome),
-                    l.signer()
-                        .and_then(|s| s.emails.first().cloned())
-                        .unwrap_or_else(|| "-".into())
+                    "    signer {} {}{} issuer={}",
+                    s.emails.first().map_or("-", String::as_str),
+                    s.outcome.result,
+                    reason_text(s.outcome),
+                    s.issuer.as_deref().unwrap_or("-")
                 );
-                // Every SignerInfo when a layer has several.
-                for s in l.signers.iter().filter(|_| l.signers.len() > 1) {
-                    say!(
-                        "    signer {} {}{} issuer={}",
-                        s.emails.first().map_or("-", String::as_str),
-                        s.outcome.result,
-                        reason_text(s.outcome),
-                        s.issuer.as_deref().unwrap_or("-")
-                    );
-                }
             }
         }
     }
-    status
 }

@@ -378,41 +378,8 @@ impl Session {
                 _ => {}
             }
         }
-        let judged = d
-            .recipients
-            .iter()
-            .zip(before)
-            .filter(|(_, stopped)| !stopped);
-        let mut refused = Vec::new();
-        for ((rcpt, v), _) in judged {
-            if v.action == Action::Tempfail && d.action == Action::Tempfail {
-                return unavailable(txn, v.policy.as_deref().unwrap_or("-"), Some(rcpt));
-            }
-            if v.is_rejected() {
-                info!(
-                    queue_id = %txn.qid(),
-                    policy = %v.policy.as_deref().unwrap_or("-"),
-                    sender = %txn.sender,
-                    rcpt = %rcpt,
-                    rule = %rule_text(&v.rule),
-                    stage = "headers",
-                    "recipient refused"
-                );
-                crate::metrics::decision(v.policy.as_deref().unwrap_or("-"), "reject");
-                refused.push((rcpt, v));
-            }
-        }
-        if !refused.is_empty() {
-            let policy = refused[0].1.policy.as_deref().unwrap_or("-");
-            lines.push(format!(
-                "Message refused by policy {policy}: recipients not allowed:"
-            ));
-            for (rcpt, _) in refused.iter().take(MAX_NAMED_RECIPIENTS) {
-                lines.push(format!("<{}>", reply_safe(rcpt.as_str())));
-            }
-            if refused.len() > MAX_NAMED_RECIPIENTS {
-                lines.push(format!("and {} more", refused.len() - MAX_NAMED_RECIPIENTS));
-            }
+        if let Err(answer) = refuse_recipients_at_headers(txn, &before, &mut lines) {
+            return answer;
         }
         if lines.is_empty() {
             // Undecidable without a named policy: never accept by accident.
@@ -483,6 +450,57 @@ impl Session {
     pub fn abort(&mut self) {
         self.txn = None;
     }
+}
+
+/// The recipients the header stage refused (those still open before it), as reply lines;
+/// `Err` with a 451 when a policy could not decide and nothing refused.
+fn refuse_recipients_at_headers(
+    txn: &Transaction,
+    before: &[bool],
+    lines: &mut Vec<String>,
+) -> Result<(), Answer> {
+    let d = &txn.decision;
+    let judged = d
+        .recipients
+        .iter()
+        .zip(before.iter().copied())
+        .filter(|(_, stopped)| !stopped);
+    let mut refused = Vec::new();
+    for ((rcpt, v), _) in judged {
+        if v.action == Action::Tempfail && d.action == Action::Tempfail {
+            return Err(unavailable(
+                txn,
+                v.policy.as_deref().unwrap_or("-"),
+                Some(rcpt),
+            ));
+        }
+        if v.is_rejected() {
+            info!(
+                queue_id = %txn.qid(),
+                policy = %v.policy.as_deref().unwrap_or("-"),
+                sender = %txn.sender,
+                rcpt = %rcpt,
+                rule = %rule_text(&v.rule),
+                stage = "headers",
+                "recipient refused"
+            );
+            crate::metrics::decision(v.policy.as_deref().unwrap_or("-"), "reject");
+            refused.push((rcpt, v));
+        }
+    }
+    if !refused.is_empty() {
+        let policy = refused[0].1.policy.as_deref().unwrap_or("-");
+        lines.push(format!(
+            "Message refused by policy {policy}: recipients not allowed:"
+        ));
+        for (rcpt, _) in refused.iter().take(MAX_NAMED_RECIPIENTS) {
+            lines.push(format!("<{}>", reply_safe(rcpt.as_str())));
+        }
+        if refused.len() > MAX_NAMED_RECIPIENTS {
+            lines.push(format!("and {} more", refused.len() - MAX_NAMED_RECIPIENTS));
+        }
+    }
+    Ok(())
 }
 
 /// The policies in scope, whichever stage decided them: our annotation header, and the

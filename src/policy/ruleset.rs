@@ -253,25 +253,8 @@ fn for_each_line(
         if count == 0 {
             continue;
         }
-        if let Some(bad) = text.chars().find(|c| c.is_control() && !c.is_whitespace()) {
-            errors.push(Diagnostic::new(
-                path,
-                line_no,
-                format!("control character U+{:04X} in line", bad as u32),
-            ));
-            continue;
-        }
-        // A BOM, zero-width or direction mark, or a non-ASCII space inside an entry makes
-        // it one that never matches: a `!` entry would be silently gone.
-        if let Some(bad) = text.chars().find(|&c| is_invisible(c)) {
-            errors.push(Diagnostic::new(
-                path,
-                line_no,
-                format!(
-                    "invisible character U+{:04X} in line (a byte-order mark, zero-width or direction mark, or non-ASCII space would make the entry never match)",
-                    bad as u32
-                ),
-            ));
+        if let Some(problem) = character_problem(text) {
+            errors.push(Diagnostic::new(path, line_no, problem));
             continue;
         }
         if count > MAX_FIELDS {
@@ -284,6 +267,20 @@ fn for_each_line(
         }
         each(line_no as u32, &fields[..count], errors);
     }
+}
+
+/// A character no rule line may hold: a control character, or one that is invisible (a
+/// BOM, zero-width or direction mark, or a non-ASCII space inside an entry makes it one
+/// that never matches: a `!` entry would be silently gone).
+fn character_problem(text: &str) -> Option<String> {
+    if let Some(bad) = text.chars().find(|c| c.is_control() && !c.is_whitespace()) {
+        return Some(format!("control character U+{:04X} in line", bad as u32));
+    }
+    let bad = text.chars().find(|&c| is_invisible(c))?;
+    Some(format!(
+        "invisible character U+{:04X} in line (a byte-order mark, zero-width or direction mark, or non-ASCII space would make the entry never match)",
+        bad as u32
+    ))
 }
 
 /// Unicode format characters (general category Cf) and non-ASCII white space: invisible in

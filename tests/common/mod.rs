@@ -13,13 +13,26 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// A loopback port nobody listens on right now.
+/// A loopback port nobody listens on right now, and one this test process has not handed
+/// out before: the kernel may give a port just released again, and tests running in
+/// parallel would then start two servers for one port (or talk to each other's).
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    bind_unique().local_addr().unwrap().port()
+}
+
+/// A loopback listener on a port this test process has not handed out before (see
+/// [`free_port`]); for servers the tests run themselves.
+pub fn bind_unique() -> std::net::TcpListener {
+    static GIVEN: Mutex<Vec<u16>> = Mutex::new(Vec::new());
+    let mut given = GIVEN.lock().unwrap_or_else(|p| p.into_inner());
+    loop {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        if !given.contains(&port) {
+            given.push(port);
+            return listener;
+        }
+    }
 }
 
 pub fn bin() -> &'static str {

@@ -1,7 +1,7 @@
 //! A minimal SMTP client (to talk to Postfix's smtpd) and an SMTP sink (Postfix relays to it).
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
@@ -164,7 +164,7 @@ pub struct Sink {
 
 impl Sink {
     pub fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let listener = super::bind_unique();
         let port = listener.local_addr().unwrap().port();
         let state = Arc::new((Mutex::new(Vec::new()), Condvar::new()));
         let st = state.clone();
