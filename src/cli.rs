@@ -702,6 +702,7 @@ fn print_smime_report(file: &Path, report: &crate::smime::outcome::Report, ar: &
                 "signer": signer,
                 "decryption": report.decryption.as_str(),
                 "decryption_detail": report.decryption_detail,
+                "decryption_limit": report.decryption_limit.map(|e| e.token()),
                 "signatures": signatures,
                 "authentication_results": ar,
             })

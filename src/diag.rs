@@ -27,6 +27,30 @@ impl Diagnostic {
         self.column = Some(column);
         self
     }
+
+    /// Adds the settings entry that named the file this problem is in, so that a bad
+    /// trust file, CRL or key also points at the line of the settings to look at.
+    pub fn named_by(mut self, key: &str, origin: &Origin) -> Self {
+        self.message = format!("{} ({key} at {origin})", self.message);
+        self
+    }
+}
+
+/// Where the settings name something: `PATH:LINE` (line 0 for the built-in defaults).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Origin {
+    pub path: PathBuf,
+    pub line: usize,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.path.display())?;
+        if self.line > 0 {
+            write!(f, ":{}", self.line)?;
+        }
+        Ok(())
+    }
 }
 
 impl fmt::Display for Diagnostic {

@@ -151,13 +151,14 @@ fn verdict(v: &Value) -> (&str, Option<&str>) {
 }
 
 /// `decryption` and the leading token of `decryption_detail`.
+/// The decryption result and the limit token its detail starts with; a limit token must
+/// also be the typed `decryption_limit`.
 fn decryption(v: &Value) -> (&str, Option<&str>) {
-    (
-        v["decryption"].as_str().unwrap(),
-        v["decryption_detail"]
-            .as_str()
-            .map(|d| d.split(':').next().unwrap()),
-    )
+    let token = v["decryption_detail"]
+        .as_str()
+        .map(|d| d.split(':').next().unwrap());
+    assert_eq!(v["decryption_limit"].as_str(), token, "{v}");
+    (v["decryption"].as_str().unwrap(), token)
 }
 
 #[test]

@@ -345,3 +345,34 @@ fn garbage_and_non_certificate_blocks_are_errors_naming_file_and_block() {
         "{out}"
     );
 }
+
+#[test]
+fn bad_trust_crl_and_key_files_name_the_settings_line_that_named_them() {
+    let f = Fixture::new();
+    pki(&f);
+    let d = f.dir.path();
+    std::fs::write(d.join("garbage.crt"), (0u8..200).collect::<Vec<u8>>()).unwrap();
+    std::fs::write(d.join("garbage.crl"), b"not a CRL").unwrap();
+    std::fs::write(d.join("garbage.key"), b"not a key").unwrap();
+    f.write(
+        "mailwarden.toml",
+        "# line 1\n[smime]\ntrust = [\n  \"root.pem\",\n  \"garbage.crt\",\n]\n\
+         crls = [\"garbage.crl\"]\n\
+         keys = [{ cert = \"root.pem\", key = \"garbage.key\" }]\n",
+    );
+    let config = f.config();
+    let (code, _, err) = run(&["check", "-c", config.to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}");
+    let config = config.display();
+    for (file, key, line) in [
+        ("garbage.crt", "smime.trust", 5),
+        ("garbage.crl", "smime.crls", 7),
+        ("garbage.key", "smime.keys", 8),
+    ] {
+        let named = format!("({key} at {config}:{line})");
+        assert!(
+            err.lines().any(|l| l.contains(file) && l.contains(&named)),
+            "{file}: no line naming {named}:\n{err}"
+        );
+    }
+}

@@ -2,6 +2,7 @@
 
 pub mod model;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -11,7 +12,7 @@ use model::{
 };
 use toml::Spanned;
 
-use crate::diag::{Diagnostic, Diagnostics, line_col};
+use crate::diag::{Diagnostic, Diagnostics, Origin, line_col};
 use crate::listen::{ListenAddr, UnixSocketOptions};
 use crate::policy::engine::{DEFAULT_RECIPIENT_REPLY, DEFAULT_SENDER_REPLY, HeaderCondition, When};
 use crate::policy::ruleset::resolve_path;
@@ -221,6 +222,17 @@ pub fn parse(text: &str, path: &Path, dir: &Path) -> Result<Settings, Diagnostic
     compile(&raw, path, text, dir)
 }
 
+/// Where each key of the plain sections is written, for the checks made after
+/// deserializing (which sees only values): `[milter]`, `[rules]`, `[reload]`, `[smime]`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+struct KeySpans {
+    milter: BTreeMap<String, Spanned<toml::Value>>,
+    rules: BTreeMap<String, Spanned<toml::Value>>,
+    reload: BTreeMap<String, Spanned<toml::Value>>,
+    smime: BTreeMap<String, Spanned<toml::Value>>,
+}
+
 fn compile(
     raw: &RawSettings,
     path: &Path,
@@ -231,6 +243,8 @@ fn compile(
         path,
         text,
         dir,
+        // The text parsed once already, so this cannot fail; if it did, lines would be 0.
+        key_spans: toml::from_str(text).unwrap_or_default(),
         errors: Vec::new(),
     };
     let m = &raw.milter;
@@ -266,6 +280,7 @@ struct Compiler<'a> {
     path: &'a Path,
     text: &'a str,
     dir: &'a Path,
+    key_spans: KeySpans,
     errors: Vec<Diagnostic>,
 }
 
@@ -277,6 +292,19 @@ impl Compiler<'_> {
         } else {
             line_col(self.text, span.span().start).0
         }
+    }
+
+    /// The line `[section] key` is written on (0 when it is not written: a default).
+    fn key_line(&self, section: &str, key: &str) -> usize {
+        let spans = &self.key_spans;
+        let table = match section {
+            "milter" => &spans.milter,
+            "rules" => &spans.rules,
+            "reload" => &spans.reload,
+            "smime" => &spans.smime,
+            _ => return 0,
+        };
+        table.get(key).map_or(0, |v| self.at(v))
     }
 
     fn err(&mut self, line: usize, msg: String) {
@@ -331,7 +359,10 @@ impl Compiler<'_> {
     fn check_limits(&mut self, raw: &RawSettings) {
         let m = &raw.milter;
         if m.max_connections == 0 {
-            self.err(0, "milter.max_connections must be at least 1".into());
+            self.err(
+                self.key_line("milter", "max_connections"),
+                "milter.max_connections must be at least 1".into(),
+            );
         }
         if raw
             .rules
@@ -340,21 +371,29 @@ impl Compiler<'_> {
             .any(|c| c.is_whitespace() || c == '@')
         {
             self.err(
-                0,
+                self.key_line("rules", "subaddress_delimiter"),
                 "rules.subaddress_delimiter must not contain white space or '@'".into(),
             );
         }
 
         let r = &raw.reload;
         if !(0.0..=1.0).contains(&r.min_keep_ratio) {
-            self.err(0, "reload.min_keep_ratio must be between 0 and 1".into());
+            self.err(
+                self.key_line("reload", "min_keep_ratio"),
+                "reload.min_keep_ratio must be between 0 and 1".into(),
+            );
         }
-        if r.debounce_ms > 60_000 || r.poll_interval_ms == 0 || r.poll_stable_polls == 0 {
-            self.err(0, "reload: debounce_ms must be at most 60000, poll_interval_ms and poll_stable_polls at least 1".into());
+        let bad_timing = [
+            ("debounce_ms", r.debounce_ms > 60_000),
+            ("poll_interval_ms", r.poll_interval_ms == 0),
+            ("poll_stable_polls", r.poll_stable_polls == 0),
+        ];
+        if let Some((key, _)) = bad_timing.iter().find(|(_, bad)| *bad) {
+            self.err(self.key_line("reload", key), "reload: debounce_ms must be at most 60000, poll_interval_ms and poll_stable_polls at least 1".into());
         }
         if !r.control_socket.is_empty() && !r.control_socket.starts_with('/') {
             self.err(
-                0,
+                self.key_line("reload", "control_socket"),
                 "reload.control_socket must be an absolute path (or \"\" to disable)".into(),
             );
         }
@@ -431,7 +470,10 @@ impl Compiler<'_> {
         for p in &sm.require_signature {
             match crate::policy::pattern::parse_pattern(p) {
                 Ok(pat) => require_signature.push(pat),
-                Err(e) => self.err(0, format!("smime.require_signature: {e}")),
+                Err(e) => self.err(
+                    self.key_line("smime", "require_signature"),
+                    format!("smime.require_signature: {e}"),
+                ),
             }
         }
         let authserv_id = sm.authserv_id.clone().unwrap_or_else(host_name);
@@ -441,28 +483,37 @@ impl Compiler<'_> {
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
         {
             self.err(
-            0,
+            self.key_line("smime", "authserv_id"),
             format!(
                 "smime.authserv_id {authserv_id:?}: use a host name (letters, digits, '-', '.', '_')"
             ),
         );
         }
         if sm.max_message_size == 0 {
-            self.err(0, "smime.max_message_size must be at least 1".into());
+            self.err(
+                self.key_line("smime", "max_message_size"),
+                "smime.max_message_size must be at least 1".into(),
+            );
         }
         let mut keys = Vec::new();
         for k in &sm.keys {
             let line = line_col(self.text, k.span().start).0;
-            match key_ref(k.get_ref(), self.dir) {
+            match key_ref(k.get_ref(), self.dir, self.origin(k.span())) {
                 Ok(r) => keys.push(r),
                 Err(m) => self.err(line, format!("smime.keys: {m}")),
             }
         }
         if sm.deliver == crate::policy::smime_action::DeliverMode::Decrypted && sm.keys.is_empty() {
-            self.err(0, "smime.deliver = \"decrypted\" needs smime.keys".into());
+            self.err(
+                self.key_line("smime", "deliver"),
+                "smime.deliver = \"decrypted\" needs smime.keys".into(),
+            );
         }
         if sm.verify == Some(true) && sm.trust.is_empty() {
-            self.err(0, "smime.verify = true needs smime.trust".into());
+            self.err(
+                self.key_line("smime", "verify"),
+                "smime.verify = true needs smime.trust".into(),
+            );
         }
         let limits = crate::smime::limits::Limits::from_values(
             |setting| match sm.limits.get(setting.key) {
@@ -490,11 +541,14 @@ impl Compiler<'_> {
                 .verify
                 .unwrap_or(!sm.trust.is_empty() || !sm.keys.is_empty()),
             engine: crate::smime::Config {
-                trust: trust_sources(&sm.trust, self.dir, self.text),
+                trust: self.trust_sources(&sm.trust),
                 crls: sm
                     .crls
                     .iter()
-                    .map(|c| resolve_path(self.dir, c.get_ref()))
+                    .map(|c| crate::smime::pki::crl::CrlSource {
+                        path: resolve_path(self.dir, c.get_ref()),
+                        named_at: self.origin(c.span()),
+                    })
                     .collect(),
                 keys,
                 verify_time: sm.verify_time,
@@ -522,6 +576,46 @@ impl Compiler<'_> {
     /// The line at the start of `span`.
     fn line(&self, span: std::ops::Range<usize>) -> usize {
         line_col(self.text, span.start).0
+    }
+
+    /// The settings file and line at the start of `span` (line 0 for built-in defaults).
+    fn origin(&self, span: std::ops::Range<usize>) -> Origin {
+        Origin {
+            path: self.path.to_path_buf(),
+            line: if self.text.is_empty() {
+                0
+            } else {
+                self.line(span)
+            },
+        }
+    }
+
+    /// `[smime] trust`: each file or directory with its role and the settings line naming it.
+    fn trust_sources(
+        &self,
+        raw: &[Spanned<RawTrustRef>],
+    ) -> Vec<crate::smime::pki::trust::TrustSource> {
+        use crate::smime::pki::trust::{Role, TrustSource};
+        raw.iter()
+            .map(|t| {
+                let (p, role) = match t.get_ref() {
+                    RawTrustRef::Path(p) => (p, Role::Auto),
+                    RawTrustRef::Table(tt) => (
+                        &tt.path,
+                        match tt.role {
+                            TrustRole::Auto => Role::Auto,
+                            TrustRole::Anchors => Role::AnchorsOnly,
+                            TrustRole::Intermediates => Role::IntermediatesOnly,
+                        },
+                    ),
+                };
+                TrustSource {
+                    path: resolve_path(self.dir, p),
+                    role,
+                    named_at: self.origin(t.span()),
+                }
+            })
+            .collect()
     }
 
     /// One `[[policy]]`; `None` when it has errors (they are recorded).
@@ -714,7 +808,11 @@ enum KeyRefError {
     NoFiles,
 }
 
-fn key_ref(k: &model::RawKeyRef, dir: &Path) -> Result<crate::smime::keys::KeyRef, KeyRefError> {
+fn key_ref(
+    k: &model::RawKeyRef,
+    dir: &Path,
+    named_at: Origin,
+) -> Result<crate::smime::keys::KeyRef, KeyRefError> {
     use crate::smime::keys::{KeyFiles, KeyRef, PasswordRef};
     let password = match (&k.password_file, &k.password_env) {
         (Some(_), Some(_)) => return Err(KeyRefError::TwoPasswords),
@@ -739,40 +837,11 @@ fn key_ref(k: &model::RawKeyRef, dir: &Path) -> Result<crate::smime::keys::KeyRe
         (_, _, Some(_)) => return Err(KeyRefError::Pkcs12AndPem),
         _ => return Err(KeyRefError::NoFiles),
     };
-    Ok(KeyRef { files, password })
-}
-
-/// `[smime] trust`: each file or directory with its role and the settings line naming it.
-fn trust_sources(
-    raw: &[Spanned<RawTrustRef>],
-    dir: &Path,
-    text: &str,
-) -> Vec<crate::smime::pki::trust::TrustSource> {
-    use crate::smime::pki::trust::{Role, TrustSource};
-    raw.iter()
-        .map(|t| {
-            let (p, role) = match t.get_ref() {
-                RawTrustRef::Path(p) => (p, Role::Auto),
-                RawTrustRef::Table(tt) => (
-                    &tt.path,
-                    match tt.role {
-                        TrustRole::Auto => Role::Auto,
-                        TrustRole::Anchors => Role::AnchorsOnly,
-                        TrustRole::Intermediates => Role::IntermediatesOnly,
-                    },
-                ),
-            };
-            TrustSource {
-                path: resolve_path(dir, p),
-                role,
-                config_line: if text.is_empty() {
-                    0
-                } else {
-                    line_col(text, t.span().start).0
-                },
-            }
-        })
-        .collect()
+    Ok(KeyRef {
+        files,
+        password,
+        named_at,
+    })
 }
 
 #[cfg(test)]
@@ -808,6 +877,52 @@ mod tests {
             e[0].starts_with("/etc/mw.toml:3:1: unknown field `sender_alowlist`"),
             "{e:?}"
         );
+    }
+
+    #[test]
+    fn range_and_combination_checks_name_the_line_of_their_key() {
+        for (text, want) in [
+            (
+                "[milter]\n\nmax_connections = 0\n",
+                "/etc/mw.toml:3: milter.max_connections",
+            ),
+            (
+                "[rules]\n\nsubaddress_delimiter = \"@\"\n",
+                "/etc/mw.toml:3: rules.subaddress_delimiter",
+            ),
+            (
+                "[reload]\n\nmin_keep_ratio = 1.5\n",
+                "/etc/mw.toml:3: reload.min_keep_ratio",
+            ),
+            (
+                "[reload]\ndebounce_ms = 10\npoll_interval_ms = 0\n",
+                "/etc/mw.toml:3: reload: debounce_ms",
+            ),
+            (
+                "[reload]\n\ncontrol_socket = \"run/x\"\n",
+                "/etc/mw.toml:3: reload.control_socket",
+            ),
+            (
+                "[smime]\n\nrequire_signature = [\"/(/\"]\n",
+                "/etc/mw.toml:3: smime.require_signature",
+            ),
+            (
+                "[smime]\n\nauthserv_id = \"a b\"\n",
+                "/etc/mw.toml:3: smime.authserv_id",
+            ),
+            (
+                "[smime]\n\nmax_message_size = 0\n",
+                "/etc/mw.toml:3: smime.max_message_size",
+            ),
+            (
+                "[smime]\n\ndeliver = \"decrypted\"\n",
+                "/etc/mw.toml:3: smime.deliver",
+            ),
+            ("[smime]\n\nverify = true\n", "/etc/mw.toml:3: smime.verify"),
+        ] {
+            let e = parse_err(text);
+            assert!(e.iter().any(|l| l.starts_with(want)), "{text:?}: {e:?}");
+        }
     }
 
     #[test]

@@ -17,9 +17,10 @@ pub enum DeliverMode {
 }
 
 /// One action per S/MIME result.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SmimeAction {
+    #[default]
     Accept,
     Tag,
     Quarantine,
@@ -40,41 +41,38 @@ impl SmimeAction {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+/// One value per S/MIME result, as `[smime.actions]` and a policy's `smime_actions` write
+/// it: `pass = "accept"`, `fail = "reject"`, ...
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct SmimeActions {
-    pub pass: SmimeAction,
-    pub fail: SmimeAction,
-    pub policy: SmimeAction,
-    pub permerror: SmimeAction,
-    pub temperror: SmimeAction,
-    pub none: SmimeAction,
+pub struct PerResult<T: Default> {
+    pub pass: T,
+    pub fail: T,
+    pub policy: T,
+    pub permerror: T,
+    pub temperror: T,
+    pub none: T,
 }
 
-impl Default for SmimeActions {
-    fn default() -> Self {
-        SmimeActions {
-            pass: SmimeAction::Accept,
-            fail: SmimeAction::Accept,
-            policy: SmimeAction::Accept,
-            permerror: SmimeAction::Accept,
-            temperror: SmimeAction::Accept,
-            none: SmimeAction::Accept,
+impl<T: Copy + Default> PerResult<T> {
+    /// The value for `result`.
+    pub fn get(&self, result: SmimeResult) -> T {
+        match result {
+            SmimeResult::Pass => self.pass,
+            SmimeResult::Fail => self.fail,
+            SmimeResult::Policy => self.policy,
+            SmimeResult::PermError => self.permerror,
+            SmimeResult::TempError => self.temperror,
+            SmimeResult::None => self.none,
         }
     }
 }
 
-/// Some of the actions, for a policy's override.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ActionsOverride {
-    pub pass: Option<SmimeAction>,
-    pub fail: Option<SmimeAction>,
-    pub policy: Option<SmimeAction>,
-    pub permerror: Option<SmimeAction>,
-    pub temperror: Option<SmimeAction>,
-    pub none: Option<SmimeAction>,
-}
+/// `[smime.actions]`: every result is accepted unless configured otherwise.
+pub type SmimeActions = PerResult<SmimeAction>;
+
+/// A policy's overrides: `None` where it leaves the `[smime.actions]` choice.
+pub type ActionsOverride = PerResult<Option<SmimeAction>>;
 
 /// The `[smime]` settings that decide what a verdict leads to.
 #[derive(Debug, Clone, Copy)]
@@ -158,34 +156,6 @@ pub fn action_for(
         .map(|o| o.and_then(|o| o.get(result)).unwrap_or(global))
         .max_by_key(|a| a.strictness())
         .unwrap_or(global)
-}
-
-impl SmimeActions {
-    /// The action configured for `result`.
-    pub fn get(&self, result: SmimeResult) -> SmimeAction {
-        match result {
-            SmimeResult::Pass => self.pass,
-            SmimeResult::Fail => self.fail,
-            SmimeResult::Policy => self.policy,
-            SmimeResult::PermError => self.permerror,
-            SmimeResult::TempError => self.temperror,
-            SmimeResult::None => self.none,
-        }
-    }
-}
-
-impl ActionsOverride {
-    /// The override for `result`, if this policy sets one.
-    pub fn get(&self, result: SmimeResult) -> Option<SmimeAction> {
-        match result {
-            SmimeResult::Pass => self.pass,
-            SmimeResult::Fail => self.fail,
-            SmimeResult::Policy => self.policy,
-            SmimeResult::PermError => self.permerror,
-            SmimeResult::TempError => self.temperror,
-            SmimeResult::None => self.none,
-        }
-    }
 }
 
 /// Whether the message must carry a valid signature: the envelope sender or any From:

@@ -113,7 +113,7 @@ fn smime_sources_state(settings: &Settings) -> SourcesState {
         .trust
         .iter()
         .map(|t| t.path.clone())
-        .chain(engine.crls.iter().cloned());
+        .chain(engine.crls.iter().map(|c| c.path.clone()));
     // The same files the loaders read; a path that cannot be read is kept as "missing".
     let trust_files = paths
         .flat_map(|p| crate::smime::pki::trust::files_of(&p).unwrap_or_else(|_| vec![p.clone()]));

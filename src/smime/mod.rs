@@ -14,8 +14,6 @@ pub mod outcome;
 pub mod pipeline;
 pub mod pki;
 
-use std::path::PathBuf;
-
 use serde::Deserialize;
 
 use crate::diag::Diagnostic;
@@ -33,7 +31,7 @@ pub enum VerifyTimeSetting {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub trust: Vec<trust::TrustSource>,
-    pub crls: Vec<PathBuf>,
+    pub crls: Vec<crl::CrlSource>,
     /// Decryption keys (certificate and private key files).
     pub keys: Vec<keys::KeyRef>,
     pub verify_time: VerifyTimeSetting,
@@ -62,7 +60,8 @@ impl std::fmt::Debug for Engine {
 }
 
 impl Engine {
-    /// Loads `[smime] trust`, `crls` and `keys`; every problem names its file.
+    /// Loads `[smime] trust`, `crls` and `keys`; every problem names its file and the
+    /// settings line that named it.
     pub fn load(config: &Config) -> Result<Engine, Vec<Diagnostic>> {
         let trust = trust::load(&config.trust);
         let crls = crl::load(&config.crls);

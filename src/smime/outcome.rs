@@ -250,6 +250,9 @@ pub struct Report {
     pub decryption: Decryption,
     /// Why decryption failed (for the audit line only, never the SMTP reply).
     pub decryption_detail: Option<String>,
+    /// The bound of `[smime.limits]` that stopped decryption, if one did (its token leads
+    /// `decryption_detail`).
+    pub decryption_limit: Option<crate::smime::limits::Exceeded>,
     /// Each enveloped layer opened, outermost first.
     pub decrypted: Vec<DecryptedLayer>,
     /// The decrypted MIME entity (CRLF) when the message itself was the enveloped layer,
@@ -283,6 +286,7 @@ impl Report {
             outcome: Outcome::NONE,
             decryption: Decryption::None,
             decryption_detail: None,
+            decryption_limit: None,
             decrypted: Vec::new(),
             cleartext: None,
             headers: TopHeaders::default(),
@@ -298,6 +302,7 @@ impl Report {
             outcome,
             decryption: Decryption::None,
             decryption_detail: None,
+            decryption_limit: None,
             decrypted: Vec::new(),
             cleartext: None,
             headers: TopHeaders::default(),

@@ -185,6 +185,7 @@ impl Peel<'_> {
             } => {
                 let Some(inner) = within_entity_size(&content, cx) else {
                     report.decryption = Decryption::Failed;
+                    report.decryption_limit = Some(Exceeded::EntitySize);
                     report.decryption_detail = Some(format!(
                         "{}: the decrypted entity is larger than {} bytes",
                         Exceeded::EntitySize.token(),
@@ -206,6 +207,11 @@ impl Peel<'_> {
             Opened::NoKey => report.decryption = Decryption::NoKey,
             Opened::Failed(why) => {
                 report.decryption = Decryption::Failed;
+                report.decryption_detail = Some(why);
+            }
+            Opened::OverLimit(limit, why) => {
+                report.decryption = Decryption::Failed;
+                report.decryption_limit = Some(limit);
                 report.decryption_detail = Some(why);
             }
             Opened::Unsupported(what) => {
@@ -274,6 +280,11 @@ fn open_enclosed(entity: &[u8], cx: &Context<'_>, report: &mut Report) {
                 report.decryption_detail = Some(why);
                 Decryption::Failed
             }
+            Opened::OverLimit(limit, why) => {
+                report.decryption_limit = Some(limit);
+                report.decryption_detail = Some(why);
+                Decryption::Failed
+            }
             Opened::Unsupported(what) => {
                 report.decryption_detail = Some(what);
                 Decryption::Unsupported
@@ -289,6 +300,7 @@ fn open_enclosed(entity: &[u8], cx: &Context<'_>, report: &mut Report) {
         && Decryption::Unsupported.severity() > report.decryption.severity()
     {
         report.decryption = Decryption::Unsupported;
+        report.decryption_limit = Some(e);
         report.decryption_detail = Some(format!(
             "{}: enclosed encrypted parts not looked for beyond the limit",
             e.token()

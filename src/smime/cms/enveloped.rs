@@ -44,6 +44,8 @@ pub enum Opened {
     },
     NoKey,
     Failed(String),
+    /// A bound of `[smime.limits]` stopped it; the text says by how much.
+    OverLimit(Exceeded, String),
     Unsupported(String),
 }
 
@@ -97,11 +99,14 @@ fn with_each_key(
     content: impl Fn(&[u8]) -> Result<(Vec<u8>, String, bool), Failure>,
 ) -> Opened {
     if infos.0.len() > max_recipients {
-        return Opened::Failed(format!(
-            "{}: {} RecipientInfos, limit {max_recipients}",
-            Exceeded::Recipients.token(),
-            infos.0.len()
-        ));
+        return Opened::OverLimit(
+            Exceeded::Recipients,
+            format!(
+                "{}: {} RecipientInfos, limit {max_recipients}",
+                Exceeded::Recipients.token(),
+                infos.0.len()
+            ),
+        );
     }
     let mut last = None;
     // Each (key, content-encryption key) candidate: RSA key transport or ECDH agreement.

@@ -16,7 +16,7 @@ use x509_cert::ext::pkix::SubjectKeyIdentifier;
 
 use zeroize::Zeroizing;
 
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, Origin};
 
 const MAX_KEY_FILE_BYTES: u64 = 1 << 20;
 
@@ -74,6 +74,7 @@ impl DecryptionKey {
 pub struct KeyRef {
     pub files: KeyFiles,
     pub password: Option<PasswordRef>,
+    pub named_at: Origin,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,7 +123,7 @@ pub fn load(refs: &[KeyRef]) -> Result<Vec<DecryptionKey>, Vec<Diagnostic>> {
     for r in refs {
         match load_one(r) {
             Ok(k) => keys.push(k),
-            Err(d) => errors.push(d),
+            Err(d) => errors.push(d.named_by("smime.keys", &r.named_at)),
         }
     }
     if errors.is_empty() {

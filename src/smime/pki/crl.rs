@@ -6,26 +6,34 @@ use std::path::{Path, PathBuf};
 use der::Decode;
 use x509_cert::crl::CertificateList;
 
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, Origin};
+
+/// One `[smime] crls` entry: a file or directory and the settings line naming it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CrlSource {
+    pub path: PathBuf,
+    pub named_at: Origin,
+}
 
 const MAX_CRL_FILE_BYTES: u64 = 256 << 20;
 
 /// Loads every CRL, as DER.
-pub fn load(paths: &[PathBuf]) -> Result<Vec<Vec<u8>>, Vec<Diagnostic>> {
+pub fn load(sources: &[CrlSource]) -> Result<Vec<Vec<u8>>, Vec<Diagnostic>> {
     let mut out = Vec::new();
     let mut errors = Vec::new();
-    for path in paths {
+    for CrlSource { path, named_at } in sources {
+        let named = |d: Diagnostic| d.named_by("smime.crls", named_at);
         let files = match super::trust::files_of(path) {
             Ok(f) => f,
             Err(d) => {
-                errors.push(d);
+                errors.push(named(d));
                 continue;
             }
         };
         for file in files {
             match read_file(&file) {
                 Ok(mut crls) => out.append(&mut crls),
-                Err(d) => errors.push(d),
+                Err(d) => errors.push(named(d)),
             }
         }
     }

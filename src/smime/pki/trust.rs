@@ -15,7 +15,7 @@ use cms::signed_data::{CertificateSet, SignedData};
 use der::{Decode, Encode};
 use x509_cert::Certificate;
 
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, Origin};
 use crate::smime::asn1::hex;
 
 /// RFC 5652 id-signedData.
@@ -160,7 +160,7 @@ pub fn files_of(path: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
 pub struct TrustSource {
     pub path: PathBuf,
     pub role: Role,
-    pub config_line: usize,
+    pub named_at: Origin,
 }
 
 /// Loads every file (and every regular file of each directory, in name order).
@@ -168,21 +168,27 @@ pub struct TrustSource {
 pub fn load(sources: &[TrustSource]) -> Result<TrustStore, Vec<Diagnostic>> {
     let mut store = TrustStore::default();
     let mut errors = Vec::new();
-    for TrustSource { path, role, .. } in sources {
+    for TrustSource {
+        path,
+        role,
+        named_at,
+    } in sources
+    {
+        let named = |d: Diagnostic| d.named_by("smime.trust", named_at);
         let files = match files_of(path) {
             Ok(f) => f,
             Err(d) => {
-                errors.push(d);
+                errors.push(named(d));
                 continue;
             }
         };
         for file in files {
             match read_file(&file) {
                 Ok(certs) if certs.is_empty() => {
-                    errors.push(Diagnostic::new(&file, 0, "no certificate found"))
+                    errors.push(named(Diagnostic::new(&file, 0, "no certificate found")))
                 }
                 Ok(certs) => store.add(certs, *role, &file),
-                Err(mut e) => errors.append(&mut e),
+                Err(e) => errors.extend(e.into_iter().map(named)),
             }
         }
     }
