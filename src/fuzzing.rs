@@ -49,7 +49,13 @@ pub fn trust_store(data: &[u8]) {
             let _ = (tc.subject(), tc.issuer(), tc.serial_hex(), tc.fingerprint());
             let _ = (tc.not_before(), tc.not_after());
         }
-        let _ = crate::smime::pki::path::PathValidator::new(&store, &[], false, 200);
+        let _ = crate::smime::pki::path::PathValidator::new(
+            &store,
+            &[],
+            crate::smime::RevocationSetting::BestEffort,
+            false,
+            200,
+        );
     }
 }
 

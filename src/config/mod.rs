@@ -552,6 +552,7 @@ impl Compiler<'_> {
                     .collect(),
                 keys,
                 verify_time: sm.verify_time,
+                revocation: sm.revocation,
                 allow_sha1: sm.allow_sha1,
                 allow_3des: sm.allow_3des,
                 limits,

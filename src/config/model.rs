@@ -260,6 +260,8 @@ pub struct SmimeSection {
     pub authserv_id: Option<String>,
     /// When certificates are judged: "now" or "signing-time".
     pub verify_time: VerifyTimeSetting,
+    /// Revocation checking: "best-effort" (default) or "require".
+    pub revocation: crate::smime::RevocationSetting,
     /// Accept SHA-1 signatures (otherwise `policy (weak-algorithm)`).
     pub allow_sha1: bool,
     /// Open 3DES-encrypted mail (legacy; reported as weak). Otherwise `unsupported`.
@@ -323,6 +325,7 @@ impl Default for SmimeSection {
             verify: None,
             authserv_id: None,
             verify_time: VerifyTimeSetting::Now,
+            revocation: crate::smime::RevocationSetting::BestEffort,
             allow_sha1: false,
             allow_3des: true,
             max_message_size: 10 << 20,

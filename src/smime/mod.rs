@@ -18,6 +18,7 @@ use serde::Deserialize;
 
 use crate::diag::Diagnostic;
 use cms::signed;
+pub use pki::revocation::RevocationSetting;
 use pki::{crl, path, trust};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -35,6 +36,7 @@ pub struct Config {
     /// Decryption keys (certificate and private key files).
     pub keys: Vec<keys::KeyRef>,
     pub verify_time: VerifyTimeSetting,
+    pub revocation: RevocationSetting,
     pub allow_sha1: bool,
     pub allow_3des: bool,
     pub limits: limits::Limits,
@@ -78,6 +80,7 @@ impl Engine {
         let paths = path::PathValidator::new(
             &trust,
             &crls,
+            config.revocation,
             config.allow_sha1,
             config.limits.max_path_signature_checks,
         );

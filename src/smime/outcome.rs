@@ -66,6 +66,10 @@ pub enum Reason {
     Expired,
     NotYetValid,
     Revoked,
+    /// A certificate's revocation status could not be established: a CRL for its CA is
+    /// configured but cannot be used (bad signature, stale, out of scope, unknown critical
+    /// extension), or `revocation = "require"` and no CRL covers it.
+    RevocationUnknown,
     BadKeyUsage,
     WeakAlgorithm,
     FromMismatch,
@@ -86,6 +90,7 @@ impl Reason {
             Self::Expired => "expired",
             Self::NotYetValid => "not-yet-valid",
             Self::Revoked => "revoked",
+            Self::RevocationUnknown => "revocation-unknown",
             Self::BadKeyUsage => "bad-key-usage",
             Self::WeakAlgorithm => "weak-algorithm",
             Self::FromMismatch => "from-mismatch",

@@ -1,11 +1,10 @@
 //! `[smime] crls`: certificate revocation lists, PEM (`X509 CRL`) or DER, from files or
-//! directories. Each one must parse; path validation (certval) checks their signatures.
+//! directories. Each one must parse, extensions included; `revocation` checks signatures,
+//! dates and scope when a certificate is judged.
 
 use std::path::{Path, PathBuf};
 
-use der::Decode;
-use x509_cert::crl::CertificateList;
-
+use super::revocation::Crl;
 use crate::diag::{Diagnostic, Origin};
 
 /// One `[smime] crls` entry: a file or directory and the settings line naming it.
@@ -91,8 +90,7 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Vec<u8>>, (usize, String)> {
                     format!("PEM block {n} is {label:?}, expected \"X509 CRL\""),
                 ));
             }
-            <CertificateList>::from_der(&der)
-                .map_err(|e| (line, format!("PEM block {n}: not a CRL: {e}")))?;
+            Crl::parse(&der).map_err(|e| (line, format!("PEM block {n}: not a CRL: {e}")))?;
             out.push(der);
             offset += begin + end;
             rest = &rest[begin + end..];
@@ -102,6 +100,6 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Vec<u8>>, (usize, String)> {
         }
         return Ok(out);
     }
-    <CertificateList>::from_der(bytes).map_err(|e| (0, format!("not a DER CRL: {e}")))?;
+    Crl::parse(bytes).map_err(|e| (0, format!("not a DER CRL: {e}")))?;
     Ok(vec![bytes.to_vec()])
 }

@@ -3,4 +3,5 @@
 
 pub mod crl;
 pub mod path;
+pub mod revocation;
 pub mod trust;

@@ -8,13 +8,17 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use certval::{
-    CertFile, CertSource, CertVector, CertificationPathResults, CertificationPathSettings,
-    Error as CvError, MemoryCrlSource, PDVCertificate, PathValidationStatus, PkiEnvironment,
-    TaSource, TimeOfInterest, check_revocation_local, parse_cert, validate_path_rfc5280,
+    CertFile, CertSource, CertVector, CertificationPath, CertificationPathResults,
+    CertificationPathSettings, Error as CvError, PDVCertificate, PathValidationStatus,
+    PkiEnvironment, TaSource, TimeOfInterest, parse_cert, validate_path_rfc5280,
 };
 use der::asn1::BitString;
+use der::{Decode, Encode};
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
+use x509_cert::Certificate;
 
+use super::revocation::RevocationSetting;
+use super::revocation::{self, Crl, Status};
 use super::trust::{Kind, TrustStore};
 use crate::smime::algorithms::{self, AlgError};
 use crate::smime::limits::{Exceeded, path_budget};
@@ -24,6 +28,8 @@ use crate::smime::outcome::Reason;
 const CACHE_WINDOW_SECS: u64 = 300;
 /// At most this many cached paths; the cache is emptied when full.
 const CACHE_CAP: usize = 10_000;
+/// How deep CRL signers' own paths are followed (a CRL signer whose CRL has a signer ...).
+const MAX_SIGNER_DEPTH: usize = 3;
 
 /// A validated path, as the audit line reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,7 +45,10 @@ pub struct PathValidator {
     base: PkiEnvironment,
     anchors: Vec<(String, Vec<u8>)>,
     intermediates: Vec<(String, Vec<u8>)>,
-    crls: Vec<Vec<u8>>,
+    crls: Vec<Crl>,
+    /// The store's certificates, parsed: CRL signers may be among them.
+    store_certs: Vec<Certificate>,
+    revocation: RevocationSetting,
     allow_sha1: bool,
     /// Signature checks one signer's path may spend (`max_path_signature_checks`) plus
     /// what building partial paths among the store's own certificates costs, which a
@@ -52,6 +61,7 @@ impl PathValidator {
     pub fn new(
         store: &TrustStore,
         crls: &[Vec<u8>],
+        revocation: RevocationSetting,
         allow_sha1: bool,
         max_signature_checks: usize,
     ) -> PathValidator {
@@ -69,13 +79,22 @@ impl PathValidator {
             .map(|c| (label(c), c.der.clone()))
             .collect();
         let (base, store_cost) = path_budget::scope(usize::MAX, || {
-            environment(&anchors, &intermediates, &[], crls, allow_sha1)
+            environment(&anchors, &intermediates, &[], allow_sha1)
         });
+        // Every CRL was parsed as one when loaded (crl::parse).
+        let crls = crls.iter().filter_map(|d| Crl::parse(d).ok()).collect();
+        let store_certs = anchors
+            .iter()
+            .chain(&intermediates)
+            .filter_map(|(_, d)| Certificate::from_der(d).ok())
+            .collect();
         PathValidator {
             base,
             anchors,
             intermediates,
-            crls: crls.to_vec(),
+            crls,
+            store_certs,
+            revocation,
             allow_sha1,
             budget: max_signature_checks.saturating_add(store_cost.checks),
             cache: Mutex::new(HashMap::new()),
@@ -113,7 +132,16 @@ impl PathValidator {
     fn validate_uncached(&self, leaf: &[u8], extra: &[&[u8]], at: u64) -> Result<PathInfo, Reason> {
         let target = parse_cert(leaf, "signer").map_err(|_| Reason::Malformed)?;
         let toi = TimeOfInterest::from_unix_secs(at).map_err(|_| Reason::Internal)?;
-        let first = try_paths(&self.base, &target, toi, !self.crls.is_empty());
+        let checker = |env, pool| Checker {
+            env,
+            crls: &self.crls,
+            pool,
+            revocation: self.revocation,
+            allow_sha1: self.allow_sha1,
+            toi,
+            at,
+        };
+        let first = checker(&self.base, &self.store_certs).try_paths(&target);
         if first.is_ok() {
             return first;
         }
@@ -128,14 +156,14 @@ impl PathValidator {
         if novel.is_empty() {
             return first;
         }
-        let env = environment(
-            &self.anchors,
-            &self.intermediates,
-            &novel,
-            &self.crls,
-            self.allow_sha1,
+        let env = environment(&self.anchors, &self.intermediates, &novel, self.allow_sha1);
+        let mut pool = self.store_certs.clone();
+        pool.extend(
+            novel
+                .iter()
+                .filter_map(|(_, d)| Certificate::from_der(d).ok()),
         );
-        let second = try_paths(&env, &target, toi, !self.crls.is_empty());
+        let second = checker(&env, &pool).try_paths(&target);
         match (&first, &second) {
             // Report the more specific of two failures.
             (Err(a), Err(Reason::UntrustedIssuer)) if *a != Reason::UntrustedIssuer => first,
@@ -157,64 +185,140 @@ fn cache_key(leaf: &[u8], extra: &[&[u8]], at: u64) -> CacheKey {
     (out, at / CACHE_WINDOW_SECS)
 }
 
-fn settings(toi: TimeOfInterest, crls: bool) -> CertificationPathSettings {
+/// certval validates the path; revocation is ours (`revocation`), so its own is off.
+fn settings(toi: TimeOfInterest) -> CertificationPathSettings {
     let mut cps = CertificationPathSettings::new();
     cps.set_time_of_interest(toi);
     // Nothing is fetched from the network by a mail filter.
     cps.set_retrieve_from_aia_sia_http(false);
     cps.set_check_ocsp_from_aia(false);
     cps.set_check_crldp_http(false);
-    cps.set_check_revocation_status(crls);
-    cps.set_check_crls(crls);
+    cps.set_check_revocation_status(false);
+    cps.set_check_crls(false);
     cps
 }
 
-fn try_paths(
-    env: &PkiEnvironment,
-    target: &PDVCertificate,
+/// What validating one signer's paths needs: the environment to build them in, and what
+/// revocation checking (ours, RFC 5280 §6.3.3, in `revocation`) needs besides.
+struct Checker<'a> {
+    env: &'a PkiEnvironment,
+    crls: &'a [Crl],
+    /// Certificates a CRL signer may be: the store's and the message's.
+    pool: &'a [Certificate],
+    revocation: RevocationSetting,
+    allow_sha1: bool,
     toi: TimeOfInterest,
-    crls: bool,
-) -> Result<PathInfo, Reason> {
-    let cps = settings(toi, crls);
-    let mut paths = Vec::new();
-    if env
-        .get_paths_for_target(target, &mut paths, 0, toi)
-        .is_err()
-        || paths.is_empty()
-    {
-        return Err(Reason::UntrustedIssuer);
-    }
-    let mut best = Reason::UntrustedIssuer;
-    for path in paths.iter().take(16) {
-        let mut cpr = CertificationPathResults::new();
-        match env.validate_path(env, &cps, path, &mut cpr) {
-            Ok(()) => {
-                if crls {
-                    let mut rr = CertificationPathResults::new();
-                    match check_revocation_local(env, &cps, path, &mut rr) {
-                        Err(CvError::PathValidation(
-                            PathValidationStatus::CertificateRevoked
-                            | PathValidationStatus::CertificateRevokedEndEntity
-                            | PathValidationStatus::CertificateRevokedIntermediateCa
-                            | PathValidationStatus::CertificateOnHold,
-                        )) => return Err(Reason::Revoked),
-                        // No CRL covers this path: soft-fail, as without CRLs.
-                        _ => {}
-                    }
+    at: u64,
+}
+
+impl Checker<'_> {
+    fn try_paths(&self, target: &PDVCertificate) -> Result<PathInfo, Reason> {
+        let cps = settings(self.toi);
+        let mut paths = Vec::new();
+        if self
+            .env
+            .get_paths_for_target(target, &mut paths, 0, self.toi)
+            .is_err()
+            || paths.is_empty()
+        {
+            return Err(Reason::UntrustedIssuer);
+        }
+        let mut best = Reason::UntrustedIssuer;
+        for path in paths.iter().take(16) {
+            let mut cpr = CertificationPathResults::new();
+            let outcome = match self.env.validate_path(self.env, &cps, path, &mut cpr) {
+                Ok(()) => self.revocation_status(path, 0),
+                Err(e) => Err(map_error(&e)),
+            };
+            match outcome {
+                Ok(()) => {
+                    return Ok(PathInfo {
+                        chain_len: path.intermediates.len() + 2,
+                    });
                 }
-                return Ok(PathInfo {
-                    chain_len: path.intermediates.len() + 2,
-                });
-            }
-            Err(e) => {
-                let reason = map_error(&e);
-                if reason != Reason::UntrustedIssuer {
-                    best = reason;
-                }
+                Err(reason) if reason != Reason::UntrustedIssuer => best = reason,
+                Err(_) => {}
             }
         }
+        Err(best)
     }
-    Err(best)
+
+    /// `revoked` if a CRL lists a certificate of the path; `revocation-unknown` if a CRL of
+    /// its CA is on hand but settles nothing, or, under `require`, if no CRL is.
+    fn revocation_status(&self, path: &CertificationPath, depth: usize) -> Result<(), Reason> {
+        let certs = path_certificates(path).ok_or(Reason::Malformed)?;
+        let anchor = path.trust_anchor.as_bytes();
+        let signer_valid =
+            |c: &Certificate| depth < MAX_SIGNER_DEPTH && self.signer_valid(c, anchor, depth + 1);
+        let ctx = revocation::Context {
+            crls: self.crls,
+            pool: self.pool,
+            at: self.at,
+            allow_sha1: self.allow_sha1,
+            signer_valid: &signer_valid,
+        };
+        let statuses = revocation::path_status(&ctx, &certs);
+        for (status, cert) in statuses.iter().zip(&certs[1..]) {
+            if let Status::Revoked(by) = status {
+                tracing::info!(
+                    certificate = %cert.tbs_certificate().subject(),
+                    serial = %crate::smime::asn1::hex(cert.tbs_certificate().serial_number().as_bytes()),
+                    crl = %self.crls[*by].label(),
+                    "certificate revoked"
+                );
+                return Err(Reason::Revoked);
+            }
+        }
+        let unknown = statuses.iter().any(|s| match s {
+            Status::Unknown => true,
+            Status::NoCrl => self.revocation == RevocationSetting::Require,
+            Status::Good | Status::Revoked(_) => false,
+        });
+        if unknown {
+            Err(Reason::RevocationUnknown)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// A CRL signer outside the path: some path to the same anchor validates, and nothing
+    /// on it is revoked (RFC 5280 §6.3.3 (f)).
+    fn signer_valid(&self, cert: &Certificate, anchor: &[u8], depth: usize) -> bool {
+        let Ok(der) = cert.to_der() else {
+            return false;
+        };
+        let Ok(target) = parse_cert(&der, "CRL signer") else {
+            return false;
+        };
+        let mut paths = Vec::new();
+        if self
+            .env
+            .get_paths_for_target(&target, &mut paths, 0, self.toi)
+            .is_err()
+        {
+            return false;
+        }
+        let cps = settings(self.toi);
+        paths
+            .iter()
+            .filter(|p| p.trust_anchor.as_bytes() == anchor)
+            .take(4)
+            .any(|p| {
+                let mut cpr = CertificationPathResults::new();
+                self.env.validate_path(self.env, &cps, p, &mut cpr).is_ok()
+                    && self.revocation_status(p, depth).is_ok()
+            })
+    }
+}
+
+/// The path's certificates, anchor first.
+fn path_certificates(path: &CertificationPath) -> Option<Vec<Certificate>> {
+    let mut out = vec![Certificate::from_der(path.trust_anchor.as_bytes()).ok()?];
+    for c in path.intermediates.iter() {
+        out.push(Certificate::from_der(c.as_bytes()).ok()?);
+    }
+    out.push(Certificate::from_der(path.target.as_bytes()).ok()?);
+    Some(out)
 }
 
 fn map_error(e: &CvError) -> Reason {
@@ -237,7 +341,6 @@ fn environment(
     anchors: &[(String, Vec<u8>)],
     intermediates: &[(String, Vec<u8>)],
     extra: &[(String, Vec<u8>)],
-    crls: &[Vec<u8>],
     allow_sha1: bool,
 ) -> PkiEnvironment {
     let mut pe = PkiEnvironment::new();
@@ -276,7 +379,7 @@ fn environment(
     let _ = tas.initialize();
     pe.add_trust_anchor_source(Box::new(tas));
 
-    let cps = settings(TimeOfInterest::disabled(), false);
+    let cps = settings(TimeOfInterest::disabled());
     let mut cs = CertSource::new();
     for (name, der) in intermediates.iter().chain(extra) {
         cs.push(CertFile {
@@ -288,13 +391,6 @@ fn environment(
     cs.find_all_partial_paths(&pe, &cps);
     pe.add_certificate_source(Box::new(cs));
 
-    if !crls.is_empty() {
-        let source = MemoryCrlSource::new();
-        for crl in crls {
-            source.add(crl);
-        }
-        pe.add_crl_source(Box::new(source));
-    }
     pe
 }
 
