@@ -251,9 +251,13 @@ fn check(config: Option<&Path>) -> ExitCode {
                 );
                 say!(
                     "ok: smime verification on: {} CRLs, authserv-id {}",
-                    engine.crl_count,
+                    engine.crls.len(),
                     rt.settings.smime.authserv_id
                 );
+                let now = crate::smime::pki::path::unix_secs(std::time::SystemTime::now());
+                for w in engine.crls.iter().filter_map(|c| crl_warning(c, now)) {
+                    eprintln!("mailwarden: warning: {w}");
+                }
                 for k in &engine.keys {
                     say!(
                         "ok: smime decryption key: {} ({}), from {}",
@@ -527,6 +531,23 @@ fn load_trust(settings: &Settings) -> Option<crate::smime::pki::trust::TrustStor
     }
 }
 
+/// What an operator must hear about a CRL at `now`: stale, or stale within a day.
+fn crl_warning(c: &crate::smime::pki::crl::CrlSummary, now: u64) -> Option<String> {
+    let next = c.next_update?;
+    let when =
+        crate::runtime::rfc3339(std::time::UNIX_EPOCH + std::time::Duration::from_secs(next));
+    let what = match c.freshness(now) {
+        "stale" => "is stale: its nextUpdate passed on",
+        "expiring" => "goes stale within 24 hours: nextUpdate",
+        _ => return None,
+    };
+    Some(format!(
+        "{}: CRL of {} {what} {when}; certificates of its CA are revocation-unknown while it is stale",
+        c.file.display(),
+        c.label()
+    ))
+}
+
 /// Expired and soon-expiring certificates are what an operator must act on.
 const EXPIRY_WARNING: std::time::Duration = std::time::Duration::from_secs(30 * 86_400);
 
@@ -580,8 +601,40 @@ fn trust_list(config: Option<&Path>, json: bool) -> ExitCode {
             "source": c.source.display().to_string(),
         }));
     }
+    let crls = match crate::smime::pki::crl::load(&settings.smime.engine.crls) {
+        Ok(c) => c,
+        Err(errors) => {
+            for e in errors {
+                eprintln!("mailwarden: {e}");
+            }
+            return ExitCode::FAILURE;
+        }
+    };
+    let now_secs = crate::smime::pki::path::unix_secs(now);
+    let at = |secs: u64| {
+        crate::runtime::rfc3339(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
+    };
+    let crls: Vec<_> = crls
+        .iter()
+        .map(|l| {
+            let c = &l.summary;
+            warnings.extend(crl_warning(c, now_secs));
+            json!({
+                "issuer": c.issuer,
+                "number": c.number,
+                "delta": c.delta,
+                "this_update": at(c.this_update),
+                "next_update": c.next_update.map(at),
+                "status": c.freshness(now_secs),
+                "source": c.file.display().to_string(),
+            })
+        })
+        .collect();
     if json {
-        say!("{}", json!({"certificates": certs, "warnings": warnings}));
+        say!(
+            "{}",
+            json!({"certificates": certs, "crls": crls, "warnings": warnings})
+        );
     } else {
         for c in &certs {
             say!(
@@ -598,6 +651,22 @@ fn trust_list(config: Option<&Path>, json: bool) -> ExitCode {
                 c["not_after"].as_str().unwrap_or(""),
                 c["status"].as_str().unwrap_or("")
             );
+        }
+        for c in &crls {
+            let kind = if c["delta"] == true {
+                "delta-crl"
+            } else {
+                "crl"
+            };
+            say!("{kind} {}", c["issuer"].as_str().unwrap_or(""));
+            say!("  number  {}", c["number"].as_str().unwrap_or("-"));
+            say!(
+                "  update  {} .. {} ({})",
+                c["this_update"].as_str().unwrap_or(""),
+                c["next_update"].as_str().unwrap_or("-"),
+                c["status"].as_str().unwrap_or("")
+            );
+            say!("  source  {}", c["source"].as_str().unwrap_or(""));
         }
         for w in &warnings {
             eprintln!("mailwarden: warning: {w}");
@@ -689,6 +758,7 @@ fn print_smime_report(file: &Path, report: &crate::smime::outcome::Report, ar: &
                     "result": l.outcome.result.as_str(),
                     "reason": l.outcome.reason.map(|r| r.token()),
                     "signer": l.signer().and_then(|s| s.emails.first().cloned()),
+                    "revoked_by": l.signer().and_then(|s| s.revoked_by.clone()),
                 })
             })
             .collect();
@@ -700,6 +770,7 @@ fn print_smime_report(file: &Path, report: &crate::smime::outcome::Report, ar: &
                 "result": report.outcome.result.as_str(),
                 "reason": report.outcome.reason.map(|r| r.token()),
                 "signer": signer,
+                "revoked_by": report.signer().and_then(|s| s.revoked_by.clone()),
                 "decryption": report.decryption.as_str(),
                 "decryption_detail": report.decryption_detail,
                 "decryption_limit": report.decryption_limit.map(|e| e.token()),

@@ -51,7 +51,7 @@ pub fn trust_store(data: &[u8]) {
         }
         let _ = crate::smime::pki::path::PathValidator::new(
             &store,
-            &[],
+            Vec::new(),
             crate::smime::RevocationSetting::BestEffort,
             false,
             200,

@@ -67,6 +67,12 @@ struct FileLabels {
     file: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CrlLabels {
+    file: String,
+    crl: String,
+}
+
 pub struct Metrics {
     registry: Registry,
     messages: Counter,
@@ -79,6 +85,7 @@ pub struct Metrics {
     config_reloads: Family<OutcomeLabels, Counter>,
     rule_entries: Family<FileLabels, Gauge>,
     since_reload: Family<FileLabels, Gauge<f64, AtomicU64>>,
+    crl_next_update: Family<CrlLabels, Gauge>,
     sessions: Gauge,
     in_flight: Gauge,
     processing: Histogram,
@@ -105,6 +112,7 @@ impl Metrics {
             config_reloads: Family::default(),
             rule_entries: Family::default(),
             since_reload: Family::default(),
+            crl_next_update: Family::default(),
             sessions: Gauge::default(),
             in_flight: Gauge::default(),
             // 100 µs .. ~3.3 s: policy-only messages sit at the bottom, S/MIME higher up.
@@ -161,6 +169,11 @@ impl Metrics {
             "rule_seconds_since_last_successful_reload",
             "Seconds since each rule file was last applied (loaded at start or reloaded)",
             m.since_reload.clone(),
+        );
+        m.registry.register(
+            "smime_crl_next_update_seconds",
+            "Seconds until each configured CRL's nextUpdate (negative: stale; its CA's certificates are revocation-unknown)",
+            m.crl_next_update.clone(),
         );
         m.registry.register(
             "milter_sessions_active",
@@ -296,6 +309,10 @@ impl Drop for EomTimer {
 pub trait Gauges: Send + Sync {
     fn source_gauges(&self) -> Vec<SourceGauge>;
     fn in_flight(&self) -> usize;
+    /// The CRLs of the S/MIME store in force.
+    fn crls(&self) -> Vec<crate::smime::pki::crl::CrlSummary> {
+        Vec::new()
+    }
 }
 
 /// One configured rule file's gauges.
@@ -326,6 +343,19 @@ pub fn render(shared: &dyn Gauges) -> String {
         }
     }
     m.in_flight.set(shared.in_flight() as i64);
+    m.crl_next_update.clear();
+    let now_secs = crate::smime::pki::path::unix_secs(now);
+    for c in shared.crls() {
+        if let Some(next) = c.next_update {
+            let labels = CrlLabels {
+                file: c.file.display().to_string(),
+                crl: c.label(),
+            };
+            let left =
+                i64::try_from(next).unwrap_or(i64::MAX) - i64::try_from(now_secs).unwrap_or(0);
+            m.crl_next_update.get_or_create(&labels).set(left);
+        }
+    }
     let mut out = String::new();
     prometheus_client::encoding::text::encode(&mut out, &m.registry)
         .expect("writing to a String cannot fail");

@@ -46,6 +46,7 @@ debounce_ms = 50
 
 [smime]
 trust = ["trust.pem"]
+crls = ["int.crl.pem"]
 authserv_id = "mx.test"
 actions = {{ fail = "reject" }}
 
@@ -155,6 +156,19 @@ access_rules = ["rules.txt"]
         1.0,
     );
     check(r#"mailwarden_smime_actions_total{action="reject"}"#, 1.0);
+    // int.crl.pem (make-pki.sh) is good for 30 days from its making.
+    let crl = f.path("int.crl.pem").display().to_string();
+    let left = sample(
+        &after,
+        &format!(
+            r#"mailwarden_smime_crl_next_update_seconds{{file="{crl}",crl="O=mailwarden tests,CN=Test Intermediate CA #01"}}"#
+        ),
+    )
+    .unwrap_or_else(|| panic!("a CRL freshness gauge\n{after}"));
+    assert!(
+        (29.0 * 86_400.0..=30.0 * 86_400.0).contains(&left),
+        "seconds until nextUpdate: {left}"
+    );
     check(r#"mailwarden_decryptions_total{outcome="none"}"#, 2.0);
     check(
         &format!(r#"mailwarden_rule_reloads_total{{file="{rules_path}",outcome="applied"}}"#),

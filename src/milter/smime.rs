@@ -410,6 +410,7 @@ fn signer_fields(report: &Report, fields: &mut Vec<(&str, String)>) {
         ("digest", text(|s| s.digest.map(str::to_string))),
         ("signature", text(|s| s.signature.clone())),
         ("chain_len", signer.map_or(0, |s| s.chain_len).to_string()),
+        ("crl", text(|s| s.revoked_by.clone())),
     ]);
 }
 

@@ -202,7 +202,7 @@ impl Shared {
                 info!(
                     generation = rt.generation,
                     certificates = rt.smime.as_ref().map_or(0, |e| e.trust.certs.len()),
-                    crls = rt.smime.as_ref().map_or(0, |e| e.crl_count),
+                    crls = rt.smime.as_ref().map_or(0, |e| e.crls.len()),
                     keys = rt.smime.as_ref().map_or(0, |e| e.keys.len()),
                     "smime trust store reloaded"
                 );
@@ -257,7 +257,7 @@ impl Shared {
         if let Some(e) = &smime {
             info!(
                 certificates = e.trust.certs.len(),
-                crls = e.crl_count,
+                crls = e.crls.len(),
                 "smime trust store loaded"
             );
         }
@@ -515,6 +515,14 @@ impl crate::metrics::Gauges for Shared {
 
     fn in_flight(&self) -> usize {
         Shared::in_flight(self)
+    }
+
+    fn crls(&self) -> Vec<crate::smime::pki::crl::CrlSummary> {
+        self.snapshot()
+            .smime
+            .as_ref()
+            .map(|e| e.crls.clone())
+            .unwrap_or_default()
     }
 }
 

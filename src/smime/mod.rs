@@ -49,14 +49,15 @@ pub struct Engine {
     pub keys: Vec<keys::DecryptionKey>,
     pub paths: path::PathValidator,
     pub config: Config,
-    pub crl_count: usize,
+    /// The loaded CRLs, as `check`, `trust list` and the metrics show them.
+    pub crls: Vec<crl::CrlSummary>,
 }
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Engine")
             .field("certificates", &self.trust.certs.len())
-            .field("crls", &self.crl_count)
+            .field("crls", &self.crls.len())
             .finish_non_exhaustive()
     }
 }
@@ -77,9 +78,10 @@ impl Engine {
                 return Err(errors);
             }
         };
+        let (crls, parsed): (Vec<_>, Vec<_>) = crls.into_iter().map(|l| (l.summary, l.crl)).unzip();
         let paths = path::PathValidator::new(
             &trust,
-            &crls,
+            parsed,
             config.revocation,
             config.allow_sha1,
             config.limits.max_path_signature_checks,
@@ -89,7 +91,7 @@ impl Engine {
             keys,
             paths,
             config: config.clone(),
-            crl_count: crls.len(),
+            crls,
         })
     }
 

@@ -167,6 +167,8 @@ pub struct SignerReport {
     pub digest: Option<&'static str>,
     pub signature: Option<String>,
     pub chain_len: usize,
+    /// For `revoked`: the CRL (issuer and number) that listed a certificate of the path.
+    pub revoked_by: Option<String>,
 }
 
 impl SignerReport {
@@ -180,6 +182,7 @@ impl SignerReport {
             digest: None,
             signature: None,
             chain_len: 0,
+            revoked_by: None,
         }
     }
 }

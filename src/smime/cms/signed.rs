@@ -119,6 +119,7 @@ fn verify_signer(
         digest: None,
         signature: None,
         chain_len: 0,
+        revoked_by: None,
     };
     let digest = match algorithms::digest_from_oid(&si.digest_alg.oid) {
         Ok(d) => d,
@@ -194,7 +195,10 @@ fn verify_signer(
             report.chain_len = info.chain_len;
             report
         }
-        Err(reason) => report.with(reason),
+        Err(e) => {
+            report.revoked_by = e.revoked_by.map(|c| c.to_string());
+            report.with(e.reason)
+        }
     }
 }
 

@@ -16,8 +16,60 @@ pub struct CrlSource {
 
 const MAX_CRL_FILE_BYTES: u64 = 256 << 20;
 
-/// Loads every CRL, as DER.
-pub fn load(sources: &[CrlSource]) -> Result<Vec<Vec<u8>>, Vec<Diagnostic>> {
+/// A CRL whose nextUpdate is this close is reported before it goes stale.
+pub const FRESHNESS_WARNING_SECS: u64 = 86_400;
+
+/// What `check`, `trust list` and the metrics show of one loaded CRL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CrlSummary {
+    pub file: PathBuf,
+    pub issuer: String,
+    /// cRLNumber, hex.
+    pub number: Option<String>,
+    pub delta: bool,
+    pub this_update: u64,
+    pub next_update: Option<u64>,
+}
+
+impl CrlSummary {
+    fn of(file: &Path, crl: &Crl) -> CrlSummary {
+        CrlSummary {
+            file: file.to_path_buf(),
+            issuer: crl.issuer().to_string(),
+            number: crl.number_hex(),
+            delta: crl.is_delta(),
+            this_update: crl.this_update(),
+            next_update: crl.next_update(),
+        }
+    }
+
+    /// Issuer and number, as logs name a CRL.
+    pub fn label(&self) -> String {
+        match &self.number {
+            Some(n) => format!("{} #{n}", self.issuer),
+            None => self.issuer.clone(),
+        }
+    }
+
+    /// `stale` (nextUpdate passed), `expiring` (within [`FRESHNESS_WARNING_SECS`]) or
+    /// `current` at `now` (Unix seconds).
+    pub fn freshness(&self, now: u64) -> &'static str {
+        match self.next_update {
+            Some(n) if n <= now => "stale",
+            Some(n) if n - now < FRESHNESS_WARNING_SECS => "expiring",
+            _ => "current",
+        }
+    }
+}
+
+/// A loaded CRL: its summary, and the CRL parsed for revocation checking.
+pub struct Loaded {
+    pub summary: CrlSummary,
+    pub crl: Crl,
+}
+
+/// Loads every CRL.
+pub fn load(sources: &[CrlSource]) -> Result<Vec<Loaded>, Vec<Diagnostic>> {
     let mut out = Vec::new();
     let mut errors = Vec::new();
     for CrlSource { path, named_at } in sources {
@@ -43,7 +95,7 @@ pub fn load(sources: &[CrlSource]) -> Result<Vec<Vec<u8>>, Vec<Diagnostic>> {
     }
 }
 
-fn read_file(path: &Path) -> Result<Vec<Vec<u8>>, Diagnostic> {
+fn read_file(path: &Path) -> Result<Vec<Loaded>, Diagnostic> {
     let len = std::fs::metadata(path)
         .map_err(|e| Diagnostic::new(path, 0, format!("cannot read: {e}")))?
         .len();
@@ -56,11 +108,18 @@ fn read_file(path: &Path) -> Result<Vec<Vec<u8>>, Diagnostic> {
     }
     let bytes =
         std::fs::read(path).map_err(|e| Diagnostic::new(path, 0, format!("cannot read: {e}")))?;
-    parse(&bytes).map_err(|(line, msg)| Diagnostic::new(path, line, msg))
+    let crls = parse(&bytes).map_err(|(line, msg)| Diagnostic::new(path, line, msg))?;
+    Ok(crls
+        .into_iter()
+        .map(|crl| Loaded {
+            summary: CrlSummary::of(path, &crl),
+            crl,
+        })
+        .collect())
 }
 
 /// Parses CRLs from one file's bytes; errors carry the line of the PEM block.
-pub fn parse(bytes: &[u8]) -> Result<Vec<Vec<u8>>, (usize, String)> {
+pub fn parse(bytes: &[u8]) -> Result<Vec<Crl>, (usize, String)> {
     let text_start = bytes.iter().position(|b| !b.is_ascii_whitespace());
     if text_start.is_some_and(|i| bytes[i..].starts_with(b"-----BEGIN"))
         || bytes.windows(11).any(|w| w == b"-----BEGIN ")
@@ -90,8 +149,9 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Vec<u8>>, (usize, String)> {
                     format!("PEM block {n} is {label:?}, expected \"X509 CRL\""),
                 ));
             }
-            Crl::parse(&der).map_err(|e| (line, format!("PEM block {n}: not a CRL: {e}")))?;
-            out.push(der);
+            let crl =
+                Crl::parse(&der).map_err(|e| (line, format!("PEM block {n}: not a CRL: {e}")))?;
+            out.push(crl);
             offset += begin + end;
             rest = &rest[begin + end..];
         }
@@ -100,6 +160,6 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Vec<u8>>, (usize, String)> {
         }
         return Ok(out);
     }
-    Crl::parse(bytes).map_err(|e| (0, format!("not a DER CRL: {e}")))?;
-    Ok(vec![bytes.to_vec()])
+    let crl = Crl::parse(bytes).map_err(|e| (0, format!("not a DER CRL: {e}")))?;
+    Ok(vec![crl])
 }

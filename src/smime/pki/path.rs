@@ -3,8 +3,9 @@
 //! intermediates from the trust store, certificates carried by the message, CRLs), maps
 //! certval's statuses onto our reasons, and caches results for signers seen before.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use certval::{
@@ -38,7 +39,25 @@ pub struct PathInfo {
     pub chain_len: usize,
 }
 
+/// Why a signer's path did not validate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathError {
+    pub reason: Reason,
+    /// For `revoked`: the CRL (issuer and number) that listed a certificate of the path.
+    pub revoked_by: Option<Arc<str>>,
+}
+
+impl From<Reason> for PathError {
+    fn from(reason: Reason) -> PathError {
+        PathError {
+            reason,
+            revoked_by: None,
+        }
+    }
+}
+
 type CacheKey = ([u8; 32], u64);
+type Cached = (u64, Result<PathInfo, PathError>);
 
 /// Path validation against one trust store generation.
 pub struct PathValidator {
@@ -54,13 +73,13 @@ pub struct PathValidator {
     /// what building partial paths among the store's own certificates costs, which a
     /// path with certificates from the message pays again.
     budget: usize,
-    cache: Mutex<HashMap<CacheKey, (u64, Result<PathInfo, Reason>)>>,
+    cache: Mutex<HashMap<CacheKey, Cached>>,
 }
 
 impl PathValidator {
     pub fn new(
         store: &TrustStore,
-        crls: &[Vec<u8>],
+        crls: Vec<Crl>,
         revocation: RevocationSetting,
         allow_sha1: bool,
         max_signature_checks: usize,
@@ -81,8 +100,6 @@ impl PathValidator {
         let (base, store_cost) = path_budget::scope(usize::MAX, || {
             environment(&anchors, &intermediates, &[], allow_sha1)
         });
-        // Every CRL was parsed as one when loaded (crl::parse).
-        let crls = crls.iter().filter_map(|d| Crl::parse(d).ok()).collect();
         let store_certs = anchors
             .iter()
             .chain(&intermediates)
@@ -103,33 +120,36 @@ impl PathValidator {
 
     /// Validates the signer certificate `leaf` at `at` (Unix seconds), with `extra` the other
     /// certificates the message carries (possible intermediates).
-    pub fn validate(&self, leaf: &[u8], extra: &[&[u8]], at: u64) -> Result<PathInfo, Reason> {
+    pub fn validate(&self, leaf: &[u8], extra: &[&[u8]], at: u64) -> Result<PathInfo, PathError> {
         let key = cache_key(leaf, extra, at);
         if let Some((_, cached)) = self.cache_lock().get(&key) {
-            return *cached;
+            return cached.clone();
         }
         let (result, spent) =
             path_budget::scope(self.budget, || self.validate_uncached(leaf, extra, at));
         // Past the budget every check failed, whatever the path would have given.
         let result = match result {
-            Err(_) if spent.exhausted => Err(Reason::Limit(Exceeded::PathSignatureChecks)),
+            Err(_) if spent.exhausted => Err(Reason::Limit(Exceeded::PathSignatureChecks).into()),
             other => other,
         };
         let mut cache = self.cache_lock();
         if cache.len() >= CACHE_CAP {
             cache.clear();
         }
-        cache.insert(key, (at, result));
+        cache.insert(key, (at, result.clone()));
         result
     }
 
-    fn cache_lock(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<CacheKey, (u64, Result<PathInfo, Reason>)>> {
+    fn cache_lock(&self) -> std::sync::MutexGuard<'_, HashMap<CacheKey, Cached>> {
         self.cache.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn validate_uncached(&self, leaf: &[u8], extra: &[&[u8]], at: u64) -> Result<PathInfo, Reason> {
+    fn validate_uncached(
+        &self,
+        leaf: &[u8],
+        extra: &[&[u8]],
+        at: u64,
+    ) -> Result<PathInfo, PathError> {
         let target = parse_cert(leaf, "signer").map_err(|_| Reason::Malformed)?;
         let toi = TimeOfInterest::from_unix_secs(at).map_err(|_| Reason::Internal)?;
         let checker = |env, pool| Checker {
@@ -140,8 +160,12 @@ impl PathValidator {
             allow_sha1: self.allow_sha1,
             toi,
             at,
+            revoked_by: RefCell::new(None),
         };
-        let first = checker(&self.base, &self.store_certs).try_paths(&target);
+        let store_only = checker(&self.base, &self.store_certs);
+        let first = store_only
+            .try_paths(&target)
+            .map_err(|r| store_only.error(r));
         if first.is_ok() {
             return first;
         }
@@ -163,10 +187,17 @@ impl PathValidator {
                 .iter()
                 .filter_map(|(_, d)| Certificate::from_der(d).ok()),
         );
-        let second = checker(&env, &pool).try_paths(&target);
+        let with_message = checker(&env, &pool);
+        let second = with_message
+            .try_paths(&target)
+            .map_err(|r| with_message.error(r));
         match (&first, &second) {
             // Report the more specific of two failures.
-            (Err(a), Err(Reason::UntrustedIssuer)) if *a != Reason::UntrustedIssuer => first,
+            (Err(a), Err(b))
+                if b.reason == Reason::UntrustedIssuer && a.reason != Reason::UntrustedIssuer =>
+            {
+                first
+            }
             _ => second,
         }
     }
@@ -209,9 +240,20 @@ struct Checker<'a> {
     allow_sha1: bool,
     toi: TimeOfInterest,
     at: u64,
+    /// The CRL that listed a certificate, when one did.
+    revoked_by: RefCell<Option<Arc<str>>>,
 }
 
 impl Checker<'_> {
+    fn error(&self, reason: Reason) -> PathError {
+        PathError {
+            reason,
+            revoked_by: (reason == Reason::Revoked)
+                .then(|| self.revoked_by.take())
+                .flatten(),
+        }
+    }
+
     fn try_paths(&self, target: &PDVCertificate) -> Result<PathInfo, Reason> {
         let cps = settings(self.toi);
         let mut paths = Vec::new();
@@ -266,6 +308,7 @@ impl Checker<'_> {
                     crl = %self.crls[*by].label(),
                     "certificate revoked"
                 );
+                *self.revoked_by.borrow_mut() = Some(self.crls[*by].label().into());
                 return Err(Reason::Revoked);
             }
         }

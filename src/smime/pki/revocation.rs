@@ -127,15 +127,25 @@ impl Crl {
         self.next_update
     }
 
+    /// cRLNumber, hex.
+    pub fn number_hex(&self) -> Option<String> {
+        self.number.as_deref().map(crate::smime::asn1::hex)
+    }
+
     /// How logs and audit lines name it: issuer and CRL number.
     pub fn label(&self) -> String {
-        match &self.number {
-            Some(n) => format!("{} #{}", self.issuer(), crate::smime::asn1::hex(n)),
+        match self.number_hex() {
+            Some(n) => format!("{} #{n}", self.issuer()),
             None => self.issuer().to_string(),
         }
     }
 
-    fn is_delta(&self) -> bool {
+    /// Seconds since the Unix epoch of thisUpdate.
+    pub fn this_update(&self) -> u64 {
+        self.this_update
+    }
+
+    pub fn is_delta(&self) -> bool {
         self.delta_base.is_some()
     }
 
