@@ -160,8 +160,63 @@ fn nested_layers_are_reported_outermost_first() {
     assert_eq!(v["layers"], serde_json::json!(["signed", "signed"]));
     assert_eq!(v["signatures"].as_array().unwrap().len(), 2);
     assert_eq!(verdict(v), ("pass".into(), None));
-    // The inner (author's) signature decides the signer.
+    // Both layers' signers are alice: the innermost bound one is reported.
     assert_eq!(v["signer"], "alice@example.org");
+}
+
+#[test]
+fn from_or_sender_binds_to_the_signer_of_any_passing_layer() {
+    let f = pki();
+    let out = verify(
+        &f,
+        &[],
+        &[
+            "resigned-dave.eml",
+            "resigned-carol.eml",
+            "sender.eml",
+            "sender-twice.eml",
+        ],
+    );
+    let summary: Vec<_> = out
+        .iter()
+        .map(|v| {
+            let (result, reason) = verdict(v);
+            (
+                result,
+                reason,
+                v["signer"].as_str().unwrap_or("-").to_string(),
+            )
+        })
+        .collect();
+    let want = |r: &str, reason: Option<&str>, signer: &str| {
+        (
+            r.to_string(),
+            reason.map(str::to_string),
+            signer.to_string(),
+        )
+    };
+    assert_eq!(
+        summary,
+        [
+            // Dave's outer signature covers Alice's; From: Dave binds to it.
+            want("pass", None, "dave@example.org"),
+            // Neither signer is From: the innermost is reported, as before.
+            want("policy", Some("from-mismatch"), "alice@example.org"),
+            // Sender: names the signer.
+            want("pass", None, "alice@example.org"),
+            // Two Sender: headers name no one; From: carol is not the signer.
+            want("policy", Some("from-mismatch"), "alice@example.org"),
+        ],
+        "{out:?}"
+    );
+    assert!(
+        out[0]["authentication_results"]
+            .as_str()
+            .unwrap()
+            .contains("body.smime-identifier=dave@example.org"),
+        "{}",
+        out[0]
+    );
 }
 
 #[test]

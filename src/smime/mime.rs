@@ -39,6 +39,9 @@ pub enum Entity {
 pub struct TopHeaders {
     /// Every mailbox of every From: header, read by the policy core's RFC 5322 reader.
     pub from: crate::mail::reader::FromMailboxes,
+    /// The Sender: mailbox, when there is exactly one Sender: header naming exactly one
+    /// readable mailbox (RFC 8550 §3 binds a signer to From: or Sender:).
+    pub sender: Option<crate::mail::address::Address>,
     pub message_id: Option<String>,
     pub subject: Option<String>,
 }
@@ -78,19 +81,31 @@ fn classify_unguarded(raw: &[u8]) -> (Entity, TopHeaders) {
     let Some(head) = parser.parse_headers(raw) else {
         return (Entity::Plain, TopHeaders::default());
     };
-    // Every From: header, also one that is not valid UTF-8 (mail-parser's headers_raw()
-    // would skip it, and the binding would see only the other one).
-    let from_values: Vec<std::borrow::Cow<'_, str>> = head
-        .headers()
-        .iter()
-        .filter(|h| h.name.as_str().eq_ignore_ascii_case("from"))
-        .map(|h| {
-            let range = h.offset_start as usize..h.offset_end as usize;
-            String::from_utf8_lossy(raw.get(range).unwrap_or_default())
-        })
-        .collect();
+    // Every From: (Sender:) header, also one that is not valid UTF-8 (mail-parser's
+    // headers_raw() would skip it, and the binding would see only the other one).
+    let values = |name: &str| -> Vec<std::borrow::Cow<'_, str>> {
+        head.headers()
+            .iter()
+            .filter(|h| h.name.as_str().eq_ignore_ascii_case(name))
+            .map(|h| {
+                let range = h.offset_start as usize..h.offset_end as usize;
+                String::from_utf8_lossy(raw.get(range).unwrap_or_default())
+            })
+            .collect()
+    };
+    let from_values = values("from");
+    let sender_values = values("sender");
+    let sender = crate::mail::reader::from_mailboxes(sender_values.iter().map(|v| &**v), "");
     let top = TopHeaders {
         from: crate::mail::reader::from_mailboxes(from_values.iter().map(|v| &**v), ""),
+        sender: match (
+            sender_values.len(),
+            sender.identifies_author(),
+            sender.unread,
+        ) {
+            (1, true, false) if sender.mailboxes.len() == 1 => sender.mailboxes.into_iter().next(),
+            _ => None,
+        },
         message_id: head.message_id().map(|s| s.to_string()),
         subject: head.subject().map(|s| s.to_string()),
     };

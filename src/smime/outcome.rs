@@ -267,6 +267,9 @@ pub struct Report {
     /// for `deliver = "decrypted"`.
     pub cleartext: Option<Vec<u8>>,
     pub headers: TopHeaders,
+    /// The signature layer (index into `signatures`) whose signer From: or Sender: is bound
+    /// to, if any.
+    pub bound_layer: Option<usize>,
 }
 
 /// An opened enveloped layer: with which key and content algorithm.
@@ -298,6 +301,7 @@ impl Report {
             decrypted: Vec::new(),
             cleartext: None,
             headers: TopHeaders::default(),
+            bound_layer: None,
         }
     }
 
@@ -314,12 +318,17 @@ impl Report {
             decrypted: Vec::new(),
             cleartext: None,
             headers: TopHeaders::default(),
+            bound_layer: None,
         }
     }
 
-    /// The innermost signature layer's deciding signer (the author).
+    /// The signer the message is bound to (From: or Sender:), else the innermost signature
+    /// layer's deciding signer.
     pub fn signer(&self) -> Option<&SignerReport> {
-        self.signatures.last().and_then(|l| l.signer())
+        self.bound_layer
+            .and_then(|i| self.signatures.get(i))
+            .or(self.signatures.last())
+            .and_then(|l| l.signer())
     }
 
     pub fn identity(&self) -> SignerIdentity {

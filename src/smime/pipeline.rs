@@ -1,5 +1,5 @@
 //! From raw message bytes to a verdict: peel the S/MIME layers outermost first, verify each
-//! signature layer, bind the innermost signer to From:, and combine.
+//! signature layer, bind a passing signer to From: or Sender:, and combine.
 
 use std::borrow::Cow;
 use std::ops::Range;
@@ -332,27 +332,42 @@ fn combine(signers: Vec<SignerReport>) -> SignatureLayer {
     }
 }
 
-/// The innermost signature is the author's: every From: mailbox (of every From: header)
-/// must be one of its certificate's addresses. A From: that identifies nobody (a group,
-/// an unreadable entry, none at all) binds to nobody.
+/// RFC 8550 §3: the message is bound when every From: mailbox (of every From: header), or
+/// the one Sender: mailbox, is an address of the signer of a passing signature layer; the
+/// innermost such signer is the one reported. A From: that identifies nobody (a group, an
+/// unreadable entry, none at all) binds to nobody. Unbound, a passing innermost layer is
+/// `from-mismatch`. Binding an outer signer is no weaker than binding the inner one: the
+/// inner signature could always be sent on its own.
 fn bind_from(report: &mut Report) {
-    let from = &report.headers.from;
-    let Some(layer) = report.signatures.last_mut() else {
-        return;
+    let headers = &report.headers;
+    let has = |signer: &SignerReport, address: &str| {
+        signer
+            .emails
+            .iter()
+            .any(|e| e.eq_ignore_ascii_case(address))
     };
-    if layer.outcome.result != SmimeResult::Pass {
+    let binds = |signer: &SignerReport| {
+        let by_from = headers.from.identifies_author()
+            && headers
+                .from
+                .mailboxes
+                .iter()
+                .all(|m| has(signer, m.as_str()));
+        let by_sender = headers
+            .sender
+            .as_ref()
+            .is_some_and(|s| has(signer, s.as_str()));
+        by_from || by_sender
+    };
+    report.bound_layer = report.signatures.iter().rposition(|layer| {
+        layer.outcome.result == SmimeResult::Pass && layer.signer().is_some_and(binds)
+    });
+    if report.bound_layer.is_some() {
         return;
     }
-    let matches = match layer.signer() {
-        Some(signer) if from.identifies_author() => from.mailboxes.iter().all(|m| {
-            signer
-                .emails
-                .iter()
-                .any(|e| e.eq_ignore_ascii_case(m.as_str()))
-        }),
-        _ => false,
-    };
-    if !matches {
-        layer.outcome = Outcome::from_reason(Reason::FromMismatch);
+    if let Some(layer) = report.signatures.last_mut() {
+        if layer.outcome.result == SmimeResult::Pass {
+            layer.outcome = Outcome::from_reason(Reason::FromMismatch);
+        }
     }
 }

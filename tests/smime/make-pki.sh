@@ -35,6 +35,11 @@ extendedKeyUsage = emailProtection
 subjectAltName = email:alice@example.org
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
+[leaf_dave]
+basicConstraints = CA:false
+keyUsage = critical,digitalSignature
+extendedKeyUsage = emailProtection
+subjectAltName = email:dave@example.org
 [leaf_enc]
 basicConstraints = CA:false
 keyUsage = critical,keyEncipherment
@@ -93,6 +98,7 @@ issue alice-untrusted "/CN=Alice untrusted" other-root leaf rsa:2048
 issue alice-nc "/CN=Alice constrained" int-nc leaf rsa:2048
 issue bob-nc "/CN=Bob constrained" int-nc leaf_bob_com rsa:2048
 issue bob "/CN=Bob" int leaf_enc rsa:2048
+issue dave "/CN=Dave" int leaf_dave rsa:2048
 issue carol "/CN=Carol" int leaf_enc rsa:2048
 issue bob-ec "/CN=Bob EC" int leaf_ecdh ec:<($O ecparam -name prime256v1)
 issue bob-p384 "/CN=Bob P-384" int leaf_ecdh ec:<($O ecparam -name secp384r1)
@@ -179,6 +185,14 @@ $O cms -sign -in two.content -signer alice.pem -inkey alice.key -certfile int.pe
 # tampered-sig.eml and malformed.eml are derived from pass-rsa.eml by tests/smime.rs.
 # Nested: alice signs, then a gateway re-signs the signed entity (outer = transport).
 { hdr alice@example.org nested; $O cms -sign -in pass-rsa.eml -signer alice-ec.pem -inkey alice-ec.key -certfile int.pem -crlfeol; } > nested.eml
+# Alice's signed message re-signed by Dave (RFC 8550 §3: From: or Sender: may name the
+# signer of any passing layer): From: Dave, and From: someone neither of them is.
+{ hdr dave@example.org resigned-dave; $O cms -sign -in pass-rsa.eml -signer dave.pem -inkey dave.key -certfile int.pem -crlfeol; } > resigned-dave.eml
+{ hdr carol@example.org resigned-carol; $O cms -sign -in pass-rsa.eml -signer dave.pem -inkey dave.key -certfile int.pem -crlfeol; } > resigned-carol.eml
+# From: carol, Sender: alice (the signer), once with a second Sender: that names nobody
+# signing (two Sender: headers bind to no one).
+{ printf 'Sender: alice@example.org\r\n'; hdr carol@example.org sender; $O cms -sign -in two.content -signer alice.pem -inkey alice.key -certfile int.pem -crlfeol; } > sender.eml
+{ printf 'Sender: alice@example.org\r\nSender: mallory@example.org\r\n'; hdr carol@example.org sender-twice; $O cms -sign -in two.content -signer alice.pem -inkey alice.key -certfile int.pem -crlfeol; } > sender-twice.eml
 # Nine opaque layers, one more than mailwarden peels (smime.limits.max_layers = 8).
 cp pass-opaque.eml deep.eml
 for i in $(seq 1 8); do
