@@ -268,6 +268,12 @@ fn check(config: Option<&Path>) -> ExitCode {
                         },
                         k.source.display()
                     );
+                    if let Some(weak) = k.weak_protection {
+                        eprintln!(
+                            "mailwarden: warning: {}: weak: its certificates are protected with {weak} (a legacy export); re-export with AES-256 (Windows: \"AES256-SHA256\") or convert: openssl pkcs12 -legacy -in OLD.p12 -nodes | openssl pkcs12 -export -out NEW.p12",
+                            k.source.display()
+                        );
+                    }
                 }
                 return ExitCode::SUCCESS;
             }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/run.sh — THE test command (README, CI). Installs what the tests need when missing
-# (real Postfix, swaks, miltertest, openssl; m4 and an unpacked Sendmail; systemd-analyze,
+# (real Postfix, swaks, miltertest, openssl, GnuTLS certtool; m4 and an unpacked Sendmail; systemd-analyze,
 # man-db, adduser and cargo-deb for the package test), then runs every test.
 # Under CI=true a tool that is still missing is a failure, never a silent skip.
 set -euo pipefail
@@ -12,6 +12,8 @@ command -v smtp-source >/dev/null 2>&1 || [[ " ${need_pkgs[*]} " == *" postfix "
 command -v swaks >/dev/null 2>&1 || need_pkgs+=(swaks)
 command -v miltertest >/dev/null 2>&1 || need_pkgs+=(miltertest)
 command -v openssl >/dev/null 2>&1 || need_pkgs+=(openssl)
+# GnuTLS's certtool writes the "null password" form of a PKCS#12 file (tests/smime/make-pki.sh).
+command -v certtool >/dev/null 2>&1 || need_pkgs+=(gnutls-bin)
 # The SASL login binding example (docs/postfix.md): Cyrus SASL's sasldb and PLAIN.
 command -v saslpasswd2 >/dev/null 2>&1 || need_pkgs+=(sasl2-bin)
 dpkg-query -W -f='${Status}' libsasl2-modules 2>/dev/null | grep -q "ok installed" || need_pkgs+=(libsasl2-modules)
@@ -40,7 +42,7 @@ if [ "${#need_pkgs[@]}" -gt 0 ]; then
 fi
 
 missing=()
-for tool in postfix postconf smtp-source swaks miltertest openssl saslpasswd2 m4 unshare systemd-analyze man adduser setpriv dpkg-deb; do
+for tool in postfix postconf smtp-source swaks miltertest openssl certtool saslpasswd2 m4 unshare systemd-analyze man adduser setpriv dpkg-deb; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 if [ "${#missing[@]}" -gt 0 ]; then

@@ -214,6 +214,24 @@ fn pkcs12_files_and_encrypted_keys_open_mail() {
             "enc-ec.eml",
             "enc-aes256.eml",
         ),
+        // `openssl pkcs12 -legacy`: certificates under RC2-40, the key under 3DES.
+        (
+            r#"pkcs12 = "bob-rc2.p12", password_file = "bob.pw""#,
+            "enc-aes128.eml",
+            "enc-ec.eml",
+        ),
+        // No password, as two zero bytes (OpenSSL) and as nothing at all (GnuTLS
+        // --null-password): an empty password file means "no password".
+        (
+            r#"pkcs12 = "bob-nopass.p12", password_file = "empty.pw""#,
+            "enc-aes256.eml",
+            "enc-ec.eml",
+        ),
+        (
+            r#"pkcs12 = "bob-null.p12", password_file = "empty.pw""#,
+            "enc-aes256.eml",
+            "enc-ec.eml",
+        ),
         // Encrypted PKCS#8: PBES2 HMAC-SHA512/AES-256 in PEM; PBE-SHA1-3DES in DER.
         (
             r#"cert = "bob.pem", key = "bob.enc.key", password_file = "bob.pw""#,
@@ -236,6 +254,11 @@ fn pkcs12_files_and_encrypted_keys_open_mail() {
             out.contains("smime decryption key: CN=Bob"),
             "{entry}: {out}"
         );
+        // Only the legacy export is reported weak, with the way out.
+        let weak = out
+            .contains("weak: its certificates are protected with pbeWithSHAAnd40BitRC2-CBC")
+            && out.contains("re-export");
+        assert_eq!(weak, entry.contains("bob-rc2.p12"), "{entry}: {out}");
         let config = f.config();
         let (code, out, err) = common::run_env(
             &[
@@ -300,11 +323,17 @@ fn key_passwords_and_containers_fail_with_clear_errors() {
         &[],
         &["bob.key", "not encrypted"],
     );
-    // Certificates under RC2-40 (`openssl pkcs12 -legacy`): named, with the way out.
+    // A private key under RC2-40: named, with the way out (only certificates are read so).
     expect_error(
-        r#"pkcs12 = "bob-rc2.p12", password_file = "bob.pw""#,
+        r#"pkcs12 = "bob-rc2-key.p12", password_file = "bob.pw""#,
         &[],
-        &["bob-rc2.p12", "RC2", "re-export"],
+        &["bob-rc2-key.p12", "RC2", "re-export"],
+    );
+    // The empty password is tried in both forms, and a wrong one is still wrong.
+    expect_error(
+        r#"pkcs12 = "bob.p12", password_file = "empty.pw""#,
+        &[],
+        &["bob.p12", "wrong password"],
     );
     expect_error(
         r#"pkcs12 = "bob.p12", password_env = "MAILWARDEN_TEST_UNSET""#,

@@ -209,13 +209,23 @@ $O pkcs12 -export -in bob.pem -inkey bob.key -certfile int.pem -passout file:bob
 # The PKCS#12 PBE with 3DES for key and certificates, SHA-1 MAC (older Windows, NSS).
 $O pkcs12 -export -in bob.pem -inkey bob.key -passout file:bob.pw \
   -keypbe PBE-SHA1-3DES -certpbe PBE-SHA1-3DES -macalg sha1 -out bob-3des.p12
-# Certificates under RC2-40 (the pre-2019 Windows default): not supported, a clear error.
+# Certificates under RC2-40, the key under 3DES (the pre-2019 Windows default, `-legacy`):
+# read, and reported weak. A key under RC2 stays refused.
 $O pkcs12 -export -legacy -in bob.pem -inkey bob.key -passout file:bob.pw -out bob-rc2.p12
+$O pkcs12 -export -legacy -in bob.pem -inkey bob.key -passout file:bob.pw \
+  -keypbe PBE-SHA1-RC2-40 -out bob-rc2-key.p12
+# "No password" in both PKCS#12 forms: two zero bytes (OpenSSL, GnuTLS --empty-password)
+# and a zero-length BMPString (GnuTLS --null-password, some Windows exports).
+: > empty.pw
+chmod 600 empty.pw
+$O pkcs12 -export -in bob.pem -inkey bob.key -passout pass: -out bob-nopass.p12
+certtool --to-p12 --load-certificate bob.pem --load-privkey bob.key --null-password \
+  --p12-name bob --outder --outfile bob-null.p12 >/dev/null 2>&1
 $O pkcs12 -export -in bob-ec.pem -inkey bob-ec.key -certfile int.pem -passout file:bob.pw -out bob-ec.p12
 # Encrypted PKCS#8: PBES2 with HMAC-SHA512 and AES-256 (PEM), PBE-SHA1-3DES (DER).
 $O pkcs8 -topk8 -in bob.key -v2 aes-256-cbc -v2prf hmacWithSHA512 -passout file:bob.pw -out bob.enc.key
 $O pkcs8 -topk8 -in bob-ec.key -v1 PBE-SHA1-3DES -passout file:bob.pw -outform DER -out bob-ec.enc.der
-chmod 600 bob.p12 bob-3des.p12 bob-rc2.p12 bob-ec.p12 bob.enc.key bob-ec.enc.der
+chmod 600 bob.p12 bob-3des.p12 bob-rc2.p12 bob-rc2-key.p12 bob-nopass.p12 bob-null.p12 bob-ec.p12 bob.enc.key bob-ec.enc.der
 # An encrypted smime.p7m attached to a multipart/mixed (not a layer of the message).
 enclosed() { # out recipient-cert
   $O cms -encrypt -in two.content -recip "$2" -aes256 -outform DER -out enclosed.der

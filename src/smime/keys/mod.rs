@@ -26,6 +26,9 @@ pub struct DecryptionKey {
     pub skid: Option<Vec<u8>>,
     pub key: PrivateKey,
     pub source: PathBuf,
+    /// A weak algorithm that protected the file's certificates (a legacy PKCS#12's RC2),
+    /// which `check` reports; the key itself is never read under RC2.
+    pub weak_protection: Option<&'static str>,
 }
 
 /// RSA for key transport, EC for ECDH key agreement.
@@ -176,6 +179,7 @@ fn load_one(r: &KeyRef) -> Result<DecryptionKey, Diagnostic> {
     let password = password.as_ref().map(|p| p.as_slice());
     let key_bytes =
         Zeroizing::new(std::fs::read(key_path).map_err(|e| key_err(format!("cannot read: {e}")))?);
+    let mut weak_protection = None;
     let (cert, key) = match &r.files {
         KeyFiles::Pem {
             cert: cert_path, ..
@@ -199,6 +203,7 @@ fn load_one(r: &KeyRef) -> Result<DecryptionKey, Diagnostic> {
         KeyFiles::Pkcs12(_) => {
             let contents = pkcs12::open(&key_bytes, password.unwrap_or(b""))
                 .map_err(|e| key_err(e.to_string()))?;
+            weak_protection = contents.weak_certificate_protection;
             // The certificate is the one whose public key is the private key's.
             // The file's CA certificates (other algorithms, other curves) are passed over.
             let mut found = None;
@@ -228,6 +233,7 @@ fn load_one(r: &KeyRef) -> Result<DecryptionKey, Diagnostic> {
         skid,
         key,
         source: key_path.to_path_buf(),
+        weak_protection,
     })
 }
 

@@ -1,11 +1,13 @@
 //! Password-based decryption, for private keys stored encrypted: PBES2 (RFC 8018: PBKDF2
 //! with HMAC-SHA1/256/384/512, then AES-CBC or DES-EDE3-CBC) and the PKCS#12 PBE that older
 //! Windows and NSS exports use (RFC 7292 App. C, pbeWithSHAAnd3-KeyTripleDES-CBC), plus the
-//! PKCS#12 MAC check.
+//! PKCS#12 MAC check. For the *certificates* of a PKCS#12 file (never a key) also
+//! pbeWithSHAAnd40BitRC2-CBC and its 128-bit sibling, the pre-2019 Windows and
+//! `openssl pkcs12 -legacy` default.
 //!
 //! PBKDF2, HMAC and the ciphers are aws-lc-rs; the PKCS#12 key derivation (App. B) is
-//! RustCrypto's `pkcs12::kdf`. Nothing here is hand-made cryptography: this module only
-//! reads the parameters and feeds them to those.
+//! RustCrypto's `pkcs12::kdf`, RC2 RustCrypto's `rc2` (aws-lc-rs has none). Nothing here is
+//! hand-made cryptography: this module only reads the parameters and feeds them to those.
 
 use std::num::NonZeroU32;
 
@@ -30,10 +32,38 @@ mod alg {
     pub const HMAC_SHA512: O = O::new_unwrap("1.2.840.113549.2.11");
     /// pkcs-12PbeIds: 1 and 2 are RC4, 3 three-key 3DES, 4 two-key 3DES, 5 and 6 RC2.
     pub const PKCS12_PBE_SHA1_3DES: O = O::new_unwrap("1.2.840.113549.1.12.1.3");
+    pub const PKCS12_PBE_SHA1_RC2_128: O = O::new_unwrap("1.2.840.113549.1.12.1.5");
+    pub const PKCS12_PBE_SHA1_RC2_40: O = O::new_unwrap("1.2.840.113549.1.12.1.6");
     pub const PKCS12_PBE_PREFIX: &str = "1.2.840.113549.1.12.1.";
     pub use crate::smime::algorithms::oid::{
         AES128_CBC, AES192_CBC, AES256_CBC, DES_EDE3_CBC, SHA1, SHA224, SHA256, SHA384, SHA512,
     };
+}
+
+/// A password as configured (UTF-8 bytes), and how PKCS#12 writes it when it is empty.
+#[derive(Debug, Clone, Copy)]
+pub struct Password<'a> {
+    pub utf8: &'a [u8],
+    /// The empty password as a zero-length BMPString ("no password": GnuTLS
+    /// `--null-password`, some Windows exports) instead of RFC 7292 B.1's two zero bytes.
+    /// OpenSSL and NSS try both; so do we.
+    pub null: bool,
+}
+
+impl<'a> Password<'a> {
+    pub fn new(utf8: &'a [u8]) -> Password<'a> {
+        Password { utf8, null: false }
+    }
+
+    /// The forms to try, in order: as RFC 7292 writes it, then, for an empty password,
+    /// the zero-length one.
+    pub fn forms(utf8: &'a [u8]) -> Vec<Password<'a>> {
+        let mut out = vec![Password::new(utf8)];
+        if utf8.is_empty() {
+            out.push(Password { utf8, null: true });
+        }
+        out
+    }
 }
 
 /// Why a password-protected object did not open. `WrongPassword` covers "or damaged":
@@ -76,11 +106,11 @@ struct Pkcs12PbeParams {
 /// Decrypts `ciphertext` encrypted under `alg` with `password` (UTF-8 as configured).
 pub fn decrypt(
     alg: &AlgorithmIdentifierOwned,
-    password: &[u8],
+    password: Password<'_>,
     ciphertext: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>, PbeError> {
     if alg.oid == alg::PBES2 {
-        pbes2(alg, password, ciphertext)
+        pbes2(alg, password.utf8, ciphertext)
     } else if alg.oid == alg::PKCS12_PBE_SHA1_3DES {
         let p: Pkcs12PbeParams = params(alg)?;
         let iterations = iterations(p.iterations)?;
@@ -165,7 +195,7 @@ pub fn check_pkcs12_mac(
     expected: &[u8],
     salt: &[u8],
     iterations_count: u32,
-    password: &[u8],
+    password: Password<'_>,
     data: &[u8],
 ) -> Result<(), PbeError> {
     let rounds = iterations(iterations_count)?;
@@ -202,6 +232,44 @@ pub fn check_pkcs12_mac(
         .map_err(|_| PbeError::WrongPassword)
 }
 
+/// The weak PBE a PKCS#12 file's certificates were protected with, as `check` names it.
+pub const RC2_40: &str = "pbeWithSHAAnd40BitRC2-CBC";
+pub const RC2_128: &str = "pbeWithSHAAnd128BitRC2-CBC";
+
+/// Decrypts a PKCS#12 file's certificate EncryptedData: whatever [`decrypt`] reads, and
+/// also RC2 (RFC 7292 App. C ids 5 and 6). The weak algorithm's name comes back with it.
+pub fn decrypt_certificates(
+    alg: &AlgorithmIdentifierOwned,
+    password: Password<'_>,
+    ciphertext: &[u8],
+) -> Result<(Zeroizing<Vec<u8>>, Option<&'static str>), PbeError> {
+    let (name, key_len) = match alg.oid {
+        alg::PKCS12_PBE_SHA1_RC2_40 => (RC2_40, 5),
+        alg::PKCS12_PBE_SHA1_RC2_128 => (RC2_128, 16),
+        _ => return decrypt(alg, password, ciphertext).map(|plain| (plain, None)),
+    };
+    let p: Pkcs12PbeParams = params(alg)?;
+    let rounds = iterations(p.iterations)?;
+    let bmp = bmp_password(password)?;
+    let salt = p.salt.as_bytes();
+    let key = Zeroizing::new(derive_key::<sha1_v010::Sha1>(
+        &bmp,
+        salt,
+        Pkcs12KeyType::EncryptionKey,
+        rounds,
+        key_len,
+    ));
+    let iv = derive_key::<sha1_v010::Sha1>(&bmp, salt, Pkcs12KeyType::Iv, rounds, 8);
+    use cbc::cipher::{BlockDecryptMut, InnerIvInit, block_padding::Pkcs7};
+    let rc2 = rc2::Rc2::new_with_eff_key_len(&key, key_len * 8);
+    let decryptor = cbc::Decryptor::<rc2::Rc2>::inner_iv_slice_init(rc2, &iv)
+        .map_err(|_| PbeError::Malformed("RC2 IV".into()))?;
+    let plain = decryptor
+        .decrypt_padded_vec_mut::<Pkcs7>(ciphertext)
+        .map_err(|_| PbeError::WrongPassword)?;
+    Ok((Zeroizing::new(plain), Some(name)))
+}
+
 fn params<T: for<'a> der::Decode<'a, Error = der::Error>>(
     alg: &AlgorithmIdentifierOwned,
 ) -> Result<T, PbeError> {
@@ -228,9 +296,12 @@ fn iterations(n: u32) -> Result<i32, PbeError> {
 }
 
 /// The password as PKCS#12 wants it (RFC 7292 B.1): a BMPString, big-endian UTF-16 with two
-/// terminating zero bytes.
-fn bmp_password(password: &[u8]) -> Result<Zeroizing<Vec<u8>>, PbeError> {
-    let text = std::str::from_utf8(password)
+/// terminating zero bytes (none at all for the null form of the empty password).
+fn bmp_password(password: Password<'_>) -> Result<Zeroizing<Vec<u8>>, PbeError> {
+    if password.null && password.utf8.is_empty() {
+        return Ok(Zeroizing::new(Vec::new()));
+    }
+    let text = std::str::from_utf8(password.utf8)
         .map_err(|_| PbeError::Unsupported("a password that is not UTF-8".into()))?;
     let mut out = Zeroizing::new(Vec::with_capacity(text.len() * 2 + 2));
     for unit in text.encode_utf16() {
@@ -263,11 +334,19 @@ mod tests {
     #[test]
     fn bmp_password_is_utf16_big_endian_with_terminator() {
         assert_eq!(
-            bmp_password(b"n\xc3\xa4").unwrap().as_slice(),
+            bmp_password(Password::new(b"n\xc3\xa4"))
+                .unwrap()
+                .as_slice(),
             &[0, b'n', 0, 0xe4, 0, 0]
         );
-        assert_eq!(bmp_password(b"").unwrap().as_slice(), &[0, 0]);
-        assert!(bmp_password(b"\xff").is_err());
+        assert_eq!(
+            bmp_password(Password::new(b"")).unwrap().as_slice(),
+            &[0, 0]
+        );
+        let null = Password::forms(b"")[1];
+        assert!(bmp_password(null).unwrap().is_empty());
+        assert_eq!(Password::forms(b"x").len(), 1);
+        assert!(bmp_password(Password::new(b"\xff")).is_err());
     }
 
     #[test]

@@ -11,7 +11,7 @@ use der::{Decode, Encode};
 use spki::AlgorithmIdentifierOwned;
 use zeroize::Zeroizing;
 
-use super::pbe::{self, PbeError};
+use super::pbe::{self, Password, PbeError};
 use crate::smime::asn1::decode_lenient;
 
 /// Bags read, all SafeContents together: a key and its chain need a handful.
@@ -36,6 +36,8 @@ pub struct Contents {
     pub pkcs8: Zeroizing<Vec<u8>>,
     /// Every X.509 certificate in the file (DER); the caller picks the one that matches.
     pub certs: Vec<Vec<u8>>,
+    /// The weak PBE that protected the certificates (RC2), which `check` reports.
+    pub weak_certificate_protection: Option<&'static str>,
 }
 
 /// PFX (RFC 7292 4).
@@ -167,8 +169,22 @@ fn malformed(what: &'static str) -> impl FnOnce(der::Error) -> Pkcs12Error {
     move |source| Pkcs12Error::Malformed { what, source }
 }
 
-/// Opens a PKCS#12 file (DER or BER) with its password.
+/// Opens a PKCS#12 file (DER or BER) with its password. An empty password is tried in
+/// both of its PKCS#12 forms ([`Password::forms`]); the first error is reported.
 pub fn open(bytes: &[u8], password: &[u8]) -> Result<Contents, Pkcs12Error> {
+    let mut first_error = None;
+    for form in Password::forms(password) {
+        match open_with(bytes, form) {
+            Ok(contents) => return Ok(contents),
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    Err(first_error.unwrap_or(Pkcs12Error::NoPrivateKey))
+}
+
+fn open_with(bytes: &[u8], password: Password<'_>) -> Result<Contents, Pkcs12Error> {
     let pfx: Pfx = decode_lenient(bytes).map_err(malformed("PFX"))?;
     if pfx.version != 3 {
         return Err(Pkcs12Error::Version(pfx.version));
@@ -198,6 +214,7 @@ pub fn open(bytes: &[u8], password: &[u8]) -> Result<Contents, Pkcs12Error> {
         certs: Vec::new(),
         bags: 0,
     };
+    let mut weak = None;
     for element in &safes {
         let kind: ContentType = reread(element).map_err(malformed("ContentInfo"))?;
         let contents = match kind.content_type {
@@ -209,8 +226,11 @@ pub fn open(bytes: &[u8], password: &[u8]) -> Result<Contents, Pkcs12Error> {
                 let ci: EncryptedDataContentInfo =
                     reread(element).map_err(malformed("EncryptedData"))?;
                 let info = &ci.content.info;
-                pbe::decrypt(&info.algorithm, password, info.content.as_bytes())
-                    .map_err(Pkcs12Error::Certificates)?
+                let (plain, weak_pbe) =
+                    pbe::decrypt_certificates(&info.algorithm, password, info.content.as_bytes())
+                        .map_err(Pkcs12Error::Certificates)?;
+                weak = weak.or(weak_pbe);
+                plain
             }
             other => {
                 return Err(Pkcs12Error::ContentType(other));
@@ -226,6 +246,7 @@ pub fn open(bytes: &[u8], password: &[u8]) -> Result<Contents, Pkcs12Error> {
     Ok(Contents {
         pkcs8,
         certs: walk.certs,
+        weak_certificate_protection: weak,
     })
 }
 
@@ -233,12 +254,12 @@ pub fn open(bytes: &[u8], password: &[u8]) -> Result<Contents, Pkcs12Error> {
 pub fn decrypt_pkcs8(der: &[u8], password: &[u8]) -> Result<Zeroizing<Vec<u8>>, Pkcs12Error> {
     let info: EncryptedPrivateKeyInfo =
         decode_lenient(der).map_err(Pkcs12Error::NotEncryptedPkcs8)?;
-    shrouded(&info, password).map_err(Pkcs12Error::Pkcs8)
+    shrouded(&info, Password::new(password)).map_err(Pkcs12Error::Pkcs8)
 }
 
 fn shrouded(
     info: &EncryptedPrivateKeyInfo,
-    password: &[u8],
+    password: Password<'_>,
 ) -> Result<Zeroizing<Vec<u8>>, PbeError> {
     let plain = pbe::decrypt(&info.algorithm, password, info.data.as_bytes())?;
     // With a wrong password, CBC padding is still right one time in 256: the result is then
@@ -250,7 +271,7 @@ fn shrouded(
 }
 
 struct Walk<'p> {
-    password: &'p [u8],
+    password: Password<'p>,
     keys: Vec<Zeroizing<Vec<u8>>>,
     certs: Vec<Vec<u8>>,
     bags: usize,
