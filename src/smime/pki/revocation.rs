@@ -9,6 +9,9 @@
 //! `check_revocation` for us. Nothing here does I/O: the caller passes the parsed CRLs, the
 //! certificates a CRL signer may be, and a callback that validates such a signer's path.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+
 use der::{Decode, Encode, Reader, SliceReader};
 use spki::SubjectPublicKeyInfoOwned;
 use x509_cert::Certificate;
@@ -57,38 +60,47 @@ const KNOWN_ENTRY_EXTENSIONS: &[der::asn1::ObjectIdentifier] = &[
     const_oid::db::rfc5280::ID_CE_CERTIFICATE_ISSUER,
 ];
 
-/// One configured CRL, parsed once when the trust store is loaded.
+/// One configured CRL, parsed once when the trust store is loaded. The entries are kept as
+/// an index by serial number, not as decoded structures (a CRL of 100,000 entries decodes
+/// to ten times its size).
 pub struct Crl {
-    list: CertificateList,
-    /// The signed bytes (tbsCertList as it appears in the file).
+    issuer: Name,
+    /// The signed bytes (tbsCertList as it appears in the file), the algorithm and value.
     tbs: Vec<u8>,
+    signature_algorithm: spki::AlgorithmIdentifierOwned,
+    signature: Vec<u8>,
+    /// Serial number → (index into `entry_issuers`, reason) of each entry listing it.
+    entries: HashMap<Vec<u8>, Vec<(usize, CrlReason)>>,
+    /// The issuers entries speak for: 0 is the CRL issuer; an indirect CRL's
+    /// certificateIssuer extensions add the others (RFC 5280 §5.3.3).
+    entry_issuers: Vec<Vec<Name>>,
     number: Option<Vec<u8>>,
     /// `Some` for a delta CRL: the cRLNumber of the base it applies to.
     delta_base: Option<Vec<u8>>,
     idp: Option<IssuingDistributionPoint>,
     /// The IDP's encoding, to compare scopes of a base and a delta.
     idp_der: Option<Vec<u8>>,
-    /// No critical CRL or entry extension we cannot process.
+    /// No critical CRL or entry extension we cannot process, and certificateIssuer readable.
     usable: bool,
     this_update: u64,
     next_update: Option<u64>,
+    /// Signature checks done (signer key DER → verified), so that a large CRL is hashed once
+    /// per key rather than once per signer path.
+    verified: Mutex<Vec<(Vec<u8>, bool)>>,
 }
+
+/// Signer keys remembered per CRL (a CRL has one signer; a few more allow for rollover).
+const VERIFIED_CAP: usize = 8;
 
 impl Crl {
     pub fn parse(der: &[u8]) -> Result<Crl, der::Error> {
-        let list = CertificateList::from_der(der)?;
+        let list = <CertificateList>::from_der(der)?;
         let tbs = first_element(der)?.to_vec();
-        let t = &list.tbs_cert_list;
+        let t = list.tbs_cert_list;
         let exts = t.crl_extensions.as_deref().unwrap_or_default();
         let mut usable = exts
             .iter()
             .all(|e| !e.critical || KNOWN_CRL_EXTENSIONS.contains(&e.extn_id));
-        usable &= t
-            .revoked_certificates
-            .iter()
-            .flatten()
-            .flat_map(|r| r.crl_entry_extensions.iter().flatten())
-            .all(|e| !e.critical || KNOWN_ENTRY_EXTENSIONS.contains(&e.extn_id));
         let ext = |oid| exts.iter().find(|e| e.extn_id == oid);
         let number = ext(const_oid::db::rfc5280::ID_CE_CRL_NUMBER)
             .map(|e| CrlNumber::from_der(e.extn_value.as_bytes()).map(|n| n.0.as_bytes().to_vec()))
@@ -103,10 +115,42 @@ impl Crl {
             .map(|e| IssuingDistributionPoint::from_der(e.extn_value.as_bytes()))
             .transpose()?;
         let idp_der = idp_ext.map(|e| e.extn_value.as_bytes().to_vec());
+        let indirect = idp.as_ref().is_some_and(|i| i.indirect_crl);
         let this_update = t.this_update.to_unix_duration().as_secs();
         let next_update = t.next_update.map(|n| n.to_unix_duration().as_secs());
+        let mut entries: HashMap<Vec<u8>, Vec<(usize, CrlReason)>> = HashMap::new();
+        let mut entry_issuers = vec![vec![t.issuer.clone()]];
+        for revoked in t.revoked_certificates.iter().flatten() {
+            let exts = revoked.crl_entry_extensions.as_deref().unwrap_or_default();
+            usable &= exts
+                .iter()
+                .all(|e| !e.critical || KNOWN_ENTRY_EXTENSIONS.contains(&e.extn_id));
+            let find = |oid| exts.iter().find(|e| e.extn_id == oid);
+            if let (true, Some(e)) = (
+                indirect,
+                find(const_oid::db::rfc5280::ID_CE_CERTIFICATE_ISSUER),
+            ) {
+                match GeneralNames::from_der(e.extn_value.as_bytes()) {
+                    Ok(names) => entry_issuers.push(directory_names(&names).cloned().collect()),
+                    // Whose certificates the entries name is unknown: use none of them.
+                    Err(_) => usable = false,
+                }
+            }
+            let reason = find(const_oid::db::rfc5280::ID_CE_CRL_REASONS)
+                .and_then(|e| CrlReason::from_der(e.extn_value.as_bytes()).ok())
+                .unwrap_or(CrlReason::Unspecified);
+            entries
+                .entry(revoked.serial_number.as_bytes().to_vec())
+                .or_default()
+                .push((entry_issuers.len() - 1, reason));
+        }
         Ok(Crl {
+            issuer: t.issuer,
             tbs,
+            signature_algorithm: list.signature_algorithm,
+            signature: list.signature.as_bytes().unwrap_or_default().to_vec(),
+            entries,
+            entry_issuers,
             number,
             delta_base,
             idp,
@@ -114,12 +158,12 @@ impl Crl {
             usable,
             this_update,
             next_update,
-            list,
+            verified: Mutex::new(Vec::new()),
         })
     }
 
     pub fn issuer(&self) -> &Name {
-        &self.list.tbs_cert_list.issuer
+        &self.issuer
     }
 
     /// Seconds since the Unix epoch of nextUpdate, if the CRL has one.
@@ -422,16 +466,25 @@ fn may_sign_crls(cert: &Certificate) -> bool {
 }
 
 fn signed_by(ctx: &Context, crl: &Crl, spki: &SubjectPublicKeyInfoOwned) -> bool {
+    let Ok(key) = spki.to_der() else {
+        return false;
+    };
+    let lock = || crl.verified.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, ok)) = lock().iter().find(|(k, _)| *k == key) {
+        return *ok;
+    }
     if !path_budget::charge() {
         return false;
     }
-    let Ok(scheme) = algorithms::scheme_from_alg(&crl.list.signature_algorithm, None) else {
-        return false;
-    };
-    let Some(sig) = crl.list.signature.as_bytes() else {
-        return false;
-    };
-    algorithms::verify(scheme, spki, &crl.tbs, sig, ctx.allow_sha1).is_ok()
+    let ok = algorithms::scheme_from_alg(&crl.signature_algorithm, None).is_ok_and(|scheme| {
+        algorithms::verify(scheme, spki, &crl.tbs, &crl.signature, ctx.allow_sha1).is_ok()
+    });
+    let mut memo = lock();
+    if memo.len() >= VERIFIED_CAP {
+        memo.remove(0);
+    }
+    memo.push((key, ok));
+    ok
 }
 
 /// The newest usable, current delta CRL for the complete CRL `base`: same issuer, same
@@ -471,30 +524,13 @@ fn uint_cmp(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
 /// entry's issuer is the last certificateIssuer seen, else the CRL issuer).
 fn entry(crl: &Crl, cert: &Certificate) -> Option<CrlReason> {
     let tbs = cert.tbs_certificate();
-    let serial = tbs.serial_number().as_bytes();
-    let mut entry_issuer: Vec<Name> = vec![crl.issuer().clone()];
-    for revoked in crl.list.tbs_cert_list.revoked_certificates.iter().flatten() {
-        let exts = revoked.crl_entry_extensions.as_deref().unwrap_or_default();
-        if crl.indirect() {
-            let named = exts
+    crl.entries
+        .get(tbs.serial_number().as_bytes())?
+        .iter()
+        .find(|(issuers, _)| {
+            crl.entry_issuers[*issuers]
                 .iter()
-                .find(|e| e.extn_id == const_oid::db::rfc5280::ID_CE_CERTIFICATE_ISSUER)
-                .and_then(|e| GeneralNames::from_der(e.extn_value.as_bytes()).ok());
-            if let Some(names) = named {
-                entry_issuer = directory_names(&names).cloned().collect();
-            }
-        }
-        if revoked.serial_number.as_bytes() != serial
-            || !entry_issuer.iter().any(|n| names_equal(n, tbs.issuer()))
-        {
-            continue;
-        }
-        let reason = exts
-            .iter()
-            .find(|e| e.extn_id == const_oid::db::rfc5280::ID_CE_CRL_REASONS)
-            .and_then(|e| CrlReason::from_der(e.extn_value.as_bytes()).ok())
-            .unwrap_or(CrlReason::Unspecified);
-        return Some(reason);
-    }
-    None
+                .any(|n| names_equal(n, tbs.issuer()))
+        })
+        .map(|(_, reason)| *reason)
 }
