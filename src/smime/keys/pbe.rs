@@ -112,18 +112,7 @@ pub fn decrypt(
     if alg.oid == alg::PBES2 {
         pbes2(alg, password.utf8, ciphertext)
     } else if alg.oid == alg::PKCS12_PBE_SHA1_3DES {
-        let p: Pkcs12PbeParams = params(alg)?;
-        let iterations = iterations(p.iterations)?;
-        let bmp = bmp_password(password)?;
-        let salt = p.salt.as_bytes();
-        let key = Zeroizing::new(derive_key::<sha1_v010::Sha1>(
-            &bmp,
-            salt,
-            Pkcs12KeyType::EncryptionKey,
-            iterations,
-            24,
-        ));
-        let iv = derive_key::<sha1_v010::Sha1>(&bmp, salt, Pkcs12KeyType::Iv, iterations, 8);
+        let (key, iv) = pkcs12_pbe_key_iv(alg, password, 24)?;
         cbc(legacy_3des(), &key, &iv, ciphertext)
     } else if let Some(n) = alg.oid.to_string().strip_prefix(alg::PKCS12_PBE_PREFIX) {
         let name = match n {
@@ -248,6 +237,24 @@ pub fn decrypt_certificates(
         alg::PKCS12_PBE_SHA1_RC2_128 => (RC2_128, 16),
         _ => return decrypt(alg, password, ciphertext).map(|plain| (plain, None)),
     };
+    let (key, iv) = pkcs12_pbe_key_iv(alg, password, key_len)?;
+    use cbc::cipher::{BlockDecryptMut, InnerIvInit, block_padding::Pkcs7};
+    let rc2 = rc2::Rc2::new_with_eff_key_len(&key, key_len * 8);
+    let decryptor = cbc::Decryptor::<rc2::Rc2>::inner_iv_slice_init(rc2, &iv)
+        .map_err(|_| PbeError::Malformed("RC2 IV".into()))?;
+    let plain = decryptor
+        .decrypt_padded_vec_mut::<Pkcs7>(ciphertext)
+        .map_err(|_| PbeError::WrongPassword)?;
+    Ok((Zeroizing::new(plain), Some(name)))
+}
+
+/// The key (`key_len` bytes) and 8-byte IV of a PKCS#12 PBE (RFC 7292 App. B and C:
+/// SHA-1 KDF, IDs 1 and 2).
+fn pkcs12_pbe_key_iv(
+    alg: &AlgorithmIdentifierOwned,
+    password: Password<'_>,
+    key_len: usize,
+) -> Result<(Zeroizing<Vec<u8>>, Vec<u8>), PbeError> {
     let p: Pkcs12PbeParams = params(alg)?;
     let rounds = iterations(p.iterations)?;
     let bmp = bmp_password(password)?;
@@ -260,14 +267,7 @@ pub fn decrypt_certificates(
         key_len,
     ));
     let iv = derive_key::<sha1_v010::Sha1>(&bmp, salt, Pkcs12KeyType::Iv, rounds, 8);
-    use cbc::cipher::{BlockDecryptMut, InnerIvInit, block_padding::Pkcs7};
-    let rc2 = rc2::Rc2::new_with_eff_key_len(&key, key_len * 8);
-    let decryptor = cbc::Decryptor::<rc2::Rc2>::inner_iv_slice_init(rc2, &iv)
-        .map_err(|_| PbeError::Malformed("RC2 IV".into()))?;
-    let plain = decryptor
-        .decrypt_padded_vec_mut::<Pkcs7>(ciphertext)
-        .map_err(|_| PbeError::WrongPassword)?;
-    Ok((Zeroizing::new(plain), Some(name)))
+    Ok((key, iv))
 }
 
 fn params<T: for<'a> der::Decode<'a, Error = der::Error>>(
