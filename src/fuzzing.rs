@@ -59,6 +59,28 @@ pub fn trust_store(data: &[u8]) {
     }
 }
 
+/// The CRL reader, and RFC 5280 revocation over the CRLs it read for the certificates of
+/// `path` (anchor first; empty for the fuzz target), every signer taken as valid.
+pub fn crls(data: &[u8], path: &[x509_cert::Certificate]) {
+    use crate::smime::pki::revocation::{Context, path_status};
+    let Ok(list) = crate::smime::pki::crl::parse(data) else {
+        return;
+    };
+    for c in &list {
+        let _ = (c.label(), c.next_update(), c.is_delta(), c.this_update());
+    }
+    for at in [0, 1_800_000_000, u64::MAX] {
+        let ctx = Context {
+            crls: &list,
+            pool: path,
+            at,
+            allow_sha1: true,
+            signer_valid: &|_| true,
+        };
+        let _ = path_status(&ctx, path);
+    }
+}
+
 /// PKCS#12 and encrypted PKCS#8 readers (wrong passwords, broken MACs, odd PBEs).
 pub fn key_containers(data: &[u8]) {
     let _ = crate::smime::keys::pkcs12::open(data, b"nss");

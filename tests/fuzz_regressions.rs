@@ -160,6 +160,29 @@ fn trust_store_key_containers_and_messages() {
     let trust = files(dir, &["root.pem", "int.pem", "trust.pem"]);
     run_target("trust_store", &trust, 800, &fuzzing::trust_store);
 
+    // CRLs: the fixture's, and PKITS's with an IDP, indirect and delta CRLs, judged for
+    // the fixture's root -> int -> alice path.
+    let pkits = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/pkits/crls");
+    let mut crls = files(dir, &["int.crl.pem"]);
+    crls.extend(files(
+        Path::new(pkits),
+        &[
+            "distributionPoint1CACRL.crl",
+            "indirectCRLCA3cRLIssuerCRL.crl",
+            "deltaCRLCA1deltaCRL.crl",
+            "onlySomeReasonsCA1compromiseCRL.crl",
+        ],
+    ));
+    let path: Vec<x509_cert::Certificate> = ["root.pem", "int.pem", "alice.pem"]
+        .iter()
+        .map(|n| {
+            let pem = std::fs::read(dir.join(n)).unwrap();
+            let (_, der) = pem_rfc7468::decode_vec(&pem).unwrap();
+            <x509_cert::Certificate as der::Decode>::from_der(&der).unwrap()
+        })
+        .collect();
+    run_target("crls", &crls, 800, &|d| fuzzing::crls(d, &path));
+
     let keys = files(
         dir,
         &[
