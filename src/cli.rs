@@ -377,6 +377,28 @@ fn query(q: &QueryArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// A report-mode refusal, as `query --json` shows it.
+fn would_json(w: &crate::policy::WouldRefuse) -> serde_json::Value {
+    json!({
+        "policy": &*w.policy,
+        "rule": w.rule.as_ref().map(ToString::to_string),
+        "address": w.address.to_string(),
+        "reply": w.reply,
+    })
+}
+
+/// A report-mode refusal, as `query` prints it.
+fn would_text(w: &crate::policy::WouldRefuse) -> String {
+    format!(
+        "would be refused by policy {} in report mode ({}): 550 5.7.1 {}",
+        w.policy,
+        w.rule
+            .as_ref()
+            .map_or("no entry matched".into(), |r| format!("rule {r}")),
+        w.reply
+    )
+}
+
 pub fn decision_json(d: &Decision, given: &[String]) -> serde_json::Value {
     let sender = match &d.sender {
         SenderVerdict::NotChecked => json!({"action": "none", "policy": null, "rule": null}),
@@ -389,13 +411,16 @@ pub fn decision_json(d: &Decision, given: &[String]) -> serde_json::Value {
         SenderVerdict::Unavailable { policy } => {
             json!({"action": "tempfail", "policy": &**policy, "rule": null})
         }
+        SenderVerdict::WouldReject(w) => {
+            json!({"action": "accept", "would_reject": would_json(w), "policy": &*w.policy, "rule": w.rule.as_ref().map(ToString::to_string)})
+        }
     };
     let recipients: Vec<_> = d
         .recipients
         .iter()
         .zip(given)
         .map(|((_, v), rcpt)| {
-            json!({
+            let mut r = json!({
                 "rcpt": rcpt,
                 "action": v.action.as_str(),
                 "policy": v.policy.as_deref(),
@@ -403,7 +428,12 @@ pub fn decision_json(d: &Decision, given: &[String]) -> serde_json::Value {
                 "method": v.method.as_deref(),
                 "param": v.param.as_deref(),
                 "flags": v.flags,
-            })
+            });
+            // Only where a report-mode policy would have refused.
+            if let Some(w) = &v.would_refuse {
+                r["would_reject"] = would_json(w);
+            }
+            r
         })
         .collect();
     json!({"action": d.action.as_str(), "sender": sender, "recipients": recipients})
@@ -437,6 +467,11 @@ fn decision_text(d: &Decision, sender: &Address, given: &[String]) -> String {
             rule.as_ref()
                 .map_or("no entry matched".into(), |r| format!("rule {r}"))
         )),
+        SenderVerdict::WouldReject(w) => out.push_str(&format!(
+            "  sender {}: accepted; {}\n",
+            w.address,
+            would_text(w)
+        )),
     }
     for ((_, v), rcpt) in d.recipients.iter().zip(given) {
         let how = match (&v.policy, &v.rule) {
@@ -454,6 +489,9 @@ fn decision_text(d: &Decision, sender: &Address, given: &[String]) -> String {
         }
         if let Some(r) = &v.reply {
             out.push_str(&format!(": 550 5.7.1 {r}"));
+        }
+        if let Some(w) = &v.would_refuse {
+            out.push_str(&format!("; {}", would_text(w)));
         }
         out.push('\n');
     }

@@ -44,6 +44,17 @@ access_rules = ["rules.txt"]
     f
 }
 
+/// The same policies in report mode.
+fn report_fixture() -> Fixture {
+    let f = policy_fixture();
+    let text = std::fs::read_to_string(f.config()).unwrap();
+    f.write(
+        "mailwarden.toml",
+        &text.replace("[[policy]]\n", "[[policy]]\nmode = \"report\"\n"),
+    );
+    f
+}
+
 fn message(subject: &str, body: &str) -> Vec<u8> {
     format!(
         "From: Alice <alice@example.org>\r\nTo: someone\r\nSubject: {subject}\r\nMessage-ID: <t1@example.org>\r\nDate: Wed, 25 Nov 2026 10:00:00 +0000\r\n\r\n{body}"
@@ -323,4 +334,73 @@ fn swaks_sees_the_refusal_and_delivers_to_the_allowed_recipient() {
     assert_eq!(got.len(), 1, "maillog:\n{}", pf.maillog());
     assert_eq!(got[0].rcpts, vec!["<user@customer.example>".to_owned()]);
     drop(milter);
+}
+
+#[test]
+fn report_mode_refuses_nothing_and_logs_every_would_be_refusal() {
+    let f = report_fixture();
+    let milter = Milter::start(&f.config());
+    let pf = Postfix::start(&milter.socket());
+    // What the three enforce-mode tests above see refused: an unlisted sender on the secure
+    // service, an unregistered recipient, a header-scoped refusal.
+    let mut c = Client::connect(pf.secure_port).unwrap();
+    assert_eq!(c.cmd("MAIL FROM:<mallory@example.net>").unwrap().code, 250);
+    assert_eq!(c.cmd("RCPT TO:<x@elsewhere.example>").unwrap().code, 250);
+    assert_eq!(c.data(&message("one", "sender\r\n")).unwrap().code, 250);
+    c.quit();
+    let mut c = Client::connect(pf.port).unwrap();
+    assert_eq!(c.cmd("MAIL FROM:<bob@example.net>").unwrap().code, 250);
+    assert_eq!(
+        c.cmd("RCPT TO:<stranger@customer.example>").unwrap().code,
+        250
+    );
+    assert_eq!(c.data(&message("two", "recipient\r\n")).unwrap().code, 250);
+    assert_eq!(c.cmd("MAIL FROM:<bob@example.net>").unwrap().code, 250);
+    assert_eq!(
+        c.cmd("RCPT TO:<nobody@elsewhere.example>").unwrap().code,
+        250
+    );
+    assert_eq!(
+        c.data(&message("[SECURE] three", "header\r\n"))
+            .unwrap()
+            .code,
+        250
+    );
+    c.quit();
+    let got = pf.sink.wait_for(3, WAIT);
+    assert_eq!(got.len(), 3, "maillog:\n{}", pf.maillog());
+    milter.wait_log("stage=\"headers\"", WAIT);
+    let logs = milter.logs();
+    for (policy, address) in [
+        ("secure-envelope", "mallory@example.net"),
+        ("customer-rcpt", "bob@example.net"),
+        ("secure-compose", "bob@example.net"),
+    ] {
+        assert!(
+            logs.lines()
+                .any(|l| l.contains("would refuse") && l.contains(policy) && l.contains(address)),
+            "no would-refuse line for {policy}:\n{logs}"
+        );
+    }
+    assert!(!logs.contains("sender refused") && !logs.contains("recipient refused"));
+    // `query` says the same, and that it is not enforced.
+    let cfg = f.config();
+    let (code, out, err) = common::run(&[
+        "query",
+        "-c",
+        cfg.to_str().unwrap(),
+        "--from",
+        "mallory@example.net",
+        "--rcpt",
+        "stranger@customer.example",
+        "--daemon-name",
+        "secure-submission",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("ACCEPT"), "{out}");
+    assert!(
+        out.contains("would be refused by policy secure-envelope in report mode")
+            && out.contains("would be refused by policy customer-rcpt in report mode"),
+        "{out}"
+    );
 }

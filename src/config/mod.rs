@@ -67,6 +67,7 @@ pub struct PolicySpec {
     pub recipient_reply: String,
     pub annotate: bool,
     pub smime_actions: Option<crate::policy::smime_action::ActionsOverride>,
+    pub mode: crate::policy::Mode,
 }
 
 /// Validated settings.
@@ -647,6 +648,7 @@ impl Compiler<'_> {
             recipient_reply,
             annotate: p.annotate,
             smime_actions: p.smime_actions,
+            mode: p.mode,
         })
     }
 

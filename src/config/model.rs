@@ -159,6 +159,9 @@ pub struct RawPolicy {
     /// S/MIME actions for mail in this policy's scope (overrides `[smime] actions`).
     #[serde(default)]
     pub smime_actions: Option<crate::policy::smime_action::ActionsOverride>,
+    /// `report`: decide, but only log and count refusals (`would refuse`).
+    #[serde(default)]
+    pub mode: crate::policy::Mode,
 }
 
 /// How rule files are watched.

@@ -290,6 +290,9 @@ impl Session {
             crate::metrics::decision(verdict.policy.as_deref().unwrap_or("-"), "reject");
             return Answer::reject(vec![verdict.reply.unwrap_or_default()]);
         }
+        if let Some(w) = &verdict.would_refuse {
+            would_refuse(txn, w, Some(&rcpt), "envelope");
+        }
         txn.decision.recipients.push((rcpt, verdict));
         Answer::Continue
     }
@@ -354,9 +357,25 @@ impl Session {
             .map(|(_, v)| v.stops())
             .collect();
         let sender_before = txn.decision.sender.stops();
+        let reported_before: Vec<bool> = txn
+            .decision
+            .recipients
+            .iter()
+            .map(|(_, v)| v.would_refuse.is_some())
+            .collect();
+        let sender_reported_before = matches!(txn.decision.sender, SenderVerdict::WouldReject(_));
         policies.at_end_of_headers(&facts, &mut txn.decision);
         let txn = &*txn;
         let d = &txn.decision;
+        // What report-mode policies would have refused at this stage.
+        if let (SenderVerdict::WouldReject(w), false) = (&d.sender, sender_reported_before) {
+            would_refuse(txn, w, None, "headers");
+        }
+        for ((r, v), before) in d.recipients.iter().zip(&reported_before) {
+            if let (Some(w), false) = (&v.would_refuse, before) {
+                would_refuse(txn, w, Some(r), "headers");
+            }
+        }
         if d.action == Action::Accept {
             return Answer::Continue;
         }
@@ -578,7 +597,31 @@ fn sender_answer(txn: &Transaction, verdict: SenderVerdict, stage: &'static str)
         }
         SenderVerdict::NotChecked => Answer::Continue,
         SenderVerdict::Unavailable { policy } => unavailable(txn, &policy, None),
+        SenderVerdict::WouldReject(w) => {
+            would_refuse(txn, &w, None, stage);
+            Answer::Continue
+        }
     }
+}
+
+/// A refusal a policy in report mode made: logged at info and counted, not enforced.
+fn would_refuse(
+    txn: &Transaction,
+    w: &crate::policy::WouldRefuse,
+    rcpt: Option<&Address>,
+    stage: &'static str,
+) {
+    info!(
+        queue_id = %txn.qid(),
+        policy = %w.policy,
+        address = %w.address,
+        rcpt = %rcpt.map(ToString::to_string).unwrap_or_default(),
+        rule = %rule_text(&w.rule),
+        reply = %w.reply,
+        stage,
+        "would refuse (report mode)"
+    );
+    crate::metrics::decision(&w.policy, "would_reject");
 }
 
 /// An envelope address no MTA would accept (Postfix refuses these itself; Sendmail and

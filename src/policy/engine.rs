@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::ruleset::{AccessRuleFile, AllowlistFile, RuleRef};
-use super::verdict::{Action, Decision, RecipientVerdict, SenderVerdict};
+use super::verdict::{Action, Decision, RecipientVerdict, SenderVerdict, WouldRefuse};
 use crate::mail::address::Address;
 use crate::mail::reader::{FromMailboxes, decoded_text, from_mailboxes};
 use serde::Deserialize;
@@ -76,6 +76,18 @@ pub struct Policy {
     pub smime_actions: Option<ActionsOverride>,
     /// False while a file it needs has never loaded: it then answers tempfail in its scope.
     pub available: bool,
+    /// `report`: decide as usual, but only report refusals (`would refuse`).
+    pub mode: Mode,
+}
+
+/// `[[policy]] mode`: whether a policy's refusals are enforced.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    #[default]
+    Enforce,
+    /// Decide exactly as in enforce mode, then accept: for rolling a policy out.
+    Report,
 }
 
 impl Policy {
@@ -282,6 +294,7 @@ impl PolicySet {
     /// The first refusal wins; otherwise the first policy that accepted is named.
     pub fn check_sender(&self, facts: &Facts<'_>, stage: Stage) -> SenderVerdict {
         let mut verdict = SenderVerdict::NotChecked;
+        let mut would = None;
         for p in self.applicable(facts, stage) {
             if p.sender_allowlist.is_empty() || !p.when.recipient_domain.is_empty() {
                 continue;
@@ -302,6 +315,16 @@ impl PolicySet {
                 }
                 Err((rule, address)) => {
                     let reply = p.reply(&p.sender_reply, &address, None);
+                    if p.mode == Mode::Report {
+                        // Later policies still decide; only the first report is kept.
+                        would.get_or_insert(WouldRefuse {
+                            policy: p.name.clone(),
+                            rule,
+                            address,
+                            reply,
+                        });
+                        continue;
+                    }
                     return SenderVerdict::Rejected {
                         policy: p.name.clone(),
                         rule,
@@ -311,7 +334,10 @@ impl PolicySet {
                 }
             }
         }
-        verdict
+        match would {
+            Some(w) => SenderVerdict::WouldReject(w),
+            None => verdict,
+        }
     }
 
     /// Recipient checks of every reading of `rcpt` (`Address::readings`: the mailboxes the
@@ -328,9 +354,14 @@ impl PolicySet {
             if verdict.stops() {
                 break;
             }
-            let v = self.check_recipient_reading(facts, routed, stage);
+            let mut v = self.check_recipient_reading(facts, routed, stage);
             if v.stops() || verdict.policy.is_none() {
+                if v.would_refuse.is_none() {
+                    v.would_refuse = verdict.would_refuse.take();
+                }
                 verdict = v;
+            } else if verdict.would_refuse.is_none() {
+                verdict.would_refuse = v.would_refuse;
             }
         }
         verdict
@@ -346,7 +377,25 @@ impl PolicySet {
         stage: Stage,
     ) -> RecipientVerdict {
         let mut verdict = RecipientVerdict::unaffected();
-        for p in self.applicable(facts, stage) {
+        let mut would = None;
+        'policies: for p in self.applicable(facts, stage) {
+            // A refusal: returned, or, in report mode, kept as the first report while the
+            // next policy judges.
+            macro_rules! refuse {
+                ($rule:expr, $address:expr, $reply:expr) => {{
+                    let (rule, reply) = ($rule, $reply);
+                    if p.mode == Mode::Report {
+                        would.get_or_insert(WouldRefuse {
+                            policy: p.name.clone(),
+                            rule,
+                            address: Address::clone($address),
+                            reply,
+                        });
+                        continue 'policies;
+                    }
+                    return refusal(p, rule, reply);
+                }};
+            }
             let checks_sender_per_rcpt =
                 !p.when.recipient_domain.is_empty() && !p.sender_allowlist.is_empty();
             if !p.recipient_condition_holds(rcpt)
@@ -372,7 +421,11 @@ impl PolicySet {
                         }
                     }
                     Err((rule, address)) => {
-                        return refusal(p, rule, p.reply(&p.sender_reply, &address, Some(rcpt)));
+                        refuse!(
+                            rule,
+                            &address,
+                            p.reply(&p.sender_reply, &address, Some(rcpt))
+                        )
                     }
                 }
             }
@@ -382,7 +435,11 @@ impl PolicySet {
             let senders = match p.senders(facts) {
                 Ok(s) => s,
                 Err(nobody) => {
-                    return refusal(p, None, p.reply(&p.recipient_reply, &nobody, Some(rcpt)));
+                    refuse!(
+                        None,
+                        &nobody,
+                        p.reply(&p.recipient_reply, &nobody, Some(rcpt))
+                    )
                 }
             };
             let mut first_hit = None;
@@ -390,17 +447,17 @@ impl PolicySet {
                 let hit = p.access_rules.iter().find_map(|f| f.first_match(s, rcpt));
                 match hit {
                     Some(m) if m.is_deny() => {
-                        return refusal(
-                            p,
+                        refuse!(
                             Some(m.rule_ref()),
-                            p.reply(&p.recipient_reply, s, Some(rcpt)),
-                        );
+                            s,
+                            p.reply(&p.recipient_reply, s, Some(rcpt))
+                        )
                     }
                     Some(m) => {
                         first_hit.get_or_insert(m);
                     }
                     None if p.no_match == NoMatch::Reject => {
-                        return refusal(p, None, p.reply(&p.recipient_reply, s, Some(rcpt)));
+                        refuse!(None, s, p.reply(&p.recipient_reply, s, Some(rcpt)))
                     }
                     None => {}
                 }
@@ -415,6 +472,7 @@ impl PolicySet {
                 }
             }
         }
+        verdict.would_refuse = would;
         verdict
     }
 
@@ -439,17 +497,25 @@ impl PolicySet {
                 d.refused_at_headers |= header_sender.is_rejected();
                 d.unavailable_at_headers |= !header_sender.is_rejected();
                 d.sender = header_sender;
-            } else if d.sender == SenderVerdict::NotChecked {
+            } else if d.sender == SenderVerdict::NotChecked
+                || matches!(header_sender, SenderVerdict::WouldReject(_))
+                    && !matches!(d.sender, SenderVerdict::WouldReject(_))
+            {
                 d.sender = header_sender;
             }
             for (r, v) in d.recipients.iter_mut().filter(|(_, v)| !v.stops()) {
-                let hv = self.check_recipient(facts, r, Stage::Headers);
+                let mut hv = self.check_recipient(facts, r, Stage::Headers);
                 if hv.stops() {
                     d.refused_at_headers |= hv.is_rejected();
                     d.unavailable_at_headers |= !hv.is_rejected();
                     *v = hv;
                 } else if v.policy.is_none() || (v.method.is_none() && hv.method.is_some()) {
+                    if hv.would_refuse.is_none() {
+                        hv.would_refuse = v.would_refuse.take();
+                    }
                     *v = hv;
+                } else if v.would_refuse.is_none() {
+                    v.would_refuse = hv.would_refuse;
                 }
             }
         }
@@ -506,6 +572,7 @@ fn refusal(p: &Policy, rule: Option<RuleRef>, reply: String) -> RecipientVerdict
         param: None,
         flags: None,
         reply: Some(reply),
+        would_refuse: None,
     }
 }
 
@@ -540,6 +607,7 @@ mod tests {
             annotate: false,
             smime_actions: None,
             available: true,
+            mode: Mode::Enforce,
         }
     }
 
@@ -555,6 +623,55 @@ mod tests {
             headers,
             delimiters: "+",
         }
+    }
+
+    #[test]
+    fn report_mode_decides_but_only_reports_and_never_hides_an_enforced_refusal() {
+        let mut rollout = policy("rollout");
+        rollout.mode = Mode::Report;
+        rollout.sender_allowlist = vec![allow("new", "alice@example.org\n")];
+        let set = PolicySet {
+            policies: vec![rollout.clone()],
+        };
+        let s = a("mallory@example.org");
+        let v = set.check_sender(&facts(&s, None), Stage::Envelope);
+        assert!(
+            matches!(&v, SenderVerdict::WouldReject(w) if &*w.policy == "rollout" && w.rule.is_none() && w.address == s),
+            "{v:?}"
+        );
+        assert!(!v.stops());
+        let ok = a("alice@example.org");
+        assert!(matches!(
+            set.check_sender(&facts(&ok, None), Stage::Envelope),
+            SenderVerdict::Accepted { .. }
+        ));
+        // An enforcing policy after it still refuses.
+        let mut strict = policy("strict");
+        strict.sender_allowlist = vec![allow("old", "bob@example.org\n")];
+        let set = PolicySet {
+            policies: vec![rollout.clone(), strict],
+        };
+        let v = set.check_sender(&facts(&s, None), Stage::Envelope);
+        assert!(
+            matches!(&v, SenderVerdict::Rejected { policy, .. } if &**policy == "strict"),
+            "{v:?}"
+        );
+        // Recipients: the access rules decide, the refusal is reported, the recipient accepted.
+        let mut rcpts = policy("rcpt-rollout");
+        rcpts.mode = Mode::Report;
+        rcpts.access_rules = vec![access("rules", "* user@customer.fi <reg> - 0\n")];
+        let set = PolicySet {
+            policies: vec![rcpts],
+        };
+        let v = set.at_rcpt(&facts(&s, None), &a("other@customer.fi"));
+        assert_eq!(v.action, Action::Accept, "{v:?}");
+        let w = v.would_refuse.expect("a reported refusal");
+        assert_eq!((&*w.policy, w.rule), ("rcpt-rollout", None));
+        let v = set.at_rcpt(&facts(&s, None), &a("user@customer.fi"));
+        assert!(
+            v.would_refuse.is_none() && v.method.as_deref() == Some("reg"),
+            "{v:?}"
+        );
     }
 
     #[test]

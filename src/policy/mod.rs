@@ -9,6 +9,6 @@ pub mod smime_action;
 pub mod verdict;
 
 pub use crate::mail::address::{Address, AddressError};
-pub use engine::{Facts, Headers, NoMatch, Policy, PolicySet, SenderSource, Stage, When};
+pub use engine::{Facts, Headers, Mode, NoMatch, Policy, PolicySet, SenderSource, Stage, When};
 pub use ruleset::{AccessRuleFile, AllowlistFile, RuleRef};
-pub use verdict::{Action, Decision, RecipientVerdict, SenderVerdict};
+pub use verdict::{Action, Decision, RecipientVerdict, SenderVerdict, WouldRefuse};

@@ -23,6 +23,19 @@ impl Action {
     }
 }
 
+/// A refusal that a policy in report mode (`mode = "report"`) would have made: logged as
+/// `would refuse` and counted, never enforced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WouldRefuse {
+    pub policy: Arc<str>,
+    /// `None`: no entry matched.
+    pub rule: Option<RuleRef>,
+    /// The address that would have been refused (sender or From:).
+    pub address: Address,
+    /// The reply that would have been sent, without code.
+    pub reply: String,
+}
+
 /// The outcome of the sender checks of one stage.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SenderVerdict {
@@ -43,6 +56,8 @@ pub enum SenderVerdict {
     },
     /// A file this policy needs never loaded (`required = false`): answer 451.
     Unavailable { policy: Arc<str> },
+    /// Only a policy in report mode refused: accepted, and reported.
+    WouldReject(WouldRefuse),
 }
 
 impl SenderVerdict {
@@ -69,6 +84,8 @@ pub struct RecipientVerdict {
     pub flags: Option<u64>,
     /// Reply text for a refusal, without code.
     pub reply: Option<String>,
+    /// The first refusal a policy in report mode made of this recipient.
+    pub would_refuse: Option<WouldRefuse>,
 }
 
 impl RecipientVerdict {
@@ -81,6 +98,7 @@ impl RecipientVerdict {
             param: None,
             flags: None,
             reply: None,
+            would_refuse: None,
         }
     }
 

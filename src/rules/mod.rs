@@ -201,6 +201,7 @@ impl SourceTable {
                 annotate: spec.annotate,
                 smime_actions: spec.smime_actions,
                 available,
+                mode: spec.mode,
             });
         }
         PolicySet { policies }
