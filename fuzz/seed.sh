@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 C=corpus
 mkdir -p $C/rule_files $C/settings $C/trust_store $C/key_containers $C/smime_message \
-  $C/authentication_results target/pki
+  $C/authentication_results $C/crls target/pki
 [ -f target/pki/trust.pem ] || bash ../tests/smime/make-pki.sh "$PWD/target/pki" >/dev/null
 
 cp ../policies/*.txt $C/rule_files/
@@ -30,6 +30,9 @@ for f in target/pki/*.p12 target/pki/*.enc.key target/pki/*.enc.der; do
   [ -f "$f" ] && cp "$f" $C/key_containers/
 done
 cp target/pki/*.eml $C/smime_message/
+# CRLs: the test PKI's and every NIST PKITS CRL (IDPs, indirect and delta CRLs).
+cp target/pki/int.crl.pem $C/crls/
+cp ../tests/data/pkits/crls/*.crl $C/crls/
 SHARED=${MAILWARDEN_SHARED_DIR:-../../shared}
 if [ -d "$SHARED/corpus/thunderbird-smime" ]; then
   find "$SHARED/corpus/thunderbird-smime" -name '*.eml' -exec cp {} $C/smime_message/ \;
