@@ -606,9 +606,40 @@ fn trust_list(config: Option<&Path>, json: bool) -> ExitCode {
     let Some(store) = load_trust(&settings) else {
         return ExitCode::FAILURE;
     };
+    let crls = match crate::smime::pki::crl::load(&settings.smime.engine.crls) {
+        Ok(c) => c,
+        Err(errors) => {
+            for e in errors {
+                eprintln!("mailwarden: {e}");
+            }
+            return ExitCode::FAILURE;
+        }
+    };
     let now = std::time::SystemTime::now();
-    let mut certs = Vec::new();
     let mut warnings = Vec::new();
+    let certs = certificate_rows(&store, now, &mut warnings);
+    let crls = crl_rows(&crls, now, &mut warnings);
+    if json {
+        say!(
+            "{}",
+            json!({"certificates": certs, "crls": crls, "warnings": warnings})
+        );
+    } else {
+        print_trust_text(&certs, &crls);
+        for w in &warnings {
+            eprintln!("mailwarden: warning: {w}");
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+/// `trust list`'s certificate objects; expired and expiring ones add a warning.
+fn certificate_rows(
+    store: &crate::smime::pki::trust::TrustStore,
+    now: std::time::SystemTime,
+    warnings: &mut Vec<String>,
+) -> Vec<serde_json::Value> {
+    let mut certs = Vec::new();
     for c in &store.certs {
         let na = c.not_after();
         let status = if na < now {
@@ -645,21 +676,20 @@ fn trust_list(config: Option<&Path>, json: bool) -> ExitCode {
             "source": c.source.display().to_string(),
         }));
     }
-    let crls = match crate::smime::pki::crl::load(&settings.smime.engine.crls) {
-        Ok(c) => c,
-        Err(errors) => {
-            for e in errors {
-                eprintln!("mailwarden: {e}");
-            }
-            return ExitCode::FAILURE;
-        }
-    };
+    certs
+}
+
+/// `trust list`'s CRL objects; stale and nearly stale ones add a warning.
+fn crl_rows(
+    crls: &[crate::smime::pki::crl::Loaded],
+    now: std::time::SystemTime,
+    warnings: &mut Vec<String>,
+) -> Vec<serde_json::Value> {
     let now_secs = crate::smime::pki::path::unix_secs(now);
     let at = |secs: u64| {
         crate::runtime::rfc3339(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
     };
-    let crls: Vec<_> = crls
-        .iter()
+    crls.iter()
         .map(|l| {
             let c = &l.summary;
             warnings.extend(crl_warning(c, now_secs));
@@ -673,50 +703,39 @@ fn trust_list(config: Option<&Path>, json: bool) -> ExitCode {
                 "source": c.file.display().to_string(),
             })
         })
-        .collect();
-    if json {
+        .collect()
+}
+
+fn print_trust_text(certs: &[serde_json::Value], crls: &[serde_json::Value]) {
+    let text = |v: &serde_json::Value, k: &str| v[k].as_str().unwrap_or("-").to_string();
+    for c in certs {
+        say!("{} {}", text(c, "role"), text(c, "subject"));
+        say!("  issuer  {}", text(c, "issuer"));
+        say!("  serial  {}", text(c, "serial"));
+        say!("  sha256  {}", text(c, "sha256"));
         say!(
-            "{}",
-            json!({"certificates": certs, "crls": crls, "warnings": warnings})
+            "  valid   {} .. {} ({})",
+            text(c, "not_before"),
+            text(c, "not_after"),
+            text(c, "status")
         );
-    } else {
-        for c in &certs {
-            say!(
-                "{} {}",
-                c["role"].as_str().unwrap_or(""),
-                c["subject"].as_str().unwrap_or("")
-            );
-            say!("  issuer  {}", c["issuer"].as_str().unwrap_or(""));
-            say!("  serial  {}", c["serial"].as_str().unwrap_or(""));
-            say!("  sha256  {}", c["sha256"].as_str().unwrap_or(""));
-            say!(
-                "  valid   {} .. {} ({})",
-                c["not_before"].as_str().unwrap_or(""),
-                c["not_after"].as_str().unwrap_or(""),
-                c["status"].as_str().unwrap_or("")
-            );
-        }
-        for c in &crls {
-            let kind = if c["delta"] == true {
-                "delta-crl"
-            } else {
-                "crl"
-            };
-            say!("{kind} {}", c["issuer"].as_str().unwrap_or(""));
-            say!("  number  {}", c["number"].as_str().unwrap_or("-"));
-            say!(
-                "  update  {} .. {} ({})",
-                c["this_update"].as_str().unwrap_or(""),
-                c["next_update"].as_str().unwrap_or("-"),
-                c["status"].as_str().unwrap_or("")
-            );
-            say!("  source  {}", c["source"].as_str().unwrap_or(""));
-        }
-        for w in &warnings {
-            eprintln!("mailwarden: warning: {w}");
-        }
     }
-    ExitCode::SUCCESS
+    for c in crls {
+        let kind = if c["delta"] == true {
+            "delta-crl"
+        } else {
+            "crl"
+        };
+        say!("{kind} {}", text(c, "issuer"));
+        say!("  number  {}", text(c, "number"));
+        say!(
+            "  update  {} .. {} ({})",
+            text(c, "this_update"),
+            text(c, "next_update"),
+            text(c, "status")
+        );
+        say!("  source  {}", text(c, "source"));
+    }
 }
 
 fn reason_text(o: crate::smime::outcome::Outcome) -> String {
