@@ -13,8 +13,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use common::{Fixture, run};
-use serde_json::Value;
+use common::Fixture;
 
 /// Inside every certificate's and CRL's validity (2010-01-01 to 2030-12-31), after the
 /// "old CRL" tests' nextUpdate.
@@ -80,21 +79,11 @@ fn run_suite(mode: &str) -> BTreeMap<String, (String, Option<String>)> {
         .collect();
     files.sort();
     assert_eq!(files.len(), 224, "the PKITS S/MIME set has 224 messages");
-    let config = f.config();
-    let mut args = vec![
-        "smime",
-        "-c",
-        config.to_str().unwrap(),
-        "--json",
-        "--at",
-        AT,
-    ];
-    args.extend(files.iter().map(String::as_str));
-    let (code, out, err) = run(&args);
-    assert_eq!(code, 0, "{err}");
-    out.lines()
-        .map(|l| {
-            let v: Value = serde_json::from_str(l).unwrap();
+    let files: Vec<&str> = files.iter().map(String::as_str).collect();
+    // Absolute paths: the fixture only holds the settings.
+    common::pki::smime_json(&f, &["--at", AT], &files)
+        .into_iter()
+        .map(|v| {
             let name = v["file"]
                 .as_str()
                 .unwrap()

@@ -12,7 +12,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{Fixture, run};
+use common::Fixture;
 use serde_json::Value;
 
 const REFERENCE_TIME: &str = "2026-02-01T00:00:00Z";
@@ -49,22 +49,9 @@ fn run_corpus(dir: &Path, f: &Fixture, keys: &str) -> Vec<Value> {
         .iter()
         .map(|e| dir.join(e["file"].as_str().unwrap()).display().to_string())
         .collect();
-    let config = f.config();
-    let mut args = vec![
-        "smime",
-        "-c",
-        config.to_str().unwrap(),
-        "--json",
-        "--at",
-        REFERENCE_TIME,
-    ];
-    args.extend(files.iter().map(String::as_str));
-    let (code, out, err) = run(&args);
-    assert_eq!(code, 0, "{err}");
-    let ours: Vec<Value> = out
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let files: Vec<&str> = files.iter().map(String::as_str).collect();
+    // Absolute paths: the fixture only holds the settings.
+    let ours = common::pki::smime_json(f, &["--at", REFERENCE_TIME], &files);
     assert_eq!(ours.len(), manifest.len());
     ours
 }
