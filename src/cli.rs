@@ -97,6 +97,17 @@ pub enum Command {
         #[arg(required = true, value_name = "FILE.eml")]
         files: Vec<PathBuf>,
     },
+    /// Write rule files from the directory: every [[sync]] block, or those named
+    Sync {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// Write even a result much smaller than the file it replaces (min_keep_ratio)
+        #[arg(long)]
+        force: bool,
+        /// [[sync]] names [default: all]
+        #[arg(value_name = "NAME")]
+        names: Vec<String>,
+    },
     /// Show the running daemon's rule sources: path, entries, generation, loaded-at, last error
     Status {
         #[command(flatten)]
@@ -178,9 +189,93 @@ pub fn main() -> ExitCode {
             decrypt_out.as_deref(),
             &files,
         ),
+        Command::Sync {
+            config,
+            force,
+            names,
+        } => sync(config.path().as_deref(), &names, force),
         Command::Status { config, json } => {
             control_request(config.path().as_deref(), "status", json)
         }
+    }
+}
+
+/// `mailwarden sync`: one line per block; exit 1 when any failed or was held back.
+fn sync(config: Option<&Path>, names: &[String], force: bool) -> ExitCode {
+    use crate::directory::sync::{Written, run_all};
+    let settings = match Settings::load(config) {
+        Ok(s) => s,
+        Err(e) => {
+            for line in e.to_string().lines() {
+                eprintln!("mailwarden: {line}");
+            }
+            return ExitCode::from(2);
+        }
+    };
+    if settings.syncs.is_empty() {
+        eprintln!("mailwarden: sync: the settings have no [[sync]] block");
+        return ExitCode::from(2);
+    }
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("mailwarden: sync: cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let outcomes = match rt.block_on(run_all(
+        &settings.directories,
+        &settings.syncs,
+        names,
+        force,
+    )) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("mailwarden: sync: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut failed = false;
+    for o in outcomes {
+        let path = o.output.display();
+        match o.result {
+            Ok((written, skipped)) => {
+                const SHOWN: usize = 20;
+                for s in skipped.iter().take(SHOWN) {
+                    eprintln!(
+                        "mailwarden: warning: sync {}: skipped {}: {}",
+                        o.name, s.dn, s.reason
+                    );
+                }
+                if skipped.len() > SHOWN {
+                    eprintln!(
+                        "mailwarden: warning: sync {}: {} more entries skipped",
+                        o.name,
+                        skipped.len() - SHOWN
+                    );
+                }
+                match written {
+                    Written::Unchanged { lines } => {
+                        say!("sync {}: {path}: unchanged, {lines} lines", o.name)
+                    }
+                    Written::Replaced { old, new } => {
+                        say!("sync {}: {path}: wrote {new} lines (was {old})", o.name)
+                    }
+                }
+            }
+            Err(e) => {
+                failed = true;
+                eprintln!("mailwarden: sync {}: {e}; {path} left as it was", o.name);
+            }
+        }
+    }
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
     }
 }
 

@@ -13,6 +13,7 @@ pub mod cli;
 pub mod config;
 pub mod control;
 pub mod diag;
+pub mod directory;
 pub mod fuzzing;
 pub mod listen;
 pub mod logging;

@@ -29,6 +29,10 @@ command -v systemd-analyze >/dev/null 2>&1 || need_pkgs+=(systemd)
 command -v man >/dev/null 2>&1 || need_pkgs+=(man-db)
 command -v adduser >/dev/null 2>&1 || need_pkgs+=(adduser)
 command -v setpriv >/dev/null 2>&1 || need_pkgs+=(util-linux)
+# The directory tests (tests/directory.rs): Debian's OpenLDAP server, one per test, and
+# ldapmodify/ldapadd to change it under a running mailwarden.
+command -v slapd >/dev/null 2>&1 || [ -x /usr/sbin/slapd ] || need_pkgs+=(slapd)
+command -v ldapmodify >/dev/null 2>&1 || need_pkgs+=(ldap-utils)
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -36,13 +40,15 @@ if [ "${#need_pkgs[@]}" -gt 0 ]; then
   echo "tests/run.sh: installing ${need_pkgs[*]}" >&2
   # Postfix must not configure itself as this machine's MTA.
   echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
+  # slapd must not set up (or start) a system directory: each test runs its own.
+  echo "slapd slapd/no_configuration boolean true" | $SUDO debconf-set-selections
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
     "${need_pkgs[@]}" >/dev/null
 fi
 
 missing=()
-for tool in postfix postconf smtp-source swaks miltertest openssl certtool saslpasswd2 m4 unshare systemd-analyze man adduser setpriv dpkg-deb; do
+for tool in postfix postconf smtp-source swaks miltertest openssl certtool saslpasswd2 m4 unshare systemd-analyze man adduser setpriv dpkg-deb slapadd ldapmodify; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 if [ "${#missing[@]}" -gt 0 ]; then

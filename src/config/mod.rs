@@ -1,5 +1,6 @@
 //! The settings file (`mailwarden.toml`): reading, validating, and resolving the files it names.
 
+pub mod directory;
 pub mod model;
 
 use std::collections::BTreeMap;
@@ -88,6 +89,10 @@ pub struct Settings {
     /// `[metrics] listen`: where to serve Prometheus metrics; `None` = off.
     pub metrics_listen: Option<std::net::SocketAddr>,
     pub policies: Vec<PolicySpec>,
+    /// `[directory.NAME]`, in name order.
+    pub directories: Vec<std::sync::Arc<crate::directory::DirectorySpec>>,
+    /// `[[sync]]`, in order.
+    pub syncs: Vec<crate::directory::SyncSpec>,
 }
 
 /// `[smime]` verification settings, validated.
@@ -254,6 +259,8 @@ fn compile(
     let policies = c.policies(raw);
     c.check_file_meanings(&policies);
     let smime = c.smime(&raw.smime);
+    let directories = c.directories(&raw.directory);
+    let syncs = c.syncs(&raw.sync, &directories, raw.reload.min_keep_ratio);
     if !c.errors.is_empty() {
         return Err(Diagnostics(c.errors));
     }
@@ -273,6 +280,8 @@ fn compile(
         subaddress_delimiter: raw.rules.subaddress_delimiter.clone(),
         reload: raw.reload.clone(),
         policies,
+        directories,
+        syncs,
     })
 }
 

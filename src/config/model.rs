@@ -28,6 +28,12 @@ pub struct RawSettings {
     pub metrics: MetricsSection,
     #[serde(default)]
     pub policy: Vec<RawPolicy>,
+    /// `[directory.NAME]`: LDAP directories, by name.
+    #[serde(default)]
+    pub directory: std::collections::BTreeMap<String, Spanned<RawDirectory>>,
+    /// `[[sync]]`: rule files `mailwarden sync` writes from a directory.
+    #[serde(default)]
+    pub sync: Vec<RawSync>,
 }
 
 /// `[metrics]`: the Prometheus endpoint, off unless `listen` is given.
@@ -377,4 +383,31 @@ pub enum RawTrustRef {
 pub struct RawTrustTable {
     pub path: String,
     pub role: TrustRole,
+}
+
+/// `[directory.NAME]`: one LDAP directory (checked in `config::directory`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDirectory {
+    pub urls: Vec<String>,
+    pub tls: Option<crate::directory::spec::Tls>,
+    pub ca_file: Option<String>,
+    pub bind_dn: Option<String>,
+    pub password_file: Option<String>,
+    pub base: String,
+    pub timeout_ms: Option<u64>,
+}
+
+/// `[[sync]]`: a rule file written from a directory search.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSync {
+    pub name: Spanned<String>,
+    pub directory: String,
+    pub base: Option<String>,
+    pub filter: String,
+    pub output: String,
+    pub line: String,
+    pub min_keep_ratio: Option<f64>,
+    pub page_size: Option<i32>,
 }

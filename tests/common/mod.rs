@@ -5,6 +5,7 @@
 pub mod pki;
 pub mod postfix;
 pub mod sendmail;
+pub mod slapd;
 pub mod smtp;
 
 use std::io::{BufRead, BufReader};

@@ -1,0 +1,173 @@
+//! `[directory.NAME]` and `[[sync]]`: their raw shape and their checks.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use toml::Spanned;
+
+use super::Compiler;
+use super::model::{RawDirectory, RawSync};
+use crate::directory::spec::{DirectorySpec, SyncSpec, Tls};
+use crate::directory::template::Template;
+use crate::directory::template::filter_is_well_formed;
+use crate::policy::ruleset::resolve_path;
+
+/// Default `timeout_ms`: per connection attempt and per operation.
+pub const DEFAULT_TIMEOUT_MS: u64 = 3000;
+/// Default `page_size`: below Active Directory's MaxPageSize of 1,000.
+pub const DEFAULT_PAGE_SIZE: i32 = 500;
+
+impl Compiler<'_> {
+    /// Every `[directory.NAME]`, in name order.
+    pub(super) fn directories(
+        &mut self,
+        raw: &BTreeMap<String, Spanned<RawDirectory>>,
+    ) -> Vec<Arc<DirectorySpec>> {
+        let mut out = Vec::new();
+        for (name, d) in raw {
+            let line = self.at(d);
+            let before = self.errors.len();
+            let d = d.get_ref();
+            let at = |key: &str| format!("directory.{name}.{key}");
+            if d.urls.is_empty() {
+                self.err(
+                    line,
+                    format!("{}: give at least one ldap:// or ldaps:// URL", at("urls")),
+                );
+            }
+            let all_ldaps = !d.urls.is_empty() && d.urls.iter().all(|u| u.starts_with("ldaps://"));
+            let tls = d
+                .tls
+                .unwrap_or(if all_ldaps { Tls::Ldaps } else { Tls::Starttls });
+            for u in &d.urls {
+                let want = if tls == Tls::Ldaps {
+                    "ldaps://"
+                } else {
+                    "ldap://"
+                };
+                if !u.starts_with(want) {
+                    self.err(
+                        line,
+                        format!(
+                            "{}: {u:?} must start with {want} when tls = {tls:?}",
+                            at("urls")
+                        )
+                        .replace("Starttls", "\"starttls\"")
+                        .replace("Ldaps", "\"ldaps\"")
+                        .replace("None", "\"none\""),
+                    );
+                }
+            }
+            if d.password_file.is_some() && d.bind_dn.is_none() {
+                self.err(line, format!("{}: set bind_dn too", at("password_file")));
+            }
+            if d.base.is_empty() {
+                self.err(line, format!("{}: must not be empty", at("base")));
+            }
+            let timeout_ms = d.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS);
+            if !(1..=600_000).contains(&timeout_ms) {
+                self.err(line, format!("{}: between 1 and 600000", at("timeout_ms")));
+            }
+            if self.errors.len() > before {
+                continue;
+            }
+            out.push(Arc::new(DirectorySpec {
+                name: name.clone(),
+                urls: d.urls.clone(),
+                tls,
+                ca_file: d.ca_file.as_deref().map(|p| resolve_path(self.dir, p)),
+                bind_dn: d.bind_dn.clone(),
+                password_file: d
+                    .password_file
+                    .as_deref()
+                    .map(|p| resolve_path(self.dir, p)),
+                base: d.base.clone(),
+                timeout: Duration::from_millis(timeout_ms),
+                line,
+            }));
+        }
+        out
+    }
+
+    /// Every `[[sync]]`, in order; names unique, directories defined.
+    pub(super) fn syncs(
+        &mut self,
+        raw: &[RawSync],
+        directories: &[Arc<DirectorySpec>],
+        default_ratio: f64,
+    ) -> Vec<SyncSpec> {
+        let mut out: Vec<SyncSpec> = Vec::new();
+        for s in raw {
+            let line = self.at(&s.name);
+            let name = s.name.get_ref();
+            let before = self.errors.len();
+            if out.iter().any(|o| &o.name == name) {
+                self.err(line, format!("sync {name:?} is defined twice"));
+            }
+            if !directories.iter().any(|d| d.name == s.directory) {
+                self.err(
+                    line,
+                    format!("sync {name:?}: no [directory.{}]", s.directory),
+                );
+            }
+            if !filter_is_well_formed(&s.filter) {
+                self.err(line, format!("sync {name:?}: filter {:?} is not one parenthesised LDAP filter (RFC 4515)", s.filter));
+            } else if s.filter.contains('{') {
+                self.err(line, format!("sync {name:?}: filter has a placeholder, but a sync has no value to put there"));
+            }
+            let template = match Template::parse(&s.line) {
+                Ok(t) if t.names().is_empty() => {
+                    self.err(
+                        line,
+                        format!(
+                            "sync {name:?}: line {:?} names no attribute (say \"{{mail}}\")",
+                            s.line
+                        ),
+                    );
+                    None
+                }
+                Ok(t) => Some(t),
+                Err(e) => {
+                    self.err(line, format!("sync {name:?}: line {:?}: {e}", s.line));
+                    None
+                }
+            };
+            let ratio = s.min_keep_ratio.unwrap_or(default_ratio);
+            if !(0.0..=1.0).contains(&ratio) {
+                self.err(
+                    line,
+                    format!("sync {name:?}: min_keep_ratio must be between 0 and 1"),
+                );
+            }
+            let page_size = s.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
+            if !(1..=100_000).contains(&page_size) {
+                self.err(
+                    line,
+                    format!("sync {name:?}: page_size between 1 and 100000"),
+                );
+            }
+            if s.output.is_empty() {
+                self.err(line, format!("sync {name:?}: output must not be empty"));
+            }
+            let Some(line_template) = template else {
+                continue;
+            };
+            if self.errors.len() > before {
+                continue;
+            }
+            out.push(SyncSpec {
+                name: name.clone(),
+                directory: s.directory.clone(),
+                base: s.base.clone(),
+                filter: s.filter.clone(),
+                output: resolve_path(self.dir, &s.output),
+                line_template,
+                min_keep_ratio: ratio,
+                page_size,
+                line,
+            });
+        }
+        out
+    }
+}

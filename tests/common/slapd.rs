@@ -1,0 +1,283 @@
+//! A throw-away OpenLDAP server (Debian's `slapd`): its own database directory, loopback
+//! ports, an `ldaps://` listener with a certificate from its own openssl test CA, and
+//! `ldapmodify` to change it under a running test. Killed and removed on drop.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const SUFFIX: &str = "dc=example,dc=org";
+pub const ADMIN_DN: &str = "cn=admin,dc=example,dc=org";
+pub const ADMIN_PASSWORD: &str = "admin-secret";
+/// A read-only account for mailwarden (bound with a password file).
+pub const READER_DN: &str = "cn=mailwarden,dc=example,dc=org";
+pub const READER_PASSWORD: &str = "reader-secret";
+
+pub struct Slapd {
+    pub dir: tempfile::TempDir,
+    pub port: u16,
+    pub tls_port: u16,
+    child: Option<Child>,
+}
+
+fn slapd_bin() -> &'static str {
+    if Path::new("/usr/sbin/slapd").exists() {
+        "/usr/sbin/slapd"
+    } else {
+        "slapd"
+    }
+}
+
+fn sh(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The base entries every test directory has: the suffix, people, and the reader.
+fn base_ldif() -> String {
+    format!(
+        "dn: {SUFFIX}\nobjectClass: dcObject\nobjectClass: organization\ndc: example\no: Example\n\n\
+         dn: ou=people,{SUFFIX}\nobjectClass: organizationalUnit\nou: people\n\n\
+         dn: {READER_DN}\nobjectClass: person\ncn: mailwarden\nsn: reader\nuserPassword: {READER_PASSWORD}\n\n"
+    )
+}
+
+/// One person under ou=people. `category` lands in businessCategory (the group the
+/// tests filter on); `mobile` is optional.
+pub fn person(uid: &str, mail: &str, mobile: Option<&str>, category: &str) -> String {
+    let mut s = format!(
+        "dn: uid={uid},ou=people,{SUFFIX}\nobjectClass: inetOrgPerson\nuid: {uid}\ncn: {uid}\nsn: {uid}\nmail: {mail}\nbusinessCategory: {category}\n"
+    );
+    if let Some(m) = mobile {
+        s.push_str(&format!("mobile: {m}\n"));
+    }
+    s.push('\n');
+    s
+}
+
+impl Slapd {
+    /// A server holding the base entries and `ldif`, listening on `ldap://127.0.0.1:port`
+    /// and `ldaps://127.0.0.1:tls_port`. Like Active Directory, it answers at most 1,000
+    /// entries to a search without the paged-results control.
+    pub fn start(ldif: &str) -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("mailwarden-slapd.")
+            .tempdir()
+            .unwrap();
+        let d = dir.path();
+        std::fs::create_dir(d.join("db")).unwrap();
+        make_tls(d);
+        let conf = format!(
+            "include /etc/ldap/schema/core.schema\n\
+             include /etc/ldap/schema/cosine.schema\n\
+             include /etc/ldap/schema/inetorgperson.schema\n\
+             modulepath /usr/lib/ldap\n\
+             moduleload back_mdb\n\
+             pidfile {d}/slapd.pid\n\
+             TLSCACertificateFile {d}/ca.pem\n\
+             TLSCertificateFile {d}/server.pem\n\
+             TLSCertificateKeyFile {d}/server.key\n\
+             sizelimit size.soft=1000 size.hard=1000 size.prtotal=unlimited\n\
+             database mdb\n\
+             suffix \"{SUFFIX}\"\n\
+             rootdn \"{ADMIN_DN}\"\n\
+             rootpw {ADMIN_PASSWORD}\n\
+             directory {d}/db\n\
+             maxsize 268435456\n\
+             access to attrs=userPassword by anonymous auth by * none\n\
+             access to * by * read\n",
+            d = d.display()
+        );
+        std::fs::write(d.join("slapd.conf"), conf).unwrap();
+        std::fs::write(d.join("data.ldif"), base_ldif() + ldif).unwrap();
+        sh(Command::new("slapadd")
+            .arg("-q")
+            .arg("-f")
+            .arg(d.join("slapd.conf"))
+            .arg("-l")
+            .arg(d.join("data.ldif")));
+        let mut s = Self {
+            port: super::free_port(),
+            tls_port: super::free_port(),
+            dir,
+            child: None,
+        };
+        s.resume_serving();
+        s
+    }
+
+    pub fn url(&self) -> String {
+        format!("ldap://127.0.0.1:{}", self.port)
+    }
+
+    pub fn ldaps_url(&self) -> String {
+        format!("ldaps://127.0.0.1:{}", self.tls_port)
+    }
+
+    /// The test CA's certificate (PEM), for `ca_file`.
+    pub fn ca_file(&self) -> PathBuf {
+        self.dir.path().join("ca.pem")
+    }
+
+    /// (Re)starts the server on the same ports and database; waits until it answers.
+    pub fn resume_serving(&mut self) {
+        assert!(self.child.is_none(), "slapd already running");
+        let d = self.dir.path();
+        let log = std::fs::File::create(d.join("slapd.log")).unwrap();
+        let child = Command::new(slapd_bin())
+            .arg("-f")
+            .arg(d.join("slapd.conf"))
+            .arg("-h")
+            .arg(format!("{} {}/", self.url() + "/", self.ldaps_url()))
+            // With a debug level slapd stays in the foreground, so it is our child.
+            .args(["-d", "0"])
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start slapd (tests/run.sh installs it)");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "slapd did not start: {}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Stops the server (SIGTERM, then waits): every connection to it is refused.
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let pid = nix::unistd::Pid::from_raw(c.id() as i32);
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while c.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("slapd.log")).unwrap_or_default()
+    }
+
+    /// `ldapmodify -a` as the admin: add, change or delete entries while it runs.
+    pub fn modify(&self, ldif: &str) {
+        let p = self.dir.path().join("change.ldif");
+        std::fs::write(&p, ldif).unwrap();
+        sh(Command::new("ldapmodify")
+            .args([
+                "-x",
+                "-a",
+                "-c",
+                "-H",
+                &self.url(),
+                "-D",
+                ADMIN_DN,
+                "-w",
+                ADMIN_PASSWORD,
+                "-f",
+            ])
+            .arg(&p));
+    }
+
+    /// `ldapsearch` with the paged-results control, as a cron script would run it.
+    pub fn ldapsearch(&self, filter: &str, attrs: &[&str]) -> String {
+        sh(Command::new("ldapsearch")
+            .args([
+                "-x",
+                "-LLL",
+                "-o",
+                "ldif-wrap=no",
+                "-E",
+                "pr=1000/noprompt",
+                "-H",
+                &self.url(),
+                "-b",
+                SUFFIX,
+                filter,
+            ])
+            .args(attrs))
+    }
+
+    /// A file holding the reader's password, mode 0600.
+    pub fn password_file(&self, dir: &Path) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let p = dir.join("ldap.password");
+        std::fs::write(&p, format!("{READER_PASSWORD}\n")).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+        p
+    }
+}
+
+impl Drop for Slapd {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A test CA and a server certificate for 127.0.0.1 and localhost, made by openssl.
+fn make_tls(d: &Path) {
+    let run = |args: &[&str]| {
+        sh(Command::new("openssl").current_dir(d).args(args));
+    };
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=mailwarden test LDAP CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=localhost",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+    ]);
+    std::fs::write(
+        d.join("ext.cnf"),
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "ext.cnf",
+        "-out",
+        "server.pem",
+    ]);
+}

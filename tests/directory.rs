@@ -1,0 +1,397 @@
+//! Directories (`[directory.NAME]`) and `mailwarden sync`, against a real slapd per test
+//! (tests/common/slapd.rs): paging, the line templates, the shrink guard, outages,
+//! failover, TLS with the test CA, and the daemon reading what sync writes.
+
+mod common;
+
+use common::slapd::{self, Slapd, person};
+use common::{Fixture, run};
+use std::time::Duration;
+
+/// Settings with one directory `corp` (bound as the reader over `urls`) and `syncs`.
+fn settings(
+    fx: &Fixture,
+    ldap: &Slapd,
+    urls: &[String],
+    tls: &str,
+    syncs: &str,
+) -> std::path::PathBuf {
+    let pw = ldap.password_file(fx.dir.path());
+    let urls: Vec<String> = urls.iter().map(|u| format!("{u:?}")).collect();
+    fx.write(
+        "mailwarden.toml",
+        &format!(
+            "[reload]\nmin_keep_ratio = 0.5\n\n\
+             [directory.corp]\nurls = [{}]\ntls = \"{tls}\"\nca_file = {:?}\nbind_dn = \"{}\"\n\
+             password_file = {:?}\nbase = \"ou=people,{}\"\ntimeout_ms = 2000\n\n{syncs}",
+            urls.join(", "),
+            ldap.ca_file().display().to_string(),
+            slapd::READER_DN,
+            pw.display().to_string(),
+            slapd::SUFFIX,
+        ),
+    )
+}
+
+const SENDERS_SYNC: &str = "[[sync]]\nname = \"senders\"\ndirectory = \"corp\"\n\
+    filter = \"(businessCategory=secure)\"\noutput = \"allowed_senders_ldap.txt\"\nline = \"{mail}\"\n";
+
+/// `n` secure members with mixed-case addresses (every 7th a duplicate in other case),
+/// and some people outside the group.
+fn group_ldif(n: usize) -> String {
+    let mut s = String::new();
+    for i in 0..n {
+        let mail = if i % 7 == 3 {
+            format!("User{}@Example.ORG", i - 1)
+        } else {
+            format!("User{i}@Example.org")
+        };
+        s.push_str(&person(
+            &format!("u{i}"),
+            &mail,
+            Some(&format!("+35840{i:07}")),
+            "secure",
+        ));
+    }
+    for i in 0..10 {
+        s.push_str(&person(
+            &format!("o{i}"),
+            &format!("other{i}@example.org"),
+            None,
+            "staff",
+        ));
+    }
+    s
+}
+
+/// What the cron scripts it replaces produce: every `mail` of the group, lower-cased,
+/// duplicates dropped, sorted bytewise.
+fn script_output(ldap: &Slapd, filter: &str) -> String {
+    let mut lines: Vec<String> = ldap
+        .ldapsearch(filter, &["mail"])
+        .lines()
+        .filter_map(|l| l.strip_prefix("mail: "))
+        .map(str::to_lowercase)
+        .collect();
+    lines.sort();
+    lines.dedup();
+    lines.join("\n") + "\n"
+}
+
+#[test]
+fn sync_pages_through_a_5000_member_group_and_writes_what_the_script_would() {
+    let ldap = Slapd::start(&group_ldif(5000));
+    let fx = Fixture::new();
+    let access = "[[sync]]\nname = \"sms\"\ndirectory = \"corp\"\nfilter = \"(businessCategory=secure)\"\n\
+        output = \"gsm_auth_auto.txt\"\nline = \"* {mail} <sms> {mobile} 0\"\npage_size = 1000\n";
+    let cfg = settings(
+        &fx,
+        &ldap,
+        &[ldap.url()],
+        "none",
+        &format!("{SENDERS_SYNC}\n{access}"),
+    );
+    let (code, out, err) = run(&["sync", "-c", cfg.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    let expected = script_output(&ldap, "(businessCategory=secure)");
+    assert!(
+        expected.lines().count() > 4000,
+        "the fixture has a big group"
+    );
+    let written = std::fs::read_to_string(fx.path("allowed_senders_ldap.txt")).unwrap();
+    assert_eq!(written, expected);
+    assert!(
+        out.contains(&format!(
+            "sync senders: {}: wrote {} lines (was 0)",
+            fx.path("allowed_senders_ldap.txt").display(),
+            expected.lines().count()
+        )),
+        "{out}"
+    );
+    let rules = std::fs::read_to_string(fx.path("gsm_auth_auto.txt")).unwrap();
+    assert!(
+        rules
+            .lines()
+            .any(|l| l == "* user0@example.org <sms> +358400000000 0"),
+        "{rules}"
+    );
+    // One rule per distinct (mail, mobile): a duplicate address with its own number stays.
+    assert_eq!(rules.lines().count(), 5000);
+    // A search without paging is refused past 1,000 entries: paging is what made it work.
+    let unpaged = std::process::Command::new("ldapsearch")
+        .args([
+            "-x",
+            "-LLL",
+            "-H",
+            &ldap.url(),
+            "-b",
+            slapd::SUFFIX,
+            "(businessCategory=secure)",
+            "mail",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        unpaged.status.code(),
+        Some(4),
+        "sizeLimitExceeded without paging"
+    );
+
+    // The written files are valid rule files: a policy over them loads.
+    fx.write(
+        "policy.toml",
+        &format!(
+            "{}\n[[policy]]\nname = \"d\"\nsender_allowlist = [\"allowed_senders_ldap.txt\"]\naccess_rules = [\"gsm_auth_auto.txt\"]\n",
+            std::fs::read_to_string(&cfg).unwrap()
+        ),
+    );
+    let (code, out, err) = run(&["check", "-c", fx.path("policy.toml").to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(!err.contains("warning"), "{err}");
+
+    // A second run over the same directory changes nothing, not even the inode.
+    use std::os::unix::fs::MetadataExt;
+    let ino = std::fs::metadata(fx.path("allowed_senders_ldap.txt"))
+        .unwrap()
+        .ino();
+    let (code, out, _) = run(&["sync", "-c", cfg.to_str().unwrap(), "senders"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("unchanged"), "{out}");
+    assert!(!out.contains("sync sms"), "only the named block ran: {out}");
+    assert_eq!(
+        std::fs::metadata(fx.path("allowed_senders_ldap.txt"))
+            .unwrap()
+            .ino(),
+        ino
+    );
+}
+
+#[test]
+fn values_that_would_split_a_rule_line_are_skipped_with_a_warning() {
+    let mut ldif = person("a", "alice@example.org", Some("+1"), "secure");
+    ldif.push_str(&person(
+        "e",
+        "eve@example.org * <none> - 0",
+        Some("+2"),
+        "secure",
+    ));
+    ldif.push_str(&person("n", "nomobile@example.org", None, "secure"));
+    let ldap = Slapd::start(&ldif);
+    let fx = Fixture::new();
+    let sync = "[[sync]]\nname = \"sms\"\ndirectory = \"corp\"\nfilter = \"(businessCategory=secure)\"\n\
+        output = \"gsm.txt\"\nline = \"{mail} * <sms> {mobile} 0\"\n";
+    let cfg = settings(&fx, &ldap, &[ldap.url()], "none", sync);
+    let (code, out, err) = run(&["sync", "-c", cfg.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(
+        std::fs::read_to_string(fx.path("gsm.txt")).unwrap(),
+        "alice@example.org * <sms> +1 0\n"
+    );
+    assert!(
+        err.contains(
+            "skipped uid=e,ou=people,dc=example,dc=org: mail has whitespace or a control character"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("skipped uid=n,ou=people,dc=example,dc=org: no mobile"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_shrink_guard_holds_back_a_near_empty_result_until_forced() {
+    let ldap = Slapd::start(&group_ldif(40));
+    let fx = Fixture::new();
+    let cfg = settings(&fx, &ldap, &[ldap.url()], "none", SENDERS_SYNC);
+    assert_eq!(run(&["sync", "-c", cfg.to_str().unwrap()]).0, 0);
+    let before = std::fs::read(fx.path("allowed_senders_ldap.txt")).unwrap();
+    // A broken group: all but two members lose it.
+    let mut change = String::new();
+    for i in 2..40 {
+        change.push_str(&format!(
+            "dn: uid=u{i},ou=people,{}\nchangetype: modify\nreplace: businessCategory\nbusinessCategory: former\n\n",
+            slapd::SUFFIX
+        ));
+    }
+    ldap.modify(&change);
+    let (code, out, err) = run(&["sync", "-c", cfg.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        err.contains("not written: 2 lines would replace 34") && err.contains("--force"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(fx.path("allowed_senders_ldap.txt")).unwrap(),
+        before,
+        "left byte-identical"
+    );
+    let (code, out, err) = run(&["sync", "-c", cfg.to_str().unwrap(), "--force"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(
+        std::fs::read_to_string(fx.path("allowed_senders_ldap.txt")).unwrap(),
+        "user0@example.org\nuser1@example.org\n"
+    );
+}
+
+#[test]
+fn a_directory_error_leaves_the_old_file_byte_identical_and_exits_non_zero() {
+    let mut ldap = Slapd::start(&group_ldif(20));
+    let fx = Fixture::new();
+    let cfg = settings(&fx, &ldap, &[ldap.url()], "none", SENDERS_SYNC);
+    assert_eq!(run(&["sync", "-c", cfg.to_str().unwrap()]).0, 0);
+    let before = std::fs::read(fx.path("allowed_senders_ldap.txt")).unwrap();
+    ldap.stop();
+    let (code, out, err) = run(&["sync", "-c", cfg.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}{err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 1, "one clear line: {err}");
+    assert!(
+        lines[0].starts_with(
+            "mailwarden: sync senders: directory corp: no server answered: ldap://127.0.0.1:"
+        ),
+        "{err}"
+    );
+    assert!(lines[0].ends_with("left as it was"), "{err}");
+    assert_eq!(
+        std::fs::read(fx.path("allowed_senders_ldap.txt")).unwrap(),
+        before
+    );
+
+    // A wrong password is a directory error too, and the password never shows.
+    ldap.resume_serving();
+    std::fs::write(fx.path("ldap.password"), "wrong-password\n").unwrap();
+    let (code, _, err) = run(&["sync", "-c", cfg.to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("bind as \"cn=mailwarden,dc=example,dc=org\" failed"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("wrong-password") && !err.contains(slapd::READER_PASSWORD),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(fx.path("allowed_senders_ldap.txt")).unwrap(),
+        before
+    );
+}
+
+#[test]
+fn the_second_url_answers_when_the_first_is_down() {
+    let ldap = Slapd::start(&group_ldif(5));
+    let fx = Fixture::new();
+    let dead = format!("ldap://127.0.0.1:{}", common::free_port());
+    let cfg = settings(&fx, &ldap, &[dead, ldap.url()], "none", SENDERS_SYNC);
+    let (code, out, err) = run(&["sync", "-c", cfg.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(
+        std::fs::read_to_string(fx.path("allowed_senders_ldap.txt")).unwrap(),
+        script_output(&ldap, "(businessCategory=secure)")
+    );
+}
+
+#[test]
+fn tls_trusts_the_configured_ca_only() {
+    let ldap = Slapd::start(&group_ldif(5));
+    let fx = Fixture::new();
+    for (urls, tls) in [
+        (vec![ldap.ldaps_url()], "ldaps"),
+        (vec![ldap.url()], "starttls"),
+    ] {
+        let cfg = settings(&fx, &ldap, &urls, tls, SENDERS_SYNC);
+        let _ = std::fs::remove_file(fx.path("allowed_senders_ldap.txt"));
+        let (code, out, err) = run(&["sync", "-c", cfg.to_str().unwrap()]);
+        assert_eq!(code, 0, "{tls}: {out}{err}");
+        assert!(out.contains("wrote 4 lines"), "{tls}: {out}");
+    }
+    // Another CA: the server's certificate is not trusted, nothing is written.
+    let other = std::process::Command::new("openssl")
+        .current_dir(fx.dir.path())
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=other",
+            "-keyout",
+            "o.key",
+            "-out",
+            "other.pem",
+        ])
+        .output()
+        .unwrap();
+    assert!(other.status.success());
+    let cfg = settings(&fx, &ldap, &[ldap.ldaps_url()], "ldaps", SENDERS_SYNC);
+    let text = std::fs::read_to_string(&cfg).unwrap().replace(
+        &ldap.ca_file().display().to_string(),
+        &fx.path("other.pem").display().to_string(),
+    );
+    std::fs::write(&cfg, text).unwrap();
+    let _ = std::fs::remove_file(fx.path("allowed_senders_ldap.txt"));
+    let (code, _, err) = run(&["sync", "-c", cfg.to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("no server answered") && err.to_lowercase().contains("certificate"),
+        "{err}"
+    );
+    assert!(!fx.path("allowed_senders_ldap.txt").exists());
+}
+
+#[test]
+fn a_password_file_others_can_read_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let ldap = Slapd::start(&group_ldif(2));
+    let fx = Fixture::new();
+    let cfg = settings(&fx, &ldap, &[ldap.url()], "none", SENDERS_SYNC);
+    std::fs::set_permissions(
+        fx.path("ldap.password"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    let (code, _, err) = run(&["sync", "-c", cfg.to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("password_file") && err.contains("chmod 0600"),
+        "{err}"
+    );
+    assert!(!err.contains(slapd::READER_PASSWORD), "{err}");
+}
+
+#[test]
+fn bad_sync_settings_name_the_line() {
+    let fx = Fixture::new();
+    let cfg = fx.write(
+        "mailwarden.toml",
+        "[directory.corp]\nurls = [\"ldaps://127.0.0.1:1\"]\ntls = \"starttls\"\nbase = \"dc=x\"\n\n\
+         [[sync]]\nname = \"s\"\ndirectory = \"nope\"\nfilter = \"mail=*\"\noutput = \"o.txt\"\nline = \"{mail\"\n",
+    );
+    let (code, _, err) = run(&["check", "-c", cfg.to_str().unwrap()]);
+    assert_ne!(code, 0);
+    let p = cfg.display().to_string();
+    assert!(
+        err.contains(&format!(
+            "{p}:1: directory.corp.urls: \"ldaps://127.0.0.1:1\" must start with ldap://"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{p}:7: sync \"s\": no [directory.nope]")),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "{p}:7: sync \"s\": filter \"mail=*\" is not one parenthesised"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{p}:7: sync \"s\": line \"{{mail\": unclosed")),
+        "{err}"
+    );
+    let _ = Duration::ZERO;
+}
