@@ -64,6 +64,9 @@ pub enum Command {
     Check {
         #[command(flatten)]
         config: ConfigArg,
+        /// Do not connect to the [directory.NAME] servers
+        #[arg(long)]
+        offline: bool,
     },
     /// Show what the milter would decide for a message
     Query(QueryArgs),
@@ -166,7 +169,7 @@ pub fn main() -> ExitCode {
             verbose,
             quiet,
         } => serve(config.path(), listen, verbose, quiet),
-        Command::Check { config } => check(config.path().as_deref()),
+        Command::Check { config, offline } => check(config.path().as_deref(), offline),
         Command::Query(q) => query(&q),
         Command::Reload { config, force } => control_request(
             config.path().as_deref(),
@@ -320,7 +323,71 @@ fn serve(config: Option<PathBuf>, listen: Option<ListenAddr>, verbose: u8, quiet
     }
 }
 
-fn check(config: Option<&Path>) -> ExitCode {
+/// `check`: connect and bind to every directory, and run each `[[sync]]` filter once
+/// (asking for one entry). Prints `ok:` lines; returns false after printing a problem.
+fn probe_directories(settings: &Settings) -> bool {
+    use crate::directory::Client;
+    if settings.directories.is_empty() {
+        return true;
+    }
+    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        eprintln!("mailwarden: cannot start the async runtime for the directory probe");
+        return false;
+    };
+    let shown = settings.path.as_deref().map_or_else(
+        || "built-in defaults".to_owned(),
+        |p| p.display().to_string(),
+    );
+    let mut ok = true;
+    for dir in &settings.directories {
+        let result: Result<(), String> = rt.block_on(async {
+            let client = Client::new(dir.clone()).map_err(|e| e.to_string())?;
+            let mut ldap = client.connect().await.map_err(|e| e.to_string())?;
+            say!(
+                "ok: directory {}: connected{}",
+                dir.name,
+                dir.bind_dn
+                    .as_ref()
+                    .map(|d| format!(", bound as {d}"))
+                    .unwrap_or_default()
+            );
+            for s in settings.syncs.iter().filter(|s| s.directory == dir.name) {
+                let base = s.base.as_deref().unwrap_or(&dir.base);
+                match client.probe(&mut ldap, base, &s.filter).await {
+                    Ok(n) => say!(
+                        "ok: sync {}: filter {} runs ({})",
+                        s.name,
+                        s.filter,
+                        if n == 0 {
+                            "no entry matches now"
+                        } else {
+                            "entries match"
+                        }
+                    ),
+                    Err(e) => {
+                        eprintln!("mailwarden: {shown}:{}: sync {}: {e}", s.line, s.name);
+                        ok = false;
+                    }
+                }
+            }
+            let _ = ldap.unbind().await;
+            Ok(())
+        });
+        if let Err(e) = result {
+            eprintln!(
+                "mailwarden: {shown}:{}: {e} (check --offline skips this)",
+                dir.line
+            );
+            ok = false;
+        }
+    }
+    ok
+}
+
+fn check(config: Option<&Path>, offline: bool) -> ExitCode {
     match Runtime::load(config, 0) {
         Ok((rt, _)) => {
             for w in rt.settings.ineffective() {
@@ -337,6 +404,9 @@ fn check(config: Option<&Path>) -> ExitCode {
             );
             for s in &rt.sources {
                 say!("ok: {} {}: {} entries", s.kind, s.path.display(), s.entries);
+            }
+            if !offline && !probe_directories(&rt.settings) {
+                return ExitCode::FAILURE;
             }
             if let Some(engine) = &rt.smime {
                 say!(

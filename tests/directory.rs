@@ -393,5 +393,117 @@ fn bad_sync_settings_name_the_line() {
         err.contains(&format!("{p}:7: sync \"s\": line \"{{mail\": unclosed")),
         "{err}"
     );
-    let _ = Duration::ZERO;
+}
+
+/// `result="applied"` log lines of the daemon after `mark`.
+fn applied_since(m: &common::Milter, mark: usize) -> usize {
+    m.logs()
+        .lines()
+        .skip(mark)
+        .filter(|l| l.contains("result=\"applied\"") && l.contains("gsm_auth_auto.txt"))
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_daemon_applies_each_version_sync_writes_exactly_once() {
+    let ldap = Slapd::start(&group_ldif(3));
+    let fx = Fixture::new();
+    let sync = "[[sync]]\nname = \"rcpts\"\ndirectory = \"corp\"\nfilter = \"(businessCategory=secure)\"\n\
+        output = \"gsm_auth_auto.txt\"\nline = \"* {mail} <reg> - 0\"\n";
+    let cfg = settings(&fx, &ldap, &[ldap.url()], "none", sync);
+    assert_eq!(run(&["sync", "-c", cfg.to_str().unwrap()]).0, 0);
+    let text = std::fs::read_to_string(&cfg).unwrap()
+        + "\n[[policy]]\nname = \"d\"\naccess_rules = [\"gsm_auth_auto.txt\"]\n";
+    std::fs::write(&cfg, text).unwrap();
+    let m = common::Milter::start(&cfg);
+    use indymilter_test::Status;
+    assert_eq!(
+        common::rcpt_status(m.port, "<user0@example.org>").await,
+        Status::Continue
+    );
+    assert_ne!(
+        common::rcpt_status(m.port, "<new@example.org>").await,
+        Status::Continue
+    );
+
+    let settle = Duration::from_millis(1500);
+    let mark = m.log_len();
+    ldap.modify(&person("n", "New@Example.org", None, "secure"));
+    let (code, out, err) = run(&["sync", "-c", cfg.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(common::wait_rcpt(m.port, "<new@example.org>", true, Duration::from_secs(10)).await);
+    std::thread::sleep(settle);
+    assert_eq!(applied_since(&m, mark), 1, "{}", m.logs());
+
+    // Nothing changed in the directory: nothing written, nothing reloaded.
+    let mark = m.log_len();
+    let (code, out, _) = run(&["sync", "-c", cfg.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert!(out.contains("unchanged"), "{out}");
+    std::thread::sleep(settle);
+    assert_eq!(applied_since(&m, mark), 0, "{}", m.logs());
+
+    // A member leaves: one more version, applied once, and the recipient is refused.
+    let mark = m.log_len();
+    ldap.modify(&format!(
+        "dn: uid=u1,ou=people,{}\nchangetype: modify\nreplace: businessCategory\nbusinessCategory: former\n",
+        slapd::SUFFIX
+    ));
+    assert_eq!(run(&["sync", "-c", cfg.to_str().unwrap()]).0, 0);
+    assert!(
+        common::wait_rcpt(
+            m.port,
+            "<user1@example.org>",
+            false,
+            Duration::from_secs(10)
+        )
+        .await
+    );
+    std::thread::sleep(settle);
+    assert_eq!(applied_since(&m, mark), 1, "{}", m.logs());
+}
+
+#[test]
+fn check_connects_binds_and_runs_each_filter_once_unless_offline() {
+    let mut ldap = Slapd::start(&group_ldif(3));
+    let fx = Fixture::new();
+    let bad = "[[sync]]\nname = \"typo\"\ndirectory = \"corp\"\nfilter = \"(mail=a\\\\zz)\"\noutput = \"t.txt\"\nline = \"{mail}\"\n";
+    let cfg = settings(&fx, &ldap, &[ldap.url()], "none", SENDERS_SYNC);
+    let (code, out, err) = run(&["check", "-c", cfg.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("ok: directory corp: connected, bound as cn=mailwarden,dc=example,dc=org"),
+        "{out}"
+    );
+    assert!(
+        out.contains("ok: sync senders: filter (businessCategory=secure) runs (entries match)"),
+        "{out}"
+    );
+
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    let sync_line = text.lines().count() + 3;
+    std::fs::write(&cfg, format!("{text}\n{bad}")).unwrap();
+    let (code, _, err) = run(&["check", "-c", cfg.to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(&format!(
+            "{}:{sync_line}: sync typo: directory corp: search (mail=a\\zz)",
+            cfg.display()
+        )),
+        "{err}"
+    );
+
+    ldap.stop();
+    let (code, _, err) = run(&["check", "-c", cfg.to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(&format!(
+            "{}:4: directory corp: no server answered",
+            cfg.display()
+        )) && err.contains("--offline"),
+        "{err}"
+    );
+    let (code, out, err) = run(&["check", "--offline", "-c", cfg.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(!out.contains("directory corp"), "{out}");
 }

@@ -210,6 +210,35 @@ impl Client {
     }
 }
 
+impl Client {
+    /// Runs `filter` once asking for at most one entry, for `mailwarden check`: whether
+    /// the server accepts it under `base`. Returns the entries seen (0 or 1).
+    pub async fn probe(
+        &self,
+        ldap: &mut Ldap,
+        base: &str,
+        filter: &str,
+    ) -> Result<usize, DirectoryError> {
+        let res = ldap
+            .with_timeout(self.spec.timeout)
+            .with_search_options(ldap3::SearchOptions::new().sizelimit(1))
+            .search(base, Scope::Subtree, filter, vec!["1.1"])
+            .await;
+        let err = |reason: String| DirectoryError::Search {
+            directory: self.spec.name.clone(),
+            base: base.to_owned(),
+            filter: filter.to_owned(),
+            reason,
+        };
+        let ldap3::SearchResult(entries, result) = res.map_err(|e| err(e.to_string()))?;
+        // sizeLimitExceeded (4): the one entry asked for came, and there are more.
+        if result.rc != 0 && result.rc != 4 {
+            return Err(err(result.to_string()));
+        }
+        Ok(entries.len())
+    }
+}
+
 /// The bind password: the file's first line. A file others may read is refused, as a
 /// private key would be.
 fn read_password(directory: &str, path: &Path) -> Result<Zeroizing<String>, DirectoryError> {
