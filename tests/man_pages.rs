@@ -115,6 +115,8 @@ fn every_settings_key_is_in_mailwarden_toml_5() {
         "[[policy]]\nname = \"p\"\nzz_probe = 1\n",
         "[[policy]]\nname = \"p\"\nwhen = { zz_probe = 1 }\n",
         "[[policy]]\nname = \"p\"\nsmime_actions = { zz_probe = 1 }\n",
+        "[directory.d]\nzz_probe = 1\n",
+        "[[sync]]\nzz_probe = 1\n",
     ];
     let mut keys: BTreeSet<String> = probes.iter().flat_map(|p| accepted_keys(p)).collect();
     // Untagged tables (a path or a table) do not list their keys in the error: named here,
