@@ -78,6 +78,7 @@ fn accepted(shared: &Shared, rcpt: &Address) -> bool {
         sender: &sender,
         headers: None,
         delimiters: "+",
+        directory: &mailwarden::policy::NoDirectories,
     };
     !shared
         .snapshot()
@@ -167,6 +168,7 @@ fn lookups_and_memory(n: usize, samples: usize) {
                 sender: &sender,
                 headers: None,
                 delimiters: "+",
+                directory: &mailwarden::policy::NoDirectories,
             };
             black_box(snap.policies.check_recipient(&facts, r, Stage::Envelope));
             times.push(t.elapsed());

@@ -500,6 +500,7 @@ fn query(q: &QueryArgs) -> ExitCode {
         sender: &sender,
         headers: Some(&headers),
         delimiters: delims,
+        directory: &crate::policy::NoDirectories,
     };
     let mut rcpts = Vec::new();
     for r in &q.rcpt {
@@ -508,7 +509,25 @@ fn query(q: &QueryArgs) -> ExitCode {
             Err(code) => return code,
         }
     }
-    let decision = rt.policies.evaluate(&facts, &rcpts);
+    // Directory lookups go to the server (no daemon cache here).
+    let decision = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(tokio_rt) => tokio_rt.block_on(rt.directories.decide(|d| {
+            rt.policies.evaluate(
+                &Facts {
+                    directory: d,
+                    ..facts
+                },
+                &rcpts,
+            )
+        })),
+        Err(e) => {
+            eprintln!("mailwarden: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     // As the milter does at end of message: the policies whose annotation and S/MIME
     // actions apply to the recipients that are accepted.
     let accepted = decision
@@ -720,6 +739,31 @@ fn print_status(v: &serde_json::Value) {
             s["generation"],
             s["loaded_at"].as_str().unwrap_or("never"),
             s["last_error"]
+                .as_str()
+                .map(|e| format!("; last error: {e}"))
+                .unwrap_or_default()
+        );
+    }
+    for d in v["directories"].as_array().into_iter().flatten() {
+        let (hits, misses) = (
+            d["hits"].as_u64().unwrap_or(0),
+            d["misses"].as_u64().unwrap_or(0),
+        );
+        say!(
+            "directory {}: {}, {} cached answers, hit rate {}{}",
+            d["name"].as_str().unwrap_or("?"),
+            match d["up"].as_bool() {
+                Some(true) => "up",
+                Some(false) => "down",
+                None => "not asked yet",
+            },
+            d["cache_entries"],
+            if hits + misses == 0 {
+                "-".to_owned()
+            } else {
+                format!("{:.0}%", 100.0 * hits as f64 / (hits + misses) as f64)
+            },
+            d["last_error"]
                 .as_str()
                 .map(|e| format!("; last error: {e}"))
                 .unwrap_or_default()

@@ -21,9 +21,10 @@ fn settings(
     fx.write(
         "mailwarden.toml",
         &format!(
-            "[reload]\nmin_keep_ratio = 0.5\n\n\
+            "[reload]\nmin_keep_ratio = 0.5\ncontrol_socket = {:?}\n\n\
              [directory.corp]\nurls = [{}]\ntls = \"{tls}\"\nca_file = {:?}\nbind_dn = \"{}\"\n\
              password_file = {:?}\nbase = \"ou=people,{}\"\ntimeout_ms = 2000\n\n{syncs}",
+            fx.path("control.sock").display().to_string(),
             urls.join(", "),
             ldap.ca_file().display().to_string(),
             slapd::READER_DN,
@@ -498,7 +499,7 @@ fn check_connects_binds_and_runs_each_filter_once_unless_offline() {
     assert_eq!(code, 1, "{err}");
     assert!(
         err.contains(&format!(
-            "{}:4: directory corp: no server answered",
+            "{}:5: directory corp: no server answered",
             cfg.display()
         )) && err.contains("--offline"),
         "{err}"
@@ -506,4 +507,200 @@ fn check_connects_binds_and_runs_each_filter_once_unless_offline() {
     let (code, out, err) = run(&["check", "--offline", "-c", cfg.to_str().unwrap()]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(!out.contains("directory corp"), "{out}");
+}
+
+/// MAIL FROM through the milter protocol: the status the milter answers.
+async fn mail_status(port: u16, sender: &str) -> indymilter_test::Status {
+    use indymilter_test::TestConnection;
+    let mut conn = TestConnection::open(("127.0.0.1", port)).await.unwrap();
+    let s = conn.mail([sender]).await.unwrap();
+    let _ = conn.abort().await;
+    let _ = conn.close().await;
+    s
+}
+
+fn is_tempfail(s: &indymilter_test::Status) -> bool {
+    matches!(s, indymilter_test::Status::Tempfail { .. })
+}
+
+fn is_reject(s: &indymilter_test::Status) -> bool {
+    matches!(s, indymilter_test::Status::Reject { .. })
+}
+
+/// A daemon whose allowlist is a manual file, then the directory.
+fn realtime(fx: &Fixture, ldap: &Slapd, extra_dir: &str) -> common::Milter {
+    fx.write("manual.txt", "manual@example.org\n");
+    let cfg = settings(fx, ldap, &[ldap.url()], "none", "");
+    let text = std::fs::read_to_string(&cfg).unwrap().replace(
+        "timeout_ms = 2000\n",
+        &format!("timeout_ms = 700\n{extra_dir}"),
+    ) + "[[policy]]\nname = \"d\"\nsender_allowlist = [\"manual.txt\", { directory = \"corp\", filter = \"(&(mail={address})(businessCategory=secure))\" }]\n\
+           access_rules = [{ directory = \"corp\", filter = \"(&(mail={recipient})(mobile=*))\", rule = \"* {recipient} <sms> {mobile} 0\" }]\n";
+    std::fs::write(&cfg, text).unwrap();
+    common::Milter::start(&cfg)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn realtime_lookups_allow_members_refuse_others_and_match_nothing_on_injection() {
+    let ldap = Slapd::start(&group_ldif(3));
+    let fx = Fixture::new();
+    let m = realtime(&fx, &ldap, "cache_ttl = 1\nnegative_ttl = 1\n");
+    use indymilter_test::Status;
+    assert_eq!(
+        mail_status(m.port, "<user0@example.org>").await,
+        Status::Continue
+    );
+    assert_eq!(
+        mail_status(m.port, "<USER0@Example.org>").await,
+        Status::Continue
+    );
+    assert_eq!(
+        mail_status(m.port, "<manual@example.org>").await,
+        Status::Continue
+    );
+    assert!(is_reject(
+        &mail_status(m.port, "<other0@example.org>").await
+    ));
+    for evil in [
+        "<*)(mail=*@example.org>",
+        "<*@example.org>",
+        "<user0@example.org)(mail=*>",
+    ] {
+        let s = mail_status(m.port, evil).await;
+        assert!(
+            is_reject(&s) || matches!(s, Status::Reject { .. }),
+            "{evil}: {s:?}"
+        );
+    }
+    // The access rule made from the entry: method and mobile number.
+    let cfg = fx.config();
+    let (code, out, err) = run(&[
+        "query",
+        "-c",
+        cfg.to_str().unwrap(),
+        "--from",
+        "user1@example.org",
+        "--rcpt",
+        "user2@example.org",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let r = &v["recipients"][0];
+    assert_eq!(r["method"], "sms", "{out}");
+    assert_eq!(r["param"], "+358400000002", "{out}");
+    assert_eq!(r["rule"], "ldap corp", "{out}");
+
+    // A member removed from the group loses access once the cached answer expires.
+    ldap.modify(&format!(
+        "dn: uid=u0,ou=people,{}\nchangetype: modify\nreplace: businessCategory\nbusinessCategory: former\n",
+        slapd::SUFFIX
+    ));
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        if is_reject(&mail_status(m.port, "<user0@example.org>").await) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still allowed after cache_ttl"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (code, out, err) = run(&["status", "-c", cfg.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("directory corp: up,"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_outage_serves_cached_answers_and_tempfails_the_rest() {
+    let mut ldap = Slapd::start(&group_ldif(3));
+    let fx = Fixture::new();
+    let m = realtime(
+        &fx,
+        &ldap,
+        "cache_ttl = 1\nnegative_ttl = 1\nmax_stale = 600\n",
+    );
+    use indymilter_test::Status;
+    assert_eq!(
+        mail_status(m.port, "<user0@example.org>").await,
+        Status::Continue
+    );
+    ldap.stop();
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    // Expired but within max_stale: served, and the log says so.
+    assert_eq!(
+        mail_status(m.port, "<user0@example.org>").await,
+        Status::Continue
+    );
+    m.wait_log("serving the cached answer", Duration::from_secs(5));
+    // Never asked: neither accepted nor refused by accident.
+    assert!(is_tempfail(
+        &mail_status(m.port, "<user1@example.org>").await
+    ));
+    // The manual list needs no directory.
+    assert_eq!(
+        mail_status(m.port, "<manual@example.org>").await,
+        Status::Continue
+    );
+    let (_, out, _) = run(&["status", "-c", fx.config().to_str().unwrap()]);
+    assert!(
+        out.contains("directory corp: down") && out.contains("last error"),
+        "{out}"
+    );
+
+    // Frozen: the lookup gives up within timeout_ms (700 ms), then recovers.
+    ldap.resume_serving();
+    assert_eq!(
+        mail_status(m.port, "<user1@example.org>").await,
+        Status::Continue
+    );
+    let pid = nix::unistd::Pid::from_raw(
+        std::fs::read_to_string(ldap.dir.path().join("slapd.pid"))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap(),
+    );
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGSTOP).unwrap();
+    let started = std::time::Instant::now();
+    let s = mail_status(m.port, "<user2@example.org>").await;
+    let took = started.elapsed();
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGCONT).unwrap();
+    assert!(is_tempfail(&s), "{s:?}");
+    assert!(took < Duration::from_millis(2500), "gave up after {took:?}");
+    assert_eq!(
+        mail_status(m.port, "<user2@example.org>").await,
+        Status::Continue
+    );
+}
+
+#[test]
+fn bad_directory_lookups_in_a_policy_name_the_line() {
+    let fx = Fixture::new();
+    let cfg = fx.write(
+        "mailwarden.toml",
+        "[directory.corp]\nurls = [\"ldap://127.0.0.1:1\"]\ntls = \"none\"\nbase = \"dc=x\"\n\n\
+         [[policy]]\nname = \"p\"\nsender_allowlist = [\n  { directory = \"corp\", filter = \"(mail={recipient})\" },\n  { directory = \"nope\", filter = \"(mail={address})\" },\n]\n\
+         access_rules = [{ directory = \"corp\", filter = \"(mail={recipient})\", rule = \"* {recipient} sms\" }]\n",
+    );
+    let (code, _, err) = run(&["check", "--offline", "-c", cfg.to_str().unwrap()]);
+    assert_ne!(code, 0);
+    let p = cfg.display().to_string();
+    assert!(
+        err.contains(&format!(
+            "{p}:9: sender_allowlist: filter placeholder {{recipient}}: use {{address}}"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{p}:10: sender_allowlist: no [directory.nope]")),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "{p}:12: access_rules: rule \"* {{recipient}} sms\" does not make a valid rule line"
+        )),
+        "{err}"
+    );
 }

@@ -97,7 +97,11 @@ fn verify_unit(root: &Path) {
     let out = Command::new("systemd-analyze")
         .args(["verify", "--man=no"])
         .arg(format!("--root={}", root.display()))
-        .args(["mailwarden.service", "mailwarden-sync.service", "mailwarden-sync.timer"])
+        .args([
+            "mailwarden.service",
+            "mailwarden-sync.service",
+            "mailwarden-sync.timer",
+        ])
         .output()
         .expect("systemd-analyze (installed by tests/run.sh)");
     let err = String::from_utf8_lossy(&out.stderr);
@@ -117,8 +121,14 @@ fn debian_package_installs_and_serves_postfix_through_the_spool_socket() {
         ("-rwxr-xr-x", "./usr/sbin/mailwarden"),
         ("-rw-r-----", "./etc/mailwarden/mailwarden.toml"),
         ("-rw-r--r--", "./usr/lib/systemd/system/mailwarden.service"),
-        ("-rw-r--r--", "./usr/lib/systemd/system/mailwarden-sync.service"),
-        ("-rw-r--r--", "./usr/lib/systemd/system/mailwarden-sync.timer"),
+        (
+            "-rw-r--r--",
+            "./usr/lib/systemd/system/mailwarden-sync.service",
+        ),
+        (
+            "-rw-r--r--",
+            "./usr/lib/systemd/system/mailwarden-sync.timer",
+        ),
         ("-rw-r--r--", "./usr/share/man/man8/mailwarden.8.gz"),
         ("-rw-r--r--", "./usr/share/man/man5/mailwarden.toml.5.gz"),
         ("-rw-r--r--", "./usr/share/man/man5/mailwarden-rules.5.gz"),

@@ -56,6 +56,7 @@ fn concurrent_lookups_during_100_reloads_are_all_consistent() {
                         sender: &sender,
                         headers: None,
                         delimiters: "+",
+                        directory: &mailwarden::policy::NoDirectories,
                     };
                     let vx = snap
                         .policies

@@ -11,14 +11,127 @@ use super::model::{RawDirectory, RawSync};
 use crate::directory::spec::{DirectorySpec, SyncSpec, Tls};
 use crate::directory::template::Template;
 use crate::directory::template::filter_is_well_formed;
+use crate::policy::DirectoryQuery;
 use crate::policy::ruleset::resolve_path;
 
 /// Default `timeout_ms`: per connection attempt and per operation.
 pub const DEFAULT_TIMEOUT_MS: u64 = 3000;
+/// Default `cache_ttl`, `negative_ttl`, `max_stale` (seconds) and `max_entries`.
+pub const DEFAULT_CACHE_TTL: u64 = 60;
+pub const DEFAULT_NEGATIVE_TTL: u64 = 30;
+pub const DEFAULT_MAX_STALE: u64 = 900;
+pub const DEFAULT_MAX_ENTRIES: usize = 100_000;
 /// Default `page_size`: below Active Directory's MaxPageSize of 1,000.
 pub const DEFAULT_PAGE_SIZE: i32 = 500;
 
 impl Compiler<'_> {
+    /// The directory lookups of a policy list (`sender_allowlist` or `access_rules`).
+    pub(super) fn directory_refs(
+        &mut self,
+        key: &'static str,
+        list: &[Spanned<super::model::RawFileRef>],
+    ) -> Vec<Arc<DirectoryQuery>> {
+        let mut out = Vec::new();
+        for s in list {
+            let super::model::RawFileRef::Directory(d) = s.get_ref() else {
+                continue;
+            };
+            let line = self.at(s);
+            let before = self.errors.len();
+            let allowed: &[&str] = if key == "sender_allowlist" {
+                &["address"]
+            } else {
+                &["recipient", "sender"]
+            };
+            if !self.directory_names.contains(&d.directory) {
+                self.err(line, format!("{key}: no [directory.{}]", d.directory));
+            }
+            let filter = match Template::parse(&d.filter) {
+                Ok(t) if !filter_is_well_formed(&d.filter) => {
+                    self.err(
+                        line,
+                        format!(
+                            "{key}: filter {:?} is not one parenthesised LDAP filter (RFC 4515)",
+                            d.filter
+                        ),
+                    );
+                    Some(t)
+                }
+                Ok(t) => {
+                    if let Some(bad) = t.names().into_iter().find(|n| !allowed.contains(n)) {
+                        self.err(
+                            line,
+                            format!(
+                                "{key}: filter placeholder {{{bad}}}: use {}",
+                                allowed
+                                    .iter()
+                                    .map(|a| format!("{{{a}}}"))
+                                    .collect::<Vec<_>>()
+                                    .join(" or ")
+                            ),
+                        );
+                    } else if t.names().is_empty() {
+                        self.err(line, format!("{key}: filter {:?} has no {{{}}}: every address would get the same answer", d.filter, allowed[0]));
+                    }
+                    Some(t)
+                }
+                Err(e) => {
+                    self.err(line, format!("{key}: filter {:?}: {e}", d.filter));
+                    None
+                }
+            };
+            let rule = match (&d.rule, key) {
+                (Some(_), "sender_allowlist") => {
+                    self.err(line, "sender_allowlist: rule is for access_rules only (an entry found allows the sender)".into());
+                    None
+                }
+                (None, "access_rules") => {
+                    self.err(line, "access_rules: a directory lookup needs rule = \"* {recipient} <METHOD> PARAM FLAGS\"".into());
+                    None
+                }
+                (Some(r), _) => {
+                    match Template::parse(r) {
+                        Ok(t) => {
+                            // Rendered with sample values, it must be one valid rule line.
+                            let sample = t
+                                .render(
+                                    |n| {
+                                        Some(if n == "recipient" || n == "sender" {
+                                            "a@b.example"
+                                        } else {
+                                            "x"
+                                        })
+                                    },
+                                    str::to_owned,
+                                )
+                                .unwrap_or_default();
+                            let (_, problems) = crate::policy::ruleset::parse_access_rules(
+                                std::path::Path::new("rule"),
+                                format!("{sample}\n").as_bytes(),
+                            );
+                            if let Some(p) = problems.first() {
+                                self.err(line, format!("access_rules: rule {r:?} does not make a valid rule line: {}", p.message));
+                            }
+                            Some(t)
+                        }
+                        Err(e) => {
+                            self.err(line, format!("access_rules: rule {r:?}: {e}"));
+                            None
+                        }
+                    }
+                }
+                (None, _) => None,
+            };
+            if self.errors.len() > before {
+                continue;
+            }
+            if let Some(filter) = filter {
+                out.push(Arc::new(DirectoryQuery::new(&d.directory, filter, rule)));
+            }
+        }
+        out
+    }
+
     /// Every `[directory.NAME]`, in name order.
     pub(super) fn directories(
         &mut self,
@@ -84,6 +197,10 @@ impl Compiler<'_> {
                     .map(|p| resolve_path(self.dir, p)),
                 base: d.base.clone(),
                 timeout: Duration::from_millis(timeout_ms),
+                cache_ttl: Duration::from_secs(d.cache_ttl.unwrap_or(DEFAULT_CACHE_TTL)),
+                negative_ttl: Duration::from_secs(d.negative_ttl.unwrap_or(DEFAULT_NEGATIVE_TTL)),
+                max_stale: Duration::from_secs(d.max_stale.unwrap_or(DEFAULT_MAX_STALE)),
+                max_entries: d.max_entries.unwrap_or(DEFAULT_MAX_ENTRIES),
                 line,
             }));
         }

@@ -62,6 +62,10 @@ pub struct PolicySpec {
     pub when: When,
     pub sender_allowlist: Vec<FileRef>,
     pub access_rules: Vec<FileRef>,
+    /// Directory lookups of the allowlist (after its files).
+    pub sender_directory: Vec<std::sync::Arc<crate::policy::DirectoryQuery>>,
+    /// Directory lookups of the access rules (after their files).
+    pub access_directory: Vec<std::sync::Arc<crate::policy::DirectoryQuery>>,
     pub no_match: NoMatch,
     pub sender_source: SenderSource,
     pub sender_reply: String,
@@ -140,12 +144,13 @@ impl Settings {
             if p.smime_actions.is_some() && !verify {
                 out.push(format!("{at}: smime_actions never apply: S/MIME verification is off (set [smime] trust)"));
             }
-            if p.access_rules.is_empty() && p.no_match != NoMatch::Reject {
+            let no_access = p.access_rules.is_empty() && p.access_directory.is_empty();
+            if no_access && p.no_match != NoMatch::Reject {
                 out.push(format!(
                     "{at}: no_match applies to access_rules only, and this policy has none"
                 ));
             }
-            if p.access_rules.is_empty() && p.recipient_reply_set {
+            if no_access && p.recipient_reply_set {
                 out.push(format!("{at}: recipient_reply is used for access-rule refusals only, and this policy has none"));
             }
         }
@@ -252,6 +257,7 @@ fn compile(
         // The text parsed once already, so this cannot fail; if it did, lines would be 0.
         key_spans: toml::from_str(text).unwrap_or_default(),
         errors: Vec::new(),
+        directory_names: raw.directory.keys().cloned().collect(),
     };
     let m = &raw.milter;
     let (listen, metrics_listen, mode) = c.addresses(raw);
@@ -292,6 +298,8 @@ struct Compiler<'a> {
     dir: &'a Path,
     key_spans: KeySpans,
     errors: Vec<Diagnostic>,
+    /// The `[directory.NAME]` names, for policies that look up in one.
+    directory_names: Vec<String>,
 }
 
 impl Compiler<'_> {
@@ -634,6 +642,8 @@ impl Compiler<'_> {
         let before = self.errors.len();
         let sender_allowlist = self.file_refs("sender_allowlist", &p.sender_allowlist, reload);
         let access_rules = self.file_refs("access_rules", &p.access_rules, reload);
+        let sender_directory = self.directory_refs("sender_allowlist", &p.sender_allowlist);
+        let access_directory = self.directory_refs("access_rules", &p.access_rules);
         let when = self.when(p);
         let sender_reply = self.reply(&p.sender_reply, DEFAULT_SENDER_REPLY);
         let recipient_reply = self.reply(&p.recipient_reply, DEFAULT_RECIPIENT_REPLY);
@@ -651,6 +661,8 @@ impl Compiler<'_> {
             when,
             sender_allowlist,
             access_rules,
+            sender_directory,
+            access_directory,
             no_match: p.no_match,
             sender_source: p.sender_source,
             sender_reply,
@@ -678,6 +690,7 @@ impl Compiler<'_> {
                 required: true,
             };
             let file = match s.get_ref() {
+                RawFileRef::Directory(_) => continue,
                 RawFileRef::Path(p) => p,
                 RawFileRef::Table(t) => {
                     options.on_bad_line = t.on_bad_line.unwrap_or(options.on_bad_line);

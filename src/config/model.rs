@@ -240,6 +240,18 @@ impl Default for ReloadSection {
 pub enum RawFileRef {
     Path(String),
     Table(RawFileTable),
+    /// A real-time directory lookup standing where a file could.
+    Directory(RawDirectoryRef),
+}
+
+/// `{ directory = "corp", filter = "(mail={address})" }` in `sender_allowlist`, or with
+/// `rule = "* {recipient} <sms> {mobile} 0"` in `access_rules`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDirectoryRef {
+    pub directory: String,
+    pub filter: String,
+    pub rule: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -396,6 +408,11 @@ pub struct RawDirectory {
     pub password_file: Option<String>,
     pub base: String,
     pub timeout_ms: Option<u64>,
+    /// Seconds.
+    pub cache_ttl: Option<u64>,
+    pub negative_ttl: Option<u64>,
+    pub max_stale: Option<u64>,
+    pub max_entries: Option<usize>,
 }
 
 /// `[[sync]]`: a rule file written from a directory search.

@@ -9,6 +9,7 @@ use ldap3::{Ldap, LdapConnAsync, LdapConnSettings, Scope, SearchEntry};
 use thiserror::Error;
 use zeroize::Zeroizing;
 
+use super::entry::Entry;
 use super::spec::{DirectorySpec, Tls};
 
 #[derive(Debug, Error)]
@@ -44,24 +45,6 @@ pub enum DirectoryError {
         filter: String,
         limit: usize,
     },
-}
-
-/// One entry: its DN and its text attributes, names lower-case.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Entry {
-    pub dn: String,
-    pub attrs: Vec<(String, Vec<String>)>,
-}
-
-impl Entry {
-    /// The first value of an attribute (names compare case-insensitively).
-    pub fn first(&self, name: &str) -> Option<&str> {
-        self.attrs
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .and_then(|(_, v)| v.first())
-            .map(String::as_str)
-    }
 }
 
 impl From<SearchEntry> for Entry {

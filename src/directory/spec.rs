@@ -32,8 +32,16 @@ pub struct DirectorySpec {
     pub password_file: Option<PathBuf>,
     /// Search base for every filter of this directory.
     pub base: String,
-    /// Per connection attempt and per operation.
+    /// Per connection attempt and per operation; bounds a whole real-time lookup.
     pub timeout: Duration,
+    /// Real-time lookups: how long an answer with entries is used.
+    pub cache_ttl: Duration,
+    /// How long an answer without entries is used.
+    pub negative_ttl: Duration,
+    /// How old a cached answer may be and still be served while the directory is down.
+    pub max_stale: Duration,
+    /// Cached answers kept at most.
+    pub max_entries: usize,
     /// Settings line of the table, for diagnostics.
     pub line: usize,
 }

@@ -6,7 +6,8 @@ use std::path::Path;
 
 use thiserror::Error;
 
-use super::client::{Client, Entry};
+use super::client::Client;
+use super::entry::Entry;
 use super::spec::{DirectorySpec, SyncSpec};
 use super::template::Template;
 

@@ -24,12 +24,22 @@ pub fn build(shared: Arc<Shared>) -> Callbacks<Session> {
             Box::pin(async { Status::Continue })
         })
         .on_mail(|cx, args| {
-            let answer = session(cx).map(|(s, m)| s.mail(first_arg(&args).as_deref(), m));
-            Box::pin(async move { reply(cx, answer) })
+            Box::pin(async move {
+                let answer = match session(cx) {
+                    Some((s, m)) => Some(s.mail(first_arg(&args).as_deref(), m).await),
+                    None => None,
+                };
+                reply(cx, answer)
+            })
         })
         .on_rcpt(|cx, args| {
-            let answer = session(cx).map(|(s, m)| s.rcpt(first_arg(&args).as_deref(), m));
-            Box::pin(async move { reply(cx, answer) })
+            Box::pin(async move {
+                let answer = match session(cx) {
+                    Some((s, m)) => Some(s.rcpt(first_arg(&args).as_deref(), m).await),
+                    None => None,
+                };
+                reply(cx, answer)
+            })
         })
         .on_data(|_cx| Box::pin(async { Status::Continue }))
         .on_header(|cx, name, value| {
@@ -44,8 +54,13 @@ pub fn build(shared: Arc<Shared>) -> Callbacks<Session> {
             Box::pin(async move { reply(cx, answer) })
         })
         .on_eoh(|cx| {
-            let answer = session(cx).map(|(s, m)| s.end_of_headers(m));
-            Box::pin(async move { reply(cx, answer) })
+            Box::pin(async move {
+                let answer = match session(cx) {
+                    Some((s, m)) => Some(s.end_of_headers(m).await),
+                    None => None,
+                };
+                reply(cx, answer)
+            })
         })
         .on_eom(|cx| {
             let timer = crate::metrics::EomTimer::start();

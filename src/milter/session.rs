@@ -132,8 +132,9 @@ impl Transaction {
         self.queue_id.as_deref().unwrap_or("NONE")
     }
 
-    fn facts(&self) -> Facts<'_> {
+    fn facts<'a>(&'a self, directory: &'a dyn crate::policy::DirectoryAnswers) -> Facts<'a> {
         Facts {
+            directory,
             daemon_name: self.daemon_name.as_deref(),
             auth_user: self.auth_user.as_deref(),
             sender: &self.sender,
@@ -182,7 +183,7 @@ impl Session {
     }
 
     /// MAIL FROM: a new transaction with the current rule snapshot.
-    pub fn mail(&mut self, sender_arg: Option<&str>, macros: StageMacros<'_>) -> Answer {
+    pub async fn mail(&mut self, sender_arg: Option<&str>, macros: StageMacros<'_>) -> Answer {
         self.txn = None;
         let runtime = self.shared.snapshot();
         let smime_on = runtime.smime.is_some();
@@ -238,10 +239,16 @@ impl Session {
         };
         crate::metrics::message_seen();
         let mut txn = txn;
-        let verdict = txn.runtime.policies.at_mail(&Facts {
-            headers: None,
-            ..txn.facts()
-        });
+        let runtime = txn.runtime.clone();
+        let verdict = runtime
+            .directories
+            .decide(|d| {
+                runtime.policies.at_mail(&Facts {
+                    headers: None,
+                    ..txn.facts(d)
+                })
+            })
+            .await;
         let answer = sender_answer(&txn, verdict.clone(), "envelope");
         if answer == Answer::Continue {
             txn.decision.sender = verdict;
@@ -251,7 +258,7 @@ impl Session {
     }
 
     /// RCPT TO: refuse this recipient alone, or remember it.
-    pub fn rcpt(&mut self, rcpt_arg: Option<&str>, macros: StageMacros<'_>) -> Answer {
+    pub async fn rcpt(&mut self, rcpt_arg: Option<&str>, macros: StageMacros<'_>) -> Answer {
         let Some(txn) = self.txn.as_mut() else {
             error!("RCPT without a transaction");
             return Answer::Tempfail {
@@ -268,13 +275,20 @@ impl Session {
             Ok(a) => a,
             Err(e) => return bad_address("recipient", raw, e),
         };
-        let verdict = txn.runtime.policies.at_rcpt(
-            &Facts {
-                headers: None,
-                ..txn.facts()
-            },
-            &rcpt,
-        );
+        let runtime = txn.runtime.clone();
+        let txn_now = &*txn;
+        let verdict = runtime
+            .directories
+            .decide(|d| {
+                runtime.policies.at_rcpt(
+                    &Facts {
+                        headers: None,
+                        ..txn_now.facts(d)
+                    },
+                    &rcpt,
+                )
+            })
+            .await;
         if verdict.action == Action::Tempfail {
             return unavailable(txn, verdict.policy.as_deref().unwrap_or("-"), Some(&rcpt));
         }
@@ -317,7 +331,7 @@ impl Session {
     }
 
     /// End of headers: the header-scoped policies decide for the whole message.
-    pub fn end_of_headers(&mut self, macros: StageMacros<'_>) -> Answer {
+    pub async fn end_of_headers(&mut self, macros: StageMacros<'_>) -> Answer {
         let Some(txn) = self.txn.as_mut() else {
             return Answer::Continue;
         };
@@ -343,13 +357,7 @@ impl Session {
                 )],
             };
         }
-        let facts = Facts {
-            daemon_name: txn.daemon_name.as_deref(),
-            auth_user: txn.auth_user.as_deref(),
-            sender: &txn.sender,
-            headers: Some(&txn.headers),
-            delimiters: &txn.runtime.settings.subaddress_delimiter,
-        };
+
         let before: Vec<bool> = txn
             .decision
             .recipients
@@ -364,7 +372,20 @@ impl Session {
             .map(|(_, v)| v.would_refuse.is_some())
             .collect();
         let sender_reported_before = matches!(txn.decision.sender, SenderVerdict::WouldReject(_));
-        policies.at_end_of_headers(&facts, &mut txn.decision);
+        let runtime = txn.runtime.clone();
+        let envelope_decision = txn.decision.clone();
+        let txn_now = &*txn;
+        let decision = runtime
+            .directories
+            .decide(|d| {
+                let mut decision = envelope_decision.clone();
+                runtime
+                    .policies
+                    .at_end_of_headers(&txn_now.facts(d), &mut decision);
+                decision
+            })
+            .await;
+        txn.decision = decision;
         let txn = &*txn;
         let d = &txn.decision;
         // What report-mode policies would have refused at this stage.
@@ -530,7 +551,7 @@ fn scoped_edits(
     Vec<(String, String)>,
     Vec<Option<crate::policy::smime_action::ActionsOverride>>,
 ) {
-    let facts = txn.facts();
+    let facts = txn.facts(&crate::policy::NoDirectories);
     let accepted = txn.decision.recipients.iter().map(|(a, _)| a);
     let in_scope: Vec<&crate::policy::Policy> =
         txn.runtime.policies.in_scope(&facts, accepted).collect();

@@ -8,7 +8,16 @@ use crate::mail::address::Address;
 use crate::mail::reader::{FromMailboxes, decoded_text, from_mailboxes};
 use serde::Deserialize;
 
+use super::lookup::{DirectoryAnswers, DirectoryQuery, DirectoryUnavailable, RuleHit};
 use super::smime_action::ActionsOverride;
+
+/// Why a sender check did not pass.
+enum SenderRefusal {
+    /// Refused: the deciding rule (none: no match) and the address.
+    Refuse(Option<RuleRef>, Address),
+    /// A directory the decision needs could not answer.
+    Unavailable,
+}
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -67,6 +76,10 @@ pub struct Policy {
     pub when: When,
     pub sender_allowlist: Vec<Arc<AllowlistFile>>,
     pub access_rules: Vec<Arc<AccessRuleFile>>,
+    /// Directory lookups of the allowlist, asked after its files.
+    pub sender_directory: Vec<Arc<DirectoryQuery>>,
+    /// Directory lookups of the access rules, asked after their files.
+    pub access_directory: Vec<Arc<DirectoryQuery>>,
     pub no_match: NoMatch,
     pub sender_source: SenderSource,
     pub sender_reply: String,
@@ -91,6 +104,16 @@ pub enum Mode {
 }
 
 impl Policy {
+    /// Whether it checks senders against an allowlist (files or directory).
+    pub fn has_allowlist(&self) -> bool {
+        !self.sender_allowlist.is_empty() || !self.sender_directory.is_empty()
+    }
+
+    /// Whether it checks recipients against access rules (files or directory).
+    pub fn has_access_rules(&self) -> bool {
+        !self.access_rules.is_empty() || !self.access_directory.is_empty()
+    }
+
     pub fn stage(&self) -> Stage {
         if self.when.subject_tag.is_some()
             || self.when.header.is_some()
@@ -175,11 +198,10 @@ impl Policy {
 
     /// First match over the allowlist files in order, for every sender: all must be
     /// allowed. A From: that identifies nobody is a refusal.
-    fn check_senders(
-        &self,
-        facts: &Facts<'_>,
-    ) -> Result<Option<RuleRef>, (Option<RuleRef>, Address)> {
-        let senders = self.senders(facts).map_err(|a| (None, a))?;
+    fn check_senders(&self, facts: &Facts<'_>) -> Result<Option<RuleRef>, SenderRefusal> {
+        let senders = self
+            .senders(facts)
+            .map_err(|a| SenderRefusal::Refuse(None, a))?;
         let mut accepted_by = None;
         for s in &senders {
             let hit = self
@@ -188,11 +210,49 @@ impl Policy {
                 .find_map(|f| f.first_match(s).map(|e| (f, e)));
             match hit {
                 Some((f, e)) if !e.deny => accepted_by = accepted_by.or(Some(f.rule_ref(e))),
-                Some((f, e)) => return Err((Some(f.rule_ref(e)), s.clone())),
-                None => return Err((None, s.clone())),
+                Some((f, e)) => return Err(SenderRefusal::Refuse(Some(f.rule_ref(e)), s.clone())),
+                None => match self.directory_lists(facts, s) {
+                    Some(Some(source)) => accepted_by = accepted_by.or(Some(source)),
+                    Some(None) => return Err(SenderRefusal::Refuse(None, s.clone())),
+                    None => return Err(SenderRefusal::Unavailable),
+                },
             }
         }
         Ok(accepted_by)
+    }
+
+    /// The allowlist's directory lookups for one sender, in order: the first that lists
+    /// it (`Some(Some(source))`), none (`Some(None)`), or one could not answer (`None`).
+    fn directory_lists(&self, facts: &Facts<'_>, sender: &Address) -> Option<Option<RuleRef>> {
+        for q in &self.sender_directory {
+            if q.allows(facts.directory, sender)? {
+                return Some(Some(q.source.clone()));
+            }
+        }
+        Some(None)
+    }
+
+    /// The access rules for one sender and recipient: files first, then directory
+    /// lookups. `Err`: a lookup could not answer.
+    fn first_rule(
+        &self,
+        facts: &Facts<'_>,
+        sender: &Address,
+        rcpt: &Address,
+    ) -> Result<Option<RuleHit>, DirectoryUnavailable> {
+        if let Some(m) = self
+            .access_rules
+            .iter()
+            .find_map(|f| f.first_match(sender, rcpt))
+        {
+            return Ok(Some(RuleHit::from(m)));
+        }
+        for q in &self.access_directory {
+            if let Some(hit) = q.first_rule(facts.directory, sender, rcpt)? {
+                return Ok(Some(hit));
+            }
+        }
+        Ok(None)
     }
 
     fn reply(&self, template: &str, sender: &Address, rcpt: Option<&Address>) -> String {
@@ -258,6 +318,8 @@ pub struct Facts<'a> {
     /// `None` before end of headers.
     pub headers: Option<&'a Headers>,
     pub delimiters: &'a str,
+    /// Answers to directory lookups (`NoDirectories` when none are configured).
+    pub directory: &'a dyn DirectoryAnswers,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -296,7 +358,7 @@ impl PolicySet {
         let mut verdict = SenderVerdict::NotChecked;
         let mut would = None;
         for p in self.applicable(facts, stage) {
-            if p.sender_allowlist.is_empty() || !p.when.recipient_domain.is_empty() {
+            if !p.has_allowlist() || !p.when.recipient_domain.is_empty() {
                 continue;
             }
             if !p.available {
@@ -313,7 +375,14 @@ impl PolicySet {
                         };
                     }
                 }
-                Err((rule, address)) => {
+                // A policy that only reports never holds mail back.
+                Err(SenderRefusal::Unavailable) if p.mode == Mode::Report => {}
+                Err(SenderRefusal::Unavailable) => {
+                    return SenderVerdict::Unavailable {
+                        policy: p.name.clone(),
+                    };
+                }
+                Err(SenderRefusal::Refuse(rule, address)) => {
                     let reply = p.reply(&p.sender_reply, &address, None);
                     if p.mode == Mode::Report {
                         // Later policies still decide; only the first report is kept.
@@ -396,10 +465,22 @@ impl PolicySet {
                     return refusal(p, rule, reply);
                 }};
             }
-            let checks_sender_per_rcpt =
-                !p.when.recipient_domain.is_empty() && !p.sender_allowlist.is_empty();
+            // A lookup that could not answer: tempfail, unless the policy only reports.
+            macro_rules! unavailable {
+                () => {{
+                    if p.mode == Mode::Report {
+                        continue 'policies;
+                    }
+                    return RecipientVerdict {
+                        action: Action::Tempfail,
+                        policy: Some(p.name.clone()),
+                        ..RecipientVerdict::unaffected()
+                    };
+                }};
+            }
+            let checks_sender_per_rcpt = !p.when.recipient_domain.is_empty() && p.has_allowlist();
             if !p.recipient_condition_holds(rcpt)
-                || (p.access_rules.is_empty() && !checks_sender_per_rcpt)
+                || (!p.has_access_rules() && !checks_sender_per_rcpt)
             {
                 continue;
             }
@@ -420,7 +501,8 @@ impl PolicySet {
                             verdict.rule = rule;
                         }
                     }
-                    Err((rule, address)) => {
+                    Err(SenderRefusal::Unavailable) => unavailable!(),
+                    Err(SenderRefusal::Refuse(rule, address)) => {
                         refuse!(
                             rule,
                             &address,
@@ -429,7 +511,7 @@ impl PolicySet {
                     }
                 }
             }
-            if p.access_rules.is_empty() {
+            if !p.has_access_rules() {
                 continue;
             }
             let senders = match p.senders(facts) {
@@ -444,11 +526,13 @@ impl PolicySet {
             };
             let mut first_hit = None;
             for s in &senders {
-                let hit = p.access_rules.iter().find_map(|f| f.first_match(s, rcpt));
+                let Ok(hit) = p.first_rule(facts, s, rcpt) else {
+                    unavailable!()
+                };
                 match hit {
-                    Some(m) if m.is_deny() => {
+                    Some(m) if m.deny => {
                         refuse!(
-                            Some(m.rule_ref()),
+                            Some(m.rule.clone()),
                             s,
                             p.reply(&p.recipient_reply, s, Some(rcpt))
                         )
@@ -465,10 +549,10 @@ impl PolicySet {
             if let Some(m) = first_hit {
                 if verdict.method.is_none() {
                     verdict.policy = Some(p.name.clone());
-                    verdict.rule = Some(m.rule_ref());
-                    verdict.method = Some(m.method().into());
-                    verdict.param = m.rule.param.as_deref().map(Arc::from);
-                    verdict.flags = Some(m.rule.flags);
+                    verdict.rule = Some(m.rule);
+                    verdict.method = Some(m.method);
+                    verdict.param = m.param;
+                    verdict.flags = Some(m.flags);
                 }
             }
         }
@@ -552,8 +636,7 @@ impl PolicySet {
             if !p.message_conditions_hold(facts) {
                 return false;
             }
-            let message_level =
-                !p.sender_allowlist.is_empty() && p.when.recipient_domain.is_empty();
+            let message_level = p.has_allowlist() && p.when.recipient_domain.is_empty();
             message_level
                 || recipients
                     .clone()
@@ -600,6 +683,8 @@ mod tests {
             when: When::default(),
             sender_allowlist: vec![],
             access_rules: vec![],
+            sender_directory: vec![],
+            access_directory: vec![],
             no_match: NoMatch::Reject,
             sender_source: SenderSource::Envelope,
             sender_reply: DEFAULT_SENDER_REPLY.into(),
@@ -622,6 +707,7 @@ mod tests {
             sender,
             headers,
             delimiters: "+",
+            directory: &crate::policy::NoDirectories,
         }
     }
 

@@ -30,7 +30,12 @@ pub struct RuleRef {
 
 impl std::fmt::Display for RuleRef {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}", self.path.display(), self.line)
+        // Line 0: a source without lines, a directory (`ldap corp`).
+        if self.line == 0 {
+            write!(f, "{}", self.path.display())
+        } else {
+            write!(f, "{}:{}", self.path.display(), self.line)
+        }
     }
 }
 

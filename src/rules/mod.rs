@@ -194,6 +194,8 @@ impl SourceTable {
                 when: spec.when.clone(),
                 sender_allowlist,
                 access_rules,
+                sender_directory: spec.sender_directory.clone(),
+                access_directory: spec.access_directory.clone(),
                 no_match: spec.no_match,
                 sender_source: spec.sender_source,
                 sender_reply: spec.sender_reply.clone(),

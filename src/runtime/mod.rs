@@ -31,6 +31,8 @@ pub struct Runtime {
     pub generation: u64,
     /// The S/MIME verifier, when `[smime]` verification is on.
     pub smime: Option<Arc<crate::smime::Engine>>,
+    /// Real-time lookups: connections and caches, new (flushed) with each settings load.
+    pub directories: Arc<crate::directory::live::Directories>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -50,7 +52,13 @@ impl Runtime {
         let settings = Settings::load(config)?;
         let (table, _) = SourceTable::load(&settings, None, false).map_err(LoadError::Rules)?;
         let smime = load_smime(&settings)?;
-        Ok((Self::build(settings, &table, generation, smime), table))
+        let directories = Arc::new(crate::directory::live::Directories::new(
+            &settings.directories,
+        ));
+        Ok((
+            Self::build(settings, &table, generation, smime, directories),
+            table,
+        ))
     }
 
     fn build(
@@ -58,8 +66,10 @@ impl Runtime {
         table: &SourceTable,
         generation: u64,
         smime: Option<Arc<crate::smime::Engine>>,
+        directories: Arc<crate::directory::live::Directories>,
     ) -> Self {
         Self {
+            directories,
             policies: table.build_policies(&settings),
             sources: table.summaries(),
             settings,
@@ -196,7 +206,12 @@ impl Shared {
                 }
                 // The rules may have changed meanwhile (the watcher): keep the current ones.
                 let current = self.snapshot();
-                let rt = self.publish(current.settings.clone(), &table, Some(Arc::new(engine)));
+                let rt = self.publish(
+                    current.settings.clone(),
+                    &table,
+                    Some(Arc::new(engine)),
+                    current.directories.clone(),
+                );
                 drop(table);
                 crate::metrics::smime_store_reload("applied");
                 info!(
@@ -235,9 +250,16 @@ impl Shared {
         settings: Settings,
         table: &SourceTable,
         smime: Option<Arc<crate::smime::Engine>>,
+        directories: Arc<crate::directory::live::Directories>,
     ) -> Arc<Runtime> {
         let generation = self.next_generation.fetch_add(1, Ordering::Relaxed);
-        let rt = Arc::new(Runtime::build(settings, table, generation, smime));
+        let rt = Arc::new(Runtime::build(
+            settings,
+            table,
+            generation,
+            smime,
+            directories,
+        ));
         self.current.store(rt.clone());
         rt
     }
@@ -263,7 +285,11 @@ impl Shared {
         }
         let state = smime_sources_state(&settings);
         self.settings_epoch.fetch_add(1, Ordering::AcqRel);
-        let rt = self.publish(settings, &new_table, smime);
+        // New settings: new connections, and the cache flushed.
+        let directories = Arc::new(crate::directory::live::Directories::new(
+            &settings.directories,
+        ));
+        let rt = self.publish(settings, &new_table, smime, directories);
         self.smime_lock().loaded = state;
         *table = new_table;
         drop(table);
@@ -300,7 +326,12 @@ impl Shared {
         }
         if verdicts.iter().any(Verdict::is_apply) {
             let before = self.snapshot();
-            let rt = self.publish(before.settings.clone(), &table, before.smime.clone());
+            let rt = self.publish(
+                before.settings.clone(),
+                &table,
+                before.smime.clone(),
+                before.directories.clone(),
+            );
             drop(table);
             for v in &verdicts {
                 log_verdict(v, rt.generation);
@@ -355,7 +386,12 @@ impl Shared {
                 })
             })
             .collect();
-        json!({"generation": rt.generation, "in_flight": self.in_flight(), "sources": sources})
+        json!({
+            "generation": rt.generation,
+            "in_flight": self.in_flight(),
+            "sources": sources,
+            "directories": rt.directories.statuses(),
+        })
     }
 
     pub fn in_flight(&self) -> usize {

@@ -1,0 +1,301 @@
+//! Real-time lookups for the milter: one reused connection per directory, the answer
+//! cache, and the rounds that let the pure policy core ask its questions without ever
+//! waiting: the core decides against what is known, names what it misses, the misses
+//! are fetched, and it decides again (`Directories::decide`).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use ldap3::{Ldap, Scope, SearchEntry};
+use tracing::warn;
+
+use super::cache::{Cache, CachePolicy, CacheStats};
+use super::client::Client;
+use super::entry::{DirectoryAnswer, DirectoryAnswers, Entry};
+use super::spec::DirectorySpec;
+
+/// Most entries one real-time lookup reads: a filter that matches more is a mistake, and
+/// a rule template needs only the first entries.
+const MAX_LOOKUP_ENTRIES: i32 = 16;
+/// Most rounds of one decision; a later question is then unavailable (tempfail).
+const MAX_ROUNDS: usize = 12;
+
+/// What `status` shows of one directory.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DirectoryStatus {
+    pub name: String,
+    pub up: Option<bool>,
+    pub last_error: Option<String>,
+    pub cache_entries: usize,
+    pub hits: u64,
+    pub misses: u64,
+    pub stale: u64,
+}
+
+#[derive(Debug, Default)]
+struct Health {
+    /// `None` before the first lookup.
+    up: Option<bool>,
+    last_error: Option<String>,
+}
+
+pub struct Directory {
+    spec: Arc<DirectorySpec>,
+    client: Result<Client, String>,
+    conn: tokio::sync::Mutex<Option<Ldap>>,
+    cache: Mutex<Cache>,
+    health: Mutex<Health>,
+}
+
+impl std::fmt::Debug for Directory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Directory")
+            .field("name", &self.spec.name)
+            .finish_non_exhaustive()
+    }
+}
+
+fn cache_key(filter: &str, attrs: &[String]) -> String {
+    format!("{}\0{filter}", attrs.join(","))
+}
+
+impl Directory {
+    fn new(spec: Arc<DirectorySpec>) -> Self {
+        let policy = CachePolicy {
+            ttl: spec.cache_ttl,
+            negative_ttl: spec.negative_ttl,
+            max_stale: spec.max_stale,
+            max_entries: spec.max_entries,
+        };
+        Self {
+            client: Client::new(spec.clone()).map_err(|e| e.to_string()),
+            spec,
+            conn: tokio::sync::Mutex::new(None),
+            cache: Mutex::new(Cache::new(policy)),
+            health: Mutex::new(Health::default()),
+        }
+    }
+
+    fn fresh(&self, key: &str) -> Option<(Arc<[Entry]>, Duration)> {
+        self.cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .fresh(key, Instant::now())
+    }
+
+    /// Asks the server (within `timeout_ms` in all), caches the answer; on failure serves
+    /// the last good answer within `max_stale`, else `Unavailable`.
+    async fn lookup(&self, filter: &str, attrs: &[String]) -> DirectoryAnswer {
+        let key = cache_key(filter, attrs);
+        let started = Instant::now();
+        let result = match tokio::time::timeout(self.spec.timeout, self.search(filter, attrs)).await
+        {
+            Ok(r) => r,
+            Err(_) => Err(format!(
+                "no answer within {} ms",
+                self.spec.timeout.as_millis()
+            )),
+        };
+        let took = started.elapsed();
+        let name = &self.spec.name;
+        crate::metrics::directory_asked(name, took, result.is_ok());
+        let mut health = self.health.lock().unwrap_or_else(|p| p.into_inner());
+        match result {
+            Ok(entries) => {
+                health.up = Some(true);
+                crate::metrics::directory_lookup(name, "miss");
+                let entries: Arc<[Entry]> = Arc::from(entries);
+                self.cache.lock().unwrap_or_else(|p| p.into_inner()).insert(
+                    key,
+                    entries.clone(),
+                    Instant::now(),
+                );
+                DirectoryAnswer::Entries(entries)
+            }
+            Err(e) => {
+                health.up = Some(false);
+                health.last_error = Some(e.clone());
+                crate::metrics::directory_lookup(name, "error");
+                let stale = self
+                    .cache
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .stale(&key, Instant::now());
+                match stale {
+                    Some((entries, age)) => {
+                        crate::metrics::directory_lookup(name, "stale");
+                        warn!(directory = %name, filter = %filter, error = %e, age_s = age.as_secs(), "directory down: serving the cached answer (within max_stale)");
+                        DirectoryAnswer::Entries(entries)
+                    }
+                    None => {
+                        warn!(directory = %name, filter = %filter, error = %e, "directory down and no cached answer: tempfail");
+                        DirectoryAnswer::Unavailable
+                    }
+                }
+            }
+        }
+    }
+
+    /// One search over the kept connection; a failed reused connection is replaced once.
+    async fn search(&self, filter: &str, attrs: &[String]) -> Result<Vec<Entry>, String> {
+        let client = self.client.as_ref().map_err(Clone::clone)?;
+        let mut reused = true;
+        loop {
+            let mut ldap = {
+                let mut conn = self.conn.lock().await;
+                if conn.is_none() {
+                    reused = false;
+                    *conn = Some(client.connect().await.map_err(|e| e.to_string())?);
+                }
+                conn.clone().expect("set above")
+            };
+            let wanted: Vec<String> = if attrs.is_empty() {
+                vec!["1.1".into()]
+            } else {
+                attrs.to_vec()
+            };
+            let limit = if attrs.is_empty() {
+                1
+            } else {
+                MAX_LOOKUP_ENTRIES
+            };
+            let res = ldap
+                .with_timeout(self.spec.timeout)
+                .with_search_options(ldap3::SearchOptions::new().sizelimit(limit))
+                .search(&self.spec.base, Scope::Subtree, filter, wanted)
+                .await;
+            let outcome = match res {
+                // sizeLimitExceeded (4): the entries asked for came.
+                Ok(ldap3::SearchResult(rs, r)) if r.rc == 0 || r.rc == 4 => Ok(rs
+                    .into_iter()
+                    .filter(|e| !e.is_ref() && !e.is_intermediate())
+                    .map(|e| Entry::from(SearchEntry::construct(e)))
+                    .collect()),
+                Ok(ldap3::SearchResult(_, r)) => Err(r.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            if outcome.is_err() {
+                *self.conn.lock().await = None;
+                if reused {
+                    reused = false;
+                    continue;
+                }
+            }
+            return outcome;
+        }
+    }
+
+    fn status(&self) -> DirectoryStatus {
+        let CacheStats {
+            entries,
+            hits,
+            misses,
+            stale,
+        } = self.cache.lock().unwrap_or_else(|p| p.into_inner()).stats();
+        let h = self.health.lock().unwrap_or_else(|p| p.into_inner());
+        DirectoryStatus {
+            name: self.spec.name.clone(),
+            up: h.up,
+            last_error: h.last_error.clone(),
+            cache_entries: entries,
+            hits,
+            misses,
+            stale,
+        }
+    }
+}
+
+/// Every configured directory; built anew (cache flushed) with each settings load.
+#[derive(Debug, Default)]
+pub struct Directories {
+    list: Vec<Directory>,
+}
+
+type Key = (String, String, Vec<String>);
+
+/// One round of a decision: answers what is known, records what is not.
+#[derive(Debug)]
+struct Round<'d> {
+    dirs: &'d Directories,
+    known: &'d HashMap<Key, DirectoryAnswer>,
+    wanted: Mutex<Vec<Key>>,
+    last: bool,
+}
+
+impl DirectoryAnswers for Round<'_> {
+    fn answer(&self, directory: &str, filter: &str, attrs: &[String]) -> DirectoryAnswer {
+        let key = (directory.to_owned(), filter.to_owned(), attrs.to_vec());
+        if let Some(a) = self.known.get(&key) {
+            return a.clone();
+        }
+        let Some(d) = self.dirs.get(directory) else {
+            return DirectoryAnswer::Unavailable;
+        };
+        if let Some((entries, _age)) = d.fresh(&cache_key(filter, attrs)) {
+            crate::metrics::directory_lookup(directory, "hit");
+            return DirectoryAnswer::Entries(entries);
+        }
+        if !self.last {
+            self.wanted
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(key);
+        }
+        DirectoryAnswer::Unavailable
+    }
+}
+
+impl Directories {
+    pub fn new(specs: &[Arc<DirectorySpec>]) -> Self {
+        Self {
+            list: specs.iter().cloned().map(Directory::new).collect(),
+        }
+    }
+
+    fn get(&self, name: &str) -> Option<&Directory> {
+        self.list.iter().find(|d| d.spec.name == name)
+    }
+
+    pub fn statuses(&self) -> Vec<DirectoryStatus> {
+        self.list.iter().map(Directory::status).collect()
+    }
+
+    /// Runs `decide` (a pure policy decision) until every lookup it needs is answered:
+    /// from the cache, or fetched between rounds. Without directories, one round.
+    pub async fn decide<T>(&self, mut decide: impl FnMut(&dyn DirectoryAnswers) -> T) -> T {
+        let mut known: HashMap<Key, DirectoryAnswer> = HashMap::new();
+        for _ in 0..MAX_ROUNDS {
+            let wanted = {
+                let round = Round {
+                    dirs: self,
+                    known: &known,
+                    wanted: Mutex::new(Vec::new()),
+                    last: false,
+                };
+                let v = decide(&round);
+                let wanted = round.wanted.into_inner().unwrap_or_else(|p| p.into_inner());
+                if wanted.is_empty() {
+                    return v;
+                }
+                wanted
+            };
+            for key in wanted {
+                if known.contains_key(&key) {
+                    continue;
+                }
+                let answer = match self.get(&key.0) {
+                    Some(d) => d.lookup(&key.1, &key.2).await,
+                    None => DirectoryAnswer::Unavailable,
+                };
+                known.insert(key, answer);
+            }
+        }
+        decide(&Round {
+            dirs: self,
+            known: &known,
+            wanted: Mutex::new(Vec::new()),
+            last: true,
+        })
+    }
+}
