@@ -307,26 +307,7 @@ fn tls_trusts_the_configured_ca_only() {
         assert!(out.contains("wrote 4 lines"), "{tls}: {out}");
     }
     // Another CA: the server's certificate is not trusted, nothing is written.
-    let other = std::process::Command::new("openssl")
-        .current_dir(fx.dir.path())
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=other",
-            "-keyout",
-            "o.key",
-            "-out",
-            "other.pem",
-        ])
-        .output()
-        .unwrap();
-    assert!(other.status.success());
+    slapd::self_signed_ca(fx.dir.path(), "other", "other");
     let cfg = settings(&fx, &ldap, &[ldap.ldaps_url()], "ldaps", SENDERS_SYNC);
     let text = std::fs::read_to_string(&cfg).unwrap().replace(
         &ldap.ca_file().display().to_string(),

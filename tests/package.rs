@@ -20,16 +20,7 @@ use common::smtp::Client;
 const SOCKET_DIR: &str = "/var/spool/postfix/mailwarden";
 const SOCKET: &str = "/var/spool/postfix/mailwarden/mailwarden.sock";
 
-fn run(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
+use common::run_ok as run;
 
 fn build_deb() -> PathBuf {
     if let Some(p) = std::env::var_os("MAILWARDEN_DEB") {

@@ -28,17 +28,6 @@ fn slapd_bin() -> &'static str {
     }
 }
 
-fn sh(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// The base entries every test directory has: the suffix, people, and the reader.
 fn base_ldif() -> String {
     format!(
@@ -96,12 +85,14 @@ impl Slapd {
         );
         std::fs::write(d.join("slapd.conf"), conf).unwrap();
         std::fs::write(d.join("data.ldif"), base_ldif() + ldif).unwrap();
-        sh(Command::new("slapadd")
-            .arg("-q")
-            .arg("-f")
-            .arg(d.join("slapd.conf"))
-            .arg("-l")
-            .arg(d.join("data.ldif")));
+        super::run_ok(
+            Command::new("slapadd")
+                .arg("-q")
+                .arg("-f")
+                .arg(d.join("slapd.conf"))
+                .arg("-l")
+                .arg(d.join("data.ldif")),
+        );
         let mut s = Self {
             port: super::free_port(),
             tls_port: super::free_port(),
@@ -175,39 +166,43 @@ impl Slapd {
     pub fn modify(&self, ldif: &str) {
         let p = self.dir.path().join("change.ldif");
         std::fs::write(&p, ldif).unwrap();
-        sh(Command::new("ldapmodify")
-            .args([
-                "-x",
-                "-a",
-                "-c",
-                "-H",
-                &self.url(),
-                "-D",
-                ADMIN_DN,
-                "-w",
-                ADMIN_PASSWORD,
-                "-f",
-            ])
-            .arg(&p));
+        super::run_ok(
+            Command::new("ldapmodify")
+                .args([
+                    "-x",
+                    "-a",
+                    "-c",
+                    "-H",
+                    &self.url(),
+                    "-D",
+                    ADMIN_DN,
+                    "-w",
+                    ADMIN_PASSWORD,
+                    "-f",
+                ])
+                .arg(&p),
+        );
     }
 
     /// `ldapsearch` with the paged-results control, as a cron script would run it.
     pub fn ldapsearch(&self, filter: &str, attrs: &[&str]) -> String {
-        sh(Command::new("ldapsearch")
-            .args([
-                "-x",
-                "-LLL",
-                "-o",
-                "ldif-wrap=no",
-                "-E",
-                "pr=1000/noprompt",
-                "-H",
-                &self.url(),
-                "-b",
-                SUFFIX,
-                filter,
-            ])
-            .args(attrs))
+        super::run_ok(
+            Command::new("ldapsearch")
+                .args([
+                    "-x",
+                    "-LLL",
+                    "-o",
+                    "ldif-wrap=no",
+                    "-E",
+                    "pr=1000/noprompt",
+                    "-H",
+                    &self.url(),
+                    "-b",
+                    SUFFIX,
+                    filter,
+                ])
+                .args(attrs),
+        )
     }
 
     /// A file holding the reader's password, mode 0600.
@@ -226,12 +221,9 @@ impl Drop for Slapd {
     }
 }
 
-/// A test CA and a server certificate for 127.0.0.1 and localhost, made by openssl.
-fn make_tls(d: &Path) {
-    let run = |args: &[&str]| {
-        sh(Command::new("openssl").current_dir(d).args(args));
-    };
-    run(&[
+/// A self-signed CA made by openssl: `DIR/STEM.pem` and its key `DIR/STEM.key`.
+pub fn self_signed_ca(d: &Path, name: &str, stem: &str) {
+    super::run_ok(Command::new("openssl").current_dir(d).args([
         "req",
         "-x509",
         "-newkey",
@@ -240,12 +232,20 @@ fn make_tls(d: &Path) {
         "-days",
         "2",
         "-subj",
-        "/CN=mailwarden test LDAP CA",
+        &format!("/CN={name}"),
         "-keyout",
-        "ca.key",
+        &format!("{stem}.key"),
         "-out",
-        "ca.pem",
-    ]);
+        &format!("{stem}.pem"),
+    ]));
+}
+
+/// A test CA and a server certificate for 127.0.0.1 and localhost, made by openssl.
+fn make_tls(d: &Path) {
+    let run = |args: &[&str]| {
+        super::run_ok(Command::new("openssl").current_dir(d).args(args));
+    };
+    self_signed_ca(d, "mailwarden test LDAP CA", "ca");
     run(&[
         "req",
         "-newkey",
