@@ -343,9 +343,9 @@ fn probe_directories(settings: &Settings) -> bool {
     );
     let mut ok = true;
     for dir in &settings.directories {
-        let result: Result<(), String> = rt.block_on(async {
-            let client = Client::new(dir.clone()).map_err(|e| e.to_string())?;
-            let mut ldap = client.connect().await.map_err(|e| e.to_string())?;
+        let result: Result<(), crate::directory::DirectoryError> = rt.block_on(async {
+            let client = Client::new(dir.clone())?;
+            let mut ldap = client.connect().await?;
             say!(
                 "ok: directory {}: connected{}",
                 dir.name,

@@ -113,6 +113,25 @@ fn metrics() -> &'static Metrics {
 }
 
 impl Metrics {
+    /// The real-time directory lookup metrics.
+    fn register_directory(&mut self) {
+        self.registry.register(
+            "directory_lookups",
+            "Real-time directory lookups by directory and result: hit (cache), miss (asked the server), error, stale (served past its lifetime while the directory was down)",
+            self.directory_lookups.clone(),
+        );
+        self.registry.register(
+            "directory_lookup_seconds",
+            "Time a lookup that asked the directory server took",
+            self.directory_latency.clone(),
+        );
+        self.registry.register(
+            "directory_up",
+            "1 when the directory's last lookup succeeded, 0 when it failed",
+            self.directory_up.clone(),
+        );
+    }
+
     fn new() -> Self {
         let mut m = Metrics {
             registry: Registry::with_prefix("mailwarden"),
@@ -138,21 +157,7 @@ impl Metrics {
             audit_write_errors: Counter::default(),
             internal_errors: Counter::default(),
         };
-        m.registry.register(
-            "directory_lookups",
-            "Real-time directory lookups by directory and result: hit (cache), miss (asked the server), error, stale (served past its lifetime while the directory was down)",
-            m.directory_lookups.clone(),
-        );
-        m.registry.register(
-            "directory_lookup_seconds",
-            "Time a lookup that asked the directory server took",
-            m.directory_latency.clone(),
-        );
-        m.registry.register(
-            "directory_up",
-            "1 when the directory's last lookup succeeded, 0 when it failed",
-            m.directory_up.clone(),
-        );
+        m.register_directory();
         m.registry.register(
             "messages",
             "Transactions (MAIL FROM) seen",

@@ -59,6 +59,18 @@ impl From<SearchEntry> for Entry {
     }
 }
 
+/// Why one URL did not give a bound connection.
+#[derive(Debug, Error)]
+pub enum AttemptError {
+    #[error("{0}")]
+    Connect(ldap3::LdapError),
+    #[error("bind as {dn:?} failed: {source}")]
+    Bind {
+        dn: String,
+        source: ldap3::LdapError,
+    },
+}
+
 /// A configured directory, ready to connect: password and CA certificates read once.
 pub struct Client {
     spec: Arc<DirectorySpec>,
@@ -115,7 +127,7 @@ impl Client {
         })
     }
 
-    async fn connect_one(&self, url: &str) -> Result<Ldap, String> {
+    async fn connect_one(&self, url: &str) -> Result<Ldap, AttemptError> {
         let mut settings = LdapConnSettings::new()
             .set_conn_timeout(self.spec.timeout)
             .set_starttls(self.spec.tls == Tls::Starttls);
@@ -124,7 +136,7 @@ impl Client {
         }
         let (conn, mut ldap) = LdapConnAsync::with_settings(settings, url)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(AttemptError::Connect)?;
         tokio::spawn(async move {
             // Ends when the connection closes; a failure shows up in the next operation.
             let _ = conn.drive().await;
@@ -135,7 +147,10 @@ impl Client {
                 .simple_bind(dn, pw)
                 .await
                 .and_then(|r| r.success())
-                .map_err(|e| format!("bind as {dn:?} failed: {e}"))?;
+                .map_err(|source| AttemptError::Bind {
+                    dn: dn.clone(),
+                    source,
+                })?;
         }
         Ok(ldap)
     }

@@ -11,7 +11,7 @@ use ldap3::{Ldap, Scope, SearchEntry};
 use tracing::warn;
 
 use super::cache::{Cache, CachePolicy, CacheStats};
-use super::client::Client;
+use super::client::{Client, DirectoryError};
 use super::entry::{DirectoryAnswer, DirectoryAnswers, Entry};
 use super::spec::DirectorySpec;
 
@@ -20,6 +20,20 @@ use super::spec::DirectorySpec;
 const MAX_LOOKUP_ENTRIES: i32 = 16;
 /// Most rounds of one decision; a later question is then unavailable (tempfail).
 const MAX_ROUNDS: usize = 12;
+
+/// Why a real-time lookup got no answer from the server.
+#[derive(Debug, Clone, thiserror::Error)]
+enum LookupError {
+    /// The password or CA file could not be read, or no URL gave a bound connection.
+    #[error("{0}")]
+    Directory(Arc<DirectoryError>),
+    #[error("{0}")]
+    Search(Arc<ldap3::LdapError>),
+    #[error("search refused: {0}")]
+    Refused(ldap3::LdapResult),
+    #[error("no answer within {0} ms")]
+    Timeout(u128),
+}
 
 /// What `status` shows of one directory.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -42,7 +56,7 @@ struct Health {
 
 pub struct Directory {
     spec: Arc<DirectorySpec>,
-    client: Result<Client, String>,
+    client: Result<Client, Arc<DirectoryError>>,
     conn: tokio::sync::Mutex<Option<Ldap>>,
     cache: Mutex<Cache>,
     health: Mutex<Health>,
@@ -69,7 +83,7 @@ impl Directory {
             max_entries: spec.max_entries,
         };
         Self {
-            client: Client::new(spec.clone()).map_err(|e| e.to_string()),
+            client: Client::new(spec.clone()).map_err(Arc::new),
             spec,
             conn: tokio::sync::Mutex::new(None),
             cache: Mutex::new(Cache::new(policy)),
@@ -92,10 +106,7 @@ impl Directory {
         let result = match tokio::time::timeout(self.spec.timeout, self.search(filter, attrs)).await
         {
             Ok(r) => r,
-            Err(_) => Err(format!(
-                "no answer within {} ms",
-                self.spec.timeout.as_millis()
-            )),
+            Err(_) => Err(LookupError::Timeout(self.spec.timeout.as_millis())),
         };
         let took = started.elapsed();
         let name = &self.spec.name;
@@ -115,7 +126,7 @@ impl Directory {
             }
             Err(e) => {
                 health.up = Some(false);
-                health.last_error = Some(e.clone());
+                health.last_error = Some(e.to_string());
                 crate::metrics::directory_lookup(name, "error");
                 let stale = self
                     .cache
@@ -138,15 +149,23 @@ impl Directory {
     }
 
     /// One search over the kept connection; a failed reused connection is replaced once.
-    async fn search(&self, filter: &str, attrs: &[String]) -> Result<Vec<Entry>, String> {
-        let client = self.client.as_ref().map_err(Clone::clone)?;
+    async fn search(&self, filter: &str, attrs: &[String]) -> Result<Vec<Entry>, LookupError> {
+        let client = self
+            .client
+            .as_ref()
+            .map_err(|e| LookupError::Directory(e.clone()))?;
         let mut reused = true;
         loop {
             let mut ldap = {
                 let mut conn = self.conn.lock().await;
                 if conn.is_none() {
                     reused = false;
-                    *conn = Some(client.connect().await.map_err(|e| e.to_string())?);
+                    *conn = Some(
+                        client
+                            .connect()
+                            .await
+                            .map_err(|e| LookupError::Directory(Arc::new(e)))?,
+                    );
                 }
                 conn.clone().expect("set above")
             };
@@ -172,8 +191,8 @@ impl Directory {
                     .filter(|e| !e.is_ref() && !e.is_intermediate())
                     .map(|e| Entry::from(SearchEntry::construct(e)))
                     .collect()),
-                Ok(ldap3::SearchResult(_, r)) => Err(r.to_string()),
-                Err(e) => Err(e.to_string()),
+                Ok(ldap3::SearchResult(_, r)) => Err(LookupError::Refused(r)),
+                Err(e) => Err(LookupError::Search(Arc::new(e))),
             };
             if outcome.is_err() {
                 *self.conn.lock().await = None;

@@ -176,18 +176,29 @@ pub fn write_guarded(
     Ok(Written::Replaced { old, new })
 }
 
+/// Why a `[[sync]]` block wrote nothing.
+#[derive(Debug, Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Directory(#[from] super::client::DirectoryError),
+    #[error(transparent)]
+    Write(#[from] WriteError),
+    #[error("no [[sync]] named {0:?}")]
+    Unknown(String),
+}
+
 /// The outcome of one `[[sync]]` block, for the command's one line per block.
 #[derive(Debug)]
 pub struct Outcome {
     pub name: String,
     pub output: std::path::PathBuf,
-    pub result: Result<(Written, Vec<Skipped>), String>,
+    pub result: Result<(Written, Vec<Skipped>), SyncError>,
 }
 
 /// Runs `spec` against its directory's client: search, render, write.
 pub async fn run_one(client: &Client, spec: &SyncSpec, force: bool) -> Outcome {
     let result = async {
-        let mut ldap = client.connect().await.map_err(|e| e.to_string())?;
+        let mut ldap = client.connect().await?;
         let attrs: Vec<String> = spec
             .line_template
             .names()
@@ -206,9 +217,8 @@ pub async fn run_one(client: &Client, spec: &SyncSpec, force: bool) -> Outcome {
             )
             .await;
         let _ = ldap.unbind().await;
-        let rendered = render(&entries.map_err(|e| e.to_string())?, &spec.line_template);
-        let written = write_guarded(&spec.output, &rendered.lines, spec.min_keep_ratio, force)
-            .map_err(|e| e.to_string())?;
+        let rendered = render(&entries?, &spec.line_template);
+        let written = write_guarded(&spec.output, &rendered.lines, spec.min_keep_ratio, force)?;
         Ok((written, rendered.skipped))
     }
     .await;
@@ -226,9 +236,9 @@ pub async fn run_all(
     syncs: &[SyncSpec],
     names: &[String],
     force: bool,
-) -> Result<Vec<Outcome>, String> {
+) -> Result<Vec<Outcome>, SyncError> {
     if let Some(unknown) = names.iter().find(|n| !syncs.iter().any(|s| &s.name == *n)) {
-        return Err(format!("no [[sync]] named {unknown:?}"));
+        return Err(SyncError::Unknown(unknown.clone()));
     }
     let mut out = Vec::new();
     for spec in syncs
@@ -244,7 +254,7 @@ pub async fn run_all(
             Err(e) => out.push(Outcome {
                 name: spec.name.clone(),
                 output: spec.output.clone(),
-                result: Err(e.to_string()),
+                result: Err(e.into()),
             }),
         }
     }
