@@ -4,7 +4,9 @@
 
 mod common;
 
+use common::postfix::Postfix;
 use common::slapd::{self, Slapd, person};
+use common::smtp::{Client, Reply};
 use common::{Fixture, run};
 use std::time::Duration;
 
@@ -510,8 +512,13 @@ fn is_reject(s: &indymilter_test::Status) -> bool {
 
 /// A daemon whose allowlist is a manual file, then the directory.
 fn realtime(fx: &Fixture, ldap: &Slapd, extra_dir: &str) -> common::Milter {
+    realtime_over(fx, ldap, &[ldap.url()], extra_dir)
+}
+
+/// As `realtime`, the directory at `urls` (tried in order).
+fn realtime_over(fx: &Fixture, ldap: &Slapd, urls: &[String], extra_dir: &str) -> common::Milter {
     fx.write("manual.txt", "manual@example.org\n");
-    let cfg = settings(fx, ldap, &[ldap.url()], "none", "");
+    let cfg = settings(fx, ldap, urls, "none", "");
     let text = std::fs::read_to_string(&cfg).unwrap().replace(
         "timeout_ms = 2000\n",
         &format!("timeout_ms = 700\n{extra_dir}"),
@@ -633,18 +640,11 @@ async fn an_outage_serves_cached_answers_and_tempfails_the_rest() {
         mail_status(m.port, "<user1@example.org>").await,
         Status::Continue
     );
-    let pid = nix::unistd::Pid::from_raw(
-        std::fs::read_to_string(ldap.dir.path().join("slapd.pid"))
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap(),
-    );
-    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGSTOP).unwrap();
+    ldap.signal(nix::sys::signal::Signal::SIGSTOP);
     let started = std::time::Instant::now();
     let s = mail_status(m.port, "<user2@example.org>").await;
     let took = started.elapsed();
-    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGCONT).unwrap();
+    ldap.signal(nix::sys::signal::Signal::SIGCONT);
     assert!(is_tempfail(&s), "{s:?}");
     assert!(took < Duration::from_millis(2500), "gave up after {took:?}");
     assert_eq!(
@@ -681,4 +681,118 @@ fn bad_directory_lookups_in_a_policy_name_the_line() {
         )),
         "{err}"
     );
+}
+
+/// One SMTP session through the Postfix: the reply to `MAIL FROM:<sender>`.
+fn smtp_mail_from(pf: &Postfix, sender: &str) -> Reply {
+    let mut c = Client::connect(pf.port).unwrap();
+    let r = c.cmd(&format!("MAIL FROM:<{sender}>")).unwrap();
+    c.quit();
+    r
+}
+
+fn removed_from_group(uid: &str) -> String {
+    format!(
+        "dn: uid={uid},ou=people,{}\nchangetype: modify\nreplace: businessCategory\nbusinessCategory: former\n",
+        slapd::SUFFIX
+    )
+}
+
+/// The real-time policy through a real Postfix, the directory on two slapds (`urls` in
+/// order): members pass and others are refused at MAIL FROM, injection attempts match
+/// nothing, a removed member loses access within cache_ttl, the second server answers
+/// while the first is down, a frozen server costs one 451 4.3.0 (ours, not Postfix's
+/// milter timeout) before the other answers, and with both down cached answers are
+/// served and the rest get 451 4.3.0.
+#[test]
+fn through_postfix_members_pass_others_are_refused_and_outages_tempfail() {
+    let mut primary = Slapd::start(&group_ldif(6));
+    let mut secondary = Slapd::start(&group_ldif(6));
+    let fx = Fixture::new();
+    let m = realtime_over(
+        &fx,
+        &primary,
+        &[primary.url(), secondary.url()],
+        "cache_ttl = 1\nnegative_ttl = 1\nmax_stale = 600\n",
+    );
+    let pf = Postfix::start(&m.socket());
+    let wait = Duration::from_secs(30);
+
+    // A member sends to a member with a mobile number (the rule made from the entry);
+    // a recipient without one is refused, the message delivered to the other.
+    let mut c = Client::connect(pf.port).unwrap();
+    assert_eq!(c.cmd("MAIL FROM:<user0@example.org>").unwrap().code, 250);
+    assert_eq!(c.cmd("RCPT TO:<user1@example.org>").unwrap().code, 250);
+    let r = c.cmd("RCPT TO:<other0@example.org>").unwrap();
+    assert_eq!(r.code, 550, "{r}");
+    let msg = b"From: user0@example.org\r\nTo: user1@example.org\r\nSubject: directory\r\n\r\nasked of slapd\r\n";
+    assert_eq!(c.data(msg).unwrap().code, 250);
+    c.quit();
+    let got = pf.sink.wait_for(1, wait);
+    assert_eq!(got.len(), 1, "maillog:\n{}", pf.maillog());
+    assert_eq!(got[0].rcpts, vec!["<user1@example.org>".to_owned()]);
+
+    assert_eq!(smtp_mail_from(&pf, "user1@example.org").code, 250);
+    assert_eq!(smtp_mail_from(&pf, "manual@example.org").code, 250);
+    let r = smtp_mail_from(&pf, "other0@example.org");
+    assert_eq!(r.code, 550, "{r}");
+    assert!(
+        r.text()
+            .contains("5.7.1 Sender <other0@example.org> is not allowed to send here (policy d)"),
+        "{r}"
+    );
+    // (Postfix itself refuses an unbalanced parenthesis outside quotes: 501 5.1.7.)
+    for evil in [
+        "*)(mail=*@example.org",
+        "*@example.org",
+        "\"user0@example.org)(mail=*\"@example.org",
+        "\\2a@example.org",
+    ] {
+        let r = smtp_mail_from(&pf, evil);
+        assert_eq!(r.code, 550, "{evil}: {r}");
+        assert!(r.text().contains("5.7.1 Sender"), "{evil}: {r}");
+    }
+
+    // Removed from the group (on both servers): refused once the cached answer expires.
+    primary.modify(&removed_from_group("u0"));
+    secondary.modify(&removed_from_group("u0"));
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while smtp_mail_from(&pf, "user0@example.org").code != 550 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still allowed after cache_ttl"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // The first URL down: the second answers a question never asked before.
+    primary.stop();
+    let r = smtp_mail_from(&pf, "user2@example.org");
+    assert_eq!(r.code, 250, "{r}\n{}", m.logs());
+
+    // The server in use frozen (it accepts TCP, never answers): our lookup timeout
+    // (700 ms) answers 451 4.3.0, long before Postfix's milter timeout would (451 4.7.1),
+    // and the next lookup goes to the other server.
+    primary.resume_serving();
+    secondary.signal(nix::sys::signal::Signal::SIGSTOP);
+    let r = smtp_mail_from(&pf, "user4@example.org");
+    let again = smtp_mail_from(&pf, "user4@example.org");
+    secondary.signal(nix::sys::signal::Signal::SIGCONT);
+    assert_eq!(r.code, 451, "{r}");
+    assert!(r.text().contains("4.3.0"), "{r}");
+    assert_eq!(again.code, 250, "{again}\n{}", m.logs());
+
+    // Both down: the expired answer within max_stale is served, an unknown sender waits.
+    primary.stop();
+    secondary.stop();
+    std::thread::sleep(Duration::from_millis(1200));
+    assert_eq!(smtp_mail_from(&pf, "user1@example.org").code, 250);
+    m.wait_log("serving the cached answer", wait);
+    let r = smtp_mail_from(&pf, "other1@example.org");
+    assert_eq!(r.code, 451, "{r}");
+    assert!(r.text().contains("4.3.0"), "{r}");
+
+    // One back: answers again.
+    secondary.resume_serving();
+    assert_eq!(smtp_mail_from(&pf, "other1@example.org").code, 550);
 }

@@ -110,10 +110,24 @@ impl Client {
 
     /// A bound connection to the first URL that answers within `timeout`.
     pub async fn connect(&self) -> Result<Ldap, DirectoryError> {
+        self.connect_from(0, |_| {}).await.map(|(ldap, _)| ldap)
+    }
+
+    /// As `connect`, trying the URLs in order from index `first` (wrapping round), and
+    /// the index of the one that answered. `trying(i)` is called before each attempt, so
+    /// a caller whose time runs out mid-attempt knows which URL did not answer.
+    pub async fn connect_from(
+        &self,
+        first: usize,
+        trying: impl Fn(usize),
+    ) -> Result<(Ldap, usize), DirectoryError> {
+        let urls = &self.spec.urls;
         let mut attempts = Vec::new();
-        for url in &self.spec.urls {
+        for i in (0..urls.len()).map(|k| (first + k) % urls.len()) {
+            let url = &urls[i];
+            trying(i);
             match tokio::time::timeout(self.spec.timeout, self.connect_one(url)).await {
-                Ok(Ok(ldap)) => return Ok(ldap),
+                Ok(Ok(ldap)) => return Ok((ldap, i)),
                 Ok(Err(reason)) => attempts.push(format!("{url}: {reason}")),
                 Err(_) => attempts.push(format!(
                     "{url}: no answer within {} ms",

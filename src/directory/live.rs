@@ -4,11 +4,12 @@
 //! are fetched, and it decides again (`Directories::decide`).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ldap3::{Ldap, Scope, SearchEntry};
-use tracing::warn;
+use tracing::{debug, warn};
 
 use super::cache::{Cache, CachePolicy, CacheStats};
 use super::client::{Client, DirectoryError};
@@ -57,7 +58,14 @@ struct Health {
 pub struct Directory {
     spec: Arc<DirectorySpec>,
     client: Result<Client, Arc<DirectoryError>>,
-    conn: tokio::sync::Mutex<Option<Ldap>>,
+    /// The kept connection and the index of its URL.
+    conn: tokio::sync::Mutex<Option<(Ldap, usize)>>,
+    /// The URL to try first. It moves past a URL that fails, or that a lookup's time ran
+    /// out on: a frozen server (which accepts TCP but never answers) then costs one
+    /// tempfailed lookup, not every lookup until it is killed.
+    first_url: AtomicUsize,
+    /// The URL being connected to, and since when.
+    attempt: Mutex<Option<(usize, Instant)>>,
     cache: Mutex<Cache>,
     health: Mutex<Health>,
 }
@@ -86,6 +94,8 @@ impl Directory {
             client: Client::new(spec.clone()).map_err(Arc::new),
             spec,
             conn: tokio::sync::Mutex::new(None),
+            first_url: AtomicUsize::new(0),
+            attempt: Mutex::new(None),
             cache: Mutex::new(Cache::new(policy)),
             health: Mutex::new(Health::default()),
         }
@@ -106,7 +116,10 @@ impl Directory {
         let result = match tokio::time::timeout(self.spec.timeout, self.search(filter, attrs)).await
         {
             Ok(r) => r,
-            Err(_) => Err(LookupError::Timeout(self.spec.timeout.as_millis())),
+            Err(_) => {
+                self.cut_short().await;
+                Err(LookupError::Timeout(self.spec.timeout.as_millis()))
+            }
         };
         let took = started.elapsed();
         let name = &self.spec.name;
@@ -148,6 +161,50 @@ impl Directory {
         }
     }
 
+    /// Drops the kept connection; the next lookup starts at the URL after its one.
+    async fn abandon_connection(&self) {
+        if let Some((_, i)) = self.conn.lock().await.take() {
+            self.first_url
+                .store((i + 1) % self.spec.urls.len(), Ordering::Relaxed);
+        }
+    }
+
+    /// A lookup ran out of time where it stood: a kept connection may hang, and a URL
+    /// being connected to for a good part of the time is as good as down.
+    async fn cut_short(&self) {
+        self.abandon_connection().await;
+        let attempt = self
+            .attempt
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some((i, since)) = attempt
+            && since.elapsed() >= self.spec.timeout / 2
+        {
+            self.first_url
+                .store((i + 1) % self.spec.urls.len(), Ordering::Relaxed);
+        }
+    }
+
+    /// The kept connection, or a new one (URLs from `first_url`); `true` when kept.
+    async fn connection(&self, client: &Client) -> Result<(Ldap, bool), LookupError> {
+        let mut conn = self.conn.lock().await;
+        if let Some((ldap, _)) = conn.as_ref() {
+            return Ok((ldap.clone(), true));
+        }
+        let first = self.first_url.load(Ordering::Relaxed);
+        let attempting = |i| {
+            *self.attempt.lock().unwrap_or_else(|p| p.into_inner()) = Some((i, Instant::now()));
+        };
+        let connected = client.connect_from(first, attempting).await;
+        *self.attempt.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        let (ldap, i) = connected.map_err(|e| LookupError::Directory(Arc::new(e)))?;
+        debug!(directory = %self.spec.name, url = %self.spec.urls[i], "connected");
+        self.first_url.store(i, Ordering::Relaxed);
+        *conn = Some((ldap.clone(), i));
+        Ok((ldap, false))
+    }
+
     /// One search over the kept connection; a failed reused connection is replaced once.
     async fn search(&self, filter: &str, attrs: &[String]) -> Result<Vec<Entry>, LookupError> {
         let client = self
@@ -156,19 +213,8 @@ impl Directory {
             .map_err(|e| LookupError::Directory(e.clone()))?;
         let mut reused = true;
         loop {
-            let mut ldap = {
-                let mut conn = self.conn.lock().await;
-                if conn.is_none() {
-                    reused = false;
-                    *conn = Some(
-                        client
-                            .connect()
-                            .await
-                            .map_err(|e| LookupError::Directory(Arc::new(e)))?,
-                    );
-                }
-                conn.clone().expect("set above")
-            };
+            let (mut ldap, kept) = self.connection(client).await?;
+            reused &= kept;
             let wanted: Vec<String> = if attrs.is_empty() {
                 vec!["1.1".into()]
             } else {
@@ -192,11 +238,16 @@ impl Directory {
                     .map(|e| Entry::from(SearchEntry::construct(e)))
                     .collect()),
                 Ok(ldap3::SearchResult(_, r)) => Err(LookupError::Refused(r)),
+                Err(ldap3::LdapError::Timeout { .. }) => {
+                    Err(LookupError::Timeout(self.spec.timeout.as_millis()))
+                }
                 Err(e) => Err(LookupError::Search(Arc::new(e))),
             };
-            if outcome.is_err() {
-                *self.conn.lock().await = None;
-                if reused {
+            if let Err(e) = &outcome {
+                self.abandon_connection().await;
+                // A server too slow to answer has had its time; one that closed the
+                // kept connection (restarted, idle timeout) gets a new one.
+                if reused && !matches!(e, LookupError::Timeout(_)) {
                     reused = false;
                     continue;
                 }

@@ -158,6 +158,12 @@ impl Slapd {
         }
     }
 
+    /// Sends `sig` to the running server (`SIGSTOP` freezes it: connections hang).
+    pub fn signal(&self, sig: nix::sys::signal::Signal) {
+        let c = self.child.as_ref().expect("slapd running");
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(c.id() as i32), sig).unwrap();
+    }
+
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("slapd.log")).unwrap_or_default()
     }
