@@ -32,8 +32,10 @@ impl Compiler<'_> {
         list: &[Spanned<super::model::RawFileRef>],
     ) -> Vec<Arc<DirectoryQuery>> {
         let mut out = Vec::new();
+        let mut files_before = 0;
         for s in list {
             let super::model::RawFileRef::Directory(d) = s.get_ref() else {
+                files_before += 1;
                 continue;
             };
             let line = self.at(s);
@@ -126,7 +128,9 @@ impl Compiler<'_> {
                 continue;
             }
             if let Some(filter) = filter {
-                out.push(Arc::new(DirectoryQuery::new(&d.directory, filter, rule)));
+                out.push(Arc::new(
+                    DirectoryQuery::new(&d.directory, filter, rule).after_files(files_before),
+                ));
             }
         }
         out

@@ -62,9 +62,9 @@ pub struct PolicySpec {
     pub when: When,
     pub sender_allowlist: Vec<FileRef>,
     pub access_rules: Vec<FileRef>,
-    /// Directory lookups of the allowlist (after its files).
+    /// Directory lookups of the allowlist (each knows its place among the files).
     pub sender_directory: Vec<std::sync::Arc<crate::policy::DirectoryQuery>>,
-    /// Directory lookups of the access rules (after their files).
+    /// Directory lookups of the access rules (each knows its place among the files).
     pub access_directory: Vec<std::sync::Arc<crate::policy::DirectoryQuery>>,
     pub no_match: NoMatch,
     pub sender_source: SenderSource,
@@ -1001,5 +1001,22 @@ mod tests {
         assert_eq!(p.sender_allowlist[1].config_line, 5);
         assert_eq!(p.when.recipient_domain, vec!["customer.fi".to_owned()]);
         assert_eq!(p.when.daemon_name, vec!["secure".to_owned()]);
+    }
+
+    #[test]
+    fn a_directory_lookup_keeps_its_place_among_the_files() {
+        let s = parse(
+            "[directory.corp]\nurls = [\"ldap://127.0.0.1:1\"]\ntls = \"none\"\nbase = \"dc=x\"\n\n\
+             [[policy]]\nname = \"p\"\nsender_allowlist = [\"manual.txt\", \
+             { directory = \"corp\", filter = \"(mail={address})\" }, \"synced.txt\", \
+             { directory = \"corp\", filter = \"(uid={address})\" }]\n",
+            Path::new("/etc/mw/x.toml"),
+            Path::new("/etc/mw"),
+        )
+        .unwrap();
+        let p = &s.policies[0];
+        assert_eq!(p.sender_allowlist.len(), 2);
+        let places: Vec<usize> = p.sender_directory.iter().map(|q| q.files_before).collect();
+        assert_eq!(places, [1, 2]);
     }
 }

@@ -76,9 +76,9 @@ pub struct Policy {
     pub when: When,
     pub sender_allowlist: Vec<Arc<AllowlistFile>>,
     pub access_rules: Vec<Arc<AccessRuleFile>>,
-    /// Directory lookups of the allowlist, asked after its files.
+    /// Directory lookups of the allowlist, each asked where the settings list it.
     pub sender_directory: Vec<Arc<DirectoryQuery>>,
-    /// Directory lookups of the access rules, asked after their files.
+    /// Directory lookups of the access rules, each asked where the settings list it.
     pub access_directory: Vec<Arc<DirectoryQuery>>,
     pub no_match: NoMatch,
     pub sender_source: SenderSource,
@@ -196,7 +196,7 @@ impl Policy {
         Ok(out)
     }
 
-    /// First match over the allowlist files in order, for every sender: all must be
+    /// First match over the allowlist's sources in order, for every sender: all must be
     /// allowed. A From: that identifies nobody is a refusal.
     fn check_senders(&self, facts: &Facts<'_>) -> Result<Option<RuleRef>, SenderRefusal> {
         let senders = self
@@ -204,52 +204,58 @@ impl Policy {
             .map_err(|a| SenderRefusal::Refuse(None, a))?;
         let mut accepted_by = None;
         for s in &senders {
-            let hit = self
-                .sender_allowlist
-                .iter()
-                .find_map(|f| f.first_match(s).map(|e| (f, e)));
-            match hit {
-                Some((f, e)) if !e.deny => accepted_by = accepted_by.or(Some(f.rule_ref(e))),
-                Some((f, e)) => return Err(SenderRefusal::Refuse(Some(f.rule_ref(e)), s.clone())),
-                None => match self.directory_lists(facts, s) {
-                    Some(Some(source)) => accepted_by = accepted_by.or(Some(source)),
-                    Some(None) => return Err(SenderRefusal::Refuse(None, s.clone())),
-                    None => return Err(SenderRefusal::Unavailable),
-                },
+            match self.allowlist_hit(facts, s) {
+                Ok(Some((rule, false))) => accepted_by = accepted_by.or(Some(rule)),
+                Ok(Some((rule, true))) => return Err(SenderRefusal::Refuse(Some(rule), s.clone())),
+                Ok(None) => return Err(SenderRefusal::Refuse(None, s.clone())),
+                Err(DirectoryUnavailable) => return Err(SenderRefusal::Unavailable),
             }
         }
         Ok(accepted_by)
     }
 
-    /// The allowlist's directory lookups for one sender, in order: the first that lists
-    /// it (`Some(Some(source))`), none (`Some(None)`), or one could not answer (`None`).
-    fn directory_lists(&self, facts: &Facts<'_>, sender: &Address) -> Option<Option<RuleRef>> {
-        for q in &self.sender_directory {
-            if q.allows(facts.directory, sender)? {
-                return Some(Some(q.source.clone()));
+    /// The first source of the allowlist, files and lookups in the order listed, that
+    /// lists `sender`, and whether its entry denies (`!address`). `Err`: a lookup asked
+    /// before any source listed the sender could not answer.
+    fn allowlist_hit(
+        &self,
+        facts: &Facts<'_>,
+        sender: &Address,
+    ) -> Result<Option<(RuleRef, bool)>, DirectoryUnavailable> {
+        for source in listed_order(&self.sender_allowlist, &self.sender_directory) {
+            match source {
+                Source::File(f) => {
+                    if let Some(e) = f.first_match(sender) {
+                        return Ok(Some((f.rule_ref(e), e.deny)));
+                    }
+                }
+                Source::Lookup(q) => {
+                    if q.allows(facts.directory, sender)
+                        .ok_or(DirectoryUnavailable)?
+                    {
+                        return Ok(Some((q.source.clone(), false)));
+                    }
+                }
             }
         }
-        Some(None)
+        Ok(None)
     }
 
-    /// The access rules for one sender and recipient: files first, then directory
-    /// lookups. `Err`: a lookup could not answer.
+    /// The access rules for one sender and recipient: the first match over files and
+    /// lookups in the order listed. `Err`: a lookup could not answer.
     fn first_rule(
         &self,
         facts: &Facts<'_>,
         sender: &Address,
         rcpt: &Address,
     ) -> Result<Option<RuleHit>, DirectoryUnavailable> {
-        if let Some(m) = self
-            .access_rules
-            .iter()
-            .find_map(|f| f.first_match(sender, rcpt))
-        {
-            return Ok(Some(RuleHit::from(m)));
-        }
-        for q in &self.access_directory {
-            if let Some(hit) = q.first_rule(facts.directory, sender, rcpt)? {
-                return Ok(Some(hit));
+        for source in listed_order(&self.access_rules, &self.access_directory) {
+            let hit = match source {
+                Source::File(f) => f.first_match(sender, rcpt).map(RuleHit::from),
+                Source::Lookup(q) => q.first_rule(facts.directory, sender, rcpt)?,
+            };
+            if hit.is_some() {
+                return Ok(hit);
             }
         }
         Ok(None)
@@ -266,6 +272,29 @@ impl Policy {
                     .unwrap_or_default(),
             )
     }
+}
+
+/// One source of a rule list: a file, or a directory lookup standing where one could.
+enum Source<'a, F> {
+    File(&'a F),
+    Lookup(&'a DirectoryQuery),
+}
+
+/// A list's files and lookups in the order the settings name them (each lookup knows how
+/// many files come before it).
+fn listed_order<'a, F>(
+    files: &'a [Arc<F>],
+    lookups: &'a [Arc<DirectoryQuery>],
+) -> impl Iterator<Item = Source<'a, F>> {
+    let mut files = files.iter().enumerate().peekable();
+    let mut lookups = lookups.iter().peekable();
+    std::iter::from_fn(move || match (files.peek(), lookups.peek()) {
+        (Some((k, _)), Some(q)) if q.files_before <= *k => {
+            lookups.next().map(|q| Source::Lookup(q))
+        }
+        (Some(_), _) => files.next().map(|(_, f)| Source::File(f.as_ref())),
+        (None, _) => lookups.next().map(|q| Source::Lookup(q)),
+    })
 }
 
 /// Keeps attacker-controlled text printable and bounded inside an SMTP reply line.
@@ -791,6 +820,103 @@ mod tests {
         assert_eq!(
             reply,
             "Sender <x@elsewhere.example> is not allowed to send here (policy d-envelope)"
+        );
+    }
+
+    /// Every lookup is answered with `entries`, or unavailable (`None`).
+    #[derive(Debug)]
+    struct Answering(Option<Vec<crate::policy::lookup::Entry>>);
+
+    impl DirectoryAnswers for Answering {
+        fn answer(&self, _: &str, _: &str, _: &[String]) -> crate::policy::lookup::DirectoryAnswer {
+            use crate::policy::lookup::DirectoryAnswer;
+            match &self.0 {
+                Some(e) => DirectoryAnswer::Entries(Arc::from(e.clone())),
+                None => DirectoryAnswer::Unavailable,
+            }
+        }
+    }
+
+    fn lookup(filter: &str, rule: Option<&str>, files_before: usize) -> Arc<DirectoryQuery> {
+        use crate::directory::template::Template;
+        Arc::new(
+            DirectoryQuery::new(
+                "corp",
+                Template::parse(filter).unwrap(),
+                rule.map(|r| Template::parse(r).unwrap()),
+            )
+            .after_files(files_before),
+        )
+    }
+
+    #[test]
+    fn files_and_lookups_are_asked_in_the_order_listed() {
+        // sender_allowlist = ["manual", { directory }, "synced"], the same for access_rules.
+        let mut p = policy("d");
+        p.sender_allowlist = vec![
+            allow("manual", "!blocked@example.org\n"),
+            allow("synced", "synced@example.org\n"),
+        ];
+        p.sender_directory = vec![lookup("(mail={address})", None, 1)];
+        p.access_rules = vec![
+            access("manual", "* boss@example.org <reg> - 0\n"),
+            access("synced", "* @example.org <pin> - 0\n"),
+        ];
+        p.access_directory = vec![lookup(
+            "(mail={recipient})",
+            Some("* {recipient} <sms> {mobile} 0"),
+            1,
+        )];
+        let set = PolicySet { policies: vec![p] };
+        let member = Answering(Some(vec![crate::policy::lookup::Entry {
+            dn: "uid=x".into(),
+            attrs: vec![("mobile".into(), vec!["+358401".into()])],
+        }]));
+        let down = Answering(None);
+        fn with<'a>(s: &'a Address, d: &'a dyn DirectoryAnswers) -> Facts<'a> {
+            Facts {
+                directory: d,
+                ..facts(s, None)
+            }
+        }
+        // The manual deny comes before the lookup: refused even when the directory lists it.
+        let s = a("blocked@example.org");
+        let v = set.check_sender(&with(&s, &member), Stage::Envelope);
+        assert!(
+            matches!(&v, SenderVerdict::Rejected { rule: Some(r), .. } if r.to_string() == "manual:1"),
+            "{v:?}"
+        );
+        let v = set.check_sender(&with(&s, &down), Stage::Envelope);
+        assert!(v.is_rejected(), "{v:?}");
+        // The lookup comes before the synced file: it decides, and while the directory is
+        // down a sender only the synced file lists waits.
+        let s = a("synced@example.org");
+        let v = set.check_sender(&with(&s, &member), Stage::Envelope);
+        assert!(
+            matches!(&v, SenderVerdict::Accepted { rule: Some(r), .. } if r.to_string() == "ldap corp"),
+            "{v:?}"
+        );
+        let v = set.check_sender(&with(&s, &down), Stage::Envelope);
+        assert!(matches!(v, SenderVerdict::Unavailable { .. }), "{v:?}");
+
+        // Access rules: manual, then the rule the entry makes, then the synced file.
+        let s = a("any@example.net");
+        let boss = set.check_recipient(&with(&s, &down), &a("boss@example.org"), Stage::Envelope);
+        assert_eq!(boss.method.as_deref(), Some("reg"), "{boss:?}");
+        let user = set.check_recipient(&with(&s, &member), &a("user@example.org"), Stage::Envelope);
+        assert_eq!(
+            (user.method.as_deref(), user.param.as_deref()),
+            (Some("sms"), Some("+358401")),
+            "{user:?}"
+        );
+        let none = Answering(Some(Vec::new()));
+        let user = set.check_recipient(&with(&s, &none), &a("user@example.org"), Stage::Envelope);
+        assert_eq!(user.method.as_deref(), Some("pin"), "{user:?}");
+        assert!(
+            user.rule
+                .as_ref()
+                .is_some_and(|r| r.to_string() == "synced:1"),
+            "{user:?}"
         );
     }
 

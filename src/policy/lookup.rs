@@ -28,6 +28,9 @@ pub struct DirectoryQuery {
     pub attrs: Vec<String>,
     /// How a decision names this source: `ldap corp`.
     pub source: RuleRef,
+    /// How many rule files its list names before it: it is asked after those and before
+    /// the rest, in the order the settings give.
+    pub files_before: usize,
 }
 
 /// An access-rule match, owned (a directory's rules live only as long as the lookup).
@@ -73,6 +76,15 @@ impl DirectoryQuery {
                 path: Arc::from(Path::new(&format!("ldap {directory}"))),
                 line: 0,
             },
+            files_before: 0,
+        }
+    }
+
+    /// The same query, standing after `n` rule files of its list.
+    pub fn after_files(self, n: usize) -> Self {
+        Self {
+            files_before: n,
+            ..self
         }
     }
 
