@@ -509,12 +509,20 @@ fn query(q: &QueryArgs) -> ExitCode {
             Err(code) => return code,
         }
     }
-    // Directory lookups go to the server (no daemon cache here).
+    // A directory lookup is answered from the running daemon's cache when it has the
+    // answer (`ldap corp (cached 12 s)`), else asked of the server (`asked now`).
+    let socket = Path::new(&rt.settings.reload.control_socket);
+    let daemon_has = |d: &str, filter: &str, attrs: &[String]| {
+        if socket.as_os_str().is_empty() {
+            return None;
+        }
+        crate::control::ask_cached(socket, d, filter, attrs)
+    };
     let decision = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
-        Ok(tokio_rt) => tokio_rt.block_on(rt.directories.decide(|d| {
+        Ok(tokio_rt) => tokio_rt.block_on(rt.directories.decide_explained(daemon_has, |d| {
             rt.policies.evaluate(
                 &Facts {
                     directory: d,

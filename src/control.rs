@@ -1,8 +1,8 @@
 //! The control socket: `mailwarden reload [--force]` and `mailwarden status` talk to the
 //! running daemon over a unix socket that only its owner can use (mode 0600).
 //!
-//! Protocol: the client sends one line (`reload`, `reload --force` or `status`), the server
-//! answers with one JSON object and closes.
+//! Protocol: the client sends one line (`reload`, `reload --force`, `status`, or `cached`
+//! and a JSON lookup), the server answers with one JSON object and closes.
 
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
@@ -16,8 +16,9 @@ use tracing::{info, warn};
 
 use crate::runtime::Shared;
 
-/// Longest request line read; anything longer is refused.
-const MAX_REQUEST: usize = 256;
+/// Longest request line read; anything longer is refused. A `cached` request carries an
+/// LDAP filter with an escaped address in it.
+const MAX_REQUEST: usize = 8192;
 
 pub struct ControlSocket {
     listener: UnixListener,
@@ -84,7 +85,51 @@ pub async fn serve(socket: ControlSocket, shared: Arc<Shared>) {
     }
 }
 
+/// `cached {"directory":…,"filter":…,"attrs":[…]}`: the daemon's fresh cached answer to one
+/// directory lookup, for `query` to show (`ldap corp (cached 12 s)`). Never asks the server.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct CachedRequest {
+    pub directory: String,
+    pub filter: String,
+    pub attrs: Vec<String>,
+}
+
+fn cached(json: &str, shared: &Shared) -> serde_json::Value {
+    let Ok(q) = serde_json::from_str::<CachedRequest>(json) else {
+        return serde_json::json!({"ok": false, "error": "cached: expected {\"directory\", \"filter\", \"attrs\"}"});
+    };
+    let rt = shared.snapshot();
+    match rt.directories.cached(&q.directory, &q.filter, &q.attrs) {
+        Some((entries, age)) => {
+            serde_json::json!({"ok": true, "entries": &*entries, "age_ms": age.as_millis() as u64})
+        }
+        None => serde_json::json!({"ok": true, "entries": null}),
+    }
+}
+
+/// Client side of `cached`: the running daemon's fresh answer and its age, if it has one.
+pub fn ask_cached(
+    path: &Path,
+    directory: &str,
+    filter: &str,
+    attrs: &[String],
+) -> Option<(Vec<crate::directory::entry::Entry>, Duration)> {
+    let q = CachedRequest {
+        directory: directory.to_owned(),
+        filter: filter.to_owned(),
+        attrs: attrs.to_vec(),
+    };
+    let line = format!("cached {}", serde_json::to_string(&q).ok()?);
+    let answer = request(path, &line).ok()?;
+    let entries = serde_json::from_value(answer.get("entries")?.clone()).ok()?;
+    let age = Duration::from_millis(answer.get("age_ms")?.as_u64()?);
+    Some((entries, age))
+}
+
 async fn handle(request: &str, shared: &Arc<Shared>) -> serde_json::Value {
+    if let Some(json) = request.strip_prefix("cached ") {
+        return cached(json, shared);
+    }
     match request {
         "status" => shared.status_json(),
         "reload" | "reload --force" => {
@@ -97,7 +142,7 @@ async fn handle(request: &str, shared: &Arc<Shared>) -> serde_json::Value {
         }
         other => {
             warn!(request = %other.chars().take(40).collect::<String>(), "unknown control request");
-            serde_json::json!({"ok": false, "error": "unknown request (expected reload, reload --force or status)"})
+            serde_json::json!({"ok": false, "error": "unknown request (expected reload, reload --force, status or cached)"})
         }
     }
 }

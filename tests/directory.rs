@@ -8,6 +8,7 @@ use common::postfix::Postfix;
 use common::slapd::{self, Slapd, person};
 use common::smtp::{Client, Reply};
 use common::{Fixture, run};
+use serde_json::json;
 use std::time::Duration;
 
 /// Settings with one directory `corp` (bound as the reader over `urls`) and `syncs`.
@@ -574,7 +575,8 @@ async fn realtime_lookups_allow_members_refuse_others_and_match_nothing_on_injec
     let r = &v["recipients"][0];
     assert_eq!(r["method"], "sms", "{out}");
     assert_eq!(r["param"], "+358400000002", "{out}");
-    assert_eq!(r["rule"], "ldap corp", "{out}");
+    // The daemon never asked this recipient's lookup: query asked the server itself.
+    assert_eq!(r["rule"], "ldap corp (asked now)", "{out}");
 
     // A member removed from the group loses access once the cached answer expires.
     ldap.modify(&format!(
@@ -595,6 +597,76 @@ async fn realtime_lookups_allow_members_refuse_others_and_match_nothing_on_injec
     let (code, out, err) = run(&["status", "-c", cfg.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("directory corp: up,"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn query_names_the_daemons_cached_answer_and_its_age() {
+    let ldap = Slapd::start(&group_ldif(3));
+    let fx = Fixture::new();
+    let m = realtime(&fx, &ldap, "cache_ttl = 600\n");
+    use indymilter_test::Status;
+    assert_eq!(
+        mail_status(m.port, "<user1@example.org>").await,
+        Status::Continue
+    );
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let cfg = fx.config();
+    let query = || {
+        let args = [
+            "query",
+            "-c",
+            cfg.to_str().unwrap(),
+            "--from",
+            "user1@example.org",
+            "--rcpt",
+            "user2@example.org",
+        ];
+        let (code, out, err) = run(&args);
+        assert_eq!(code, 0, "{err}");
+        out
+    };
+    let out = query();
+    let sender = out
+        .lines()
+        .find(|l| l.contains("sender:"))
+        .unwrap_or_default();
+    let age: u64 = sender
+        .split_once("(rule ldap corp (cached ")
+        .and_then(|(_, rest)| rest.split_once(" s))"))
+        .and_then(|(n, _)| n.parse().ok())
+        .unwrap_or_else(|| panic!("no cached age in {out}"));
+    assert!((1..600).contains(&age), "{out}");
+    assert!(
+        out.contains("rule ldap corp (asked now)) method <sms>"),
+        "{out}"
+    );
+    // Looking did not count as the daemon's own use of its cache.
+    let (_, status, _) = run(&["status", "-c", cfg.to_str().unwrap(), "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&status).unwrap();
+    assert_eq!(v["directories"][0]["hits"], 0, "{status}");
+    // The control request itself, malformed or for what the daemon does not have.
+    let ask = |line: &str| -> serde_json::Value {
+        use std::io::{BufRead, Write};
+        let mut s = std::os::unix::net::UnixStream::connect(fx.path("control.sock")).unwrap();
+        s.write_all(format!("{line}\n").as_bytes()).unwrap();
+        let mut answer = String::new();
+        std::io::BufReader::new(s).read_line(&mut answer).unwrap();
+        serde_json::from_str(&answer).unwrap()
+    };
+    assert_eq!(ask("cached {\"directory\": 1")["ok"], false);
+    let none = ask(r#"cached {"directory":"nope","filter":"(mail=x)","attrs":[]}"#);
+    assert_eq!(
+        (&none["ok"], &none["entries"]),
+        (&json!(true), &json!(null)),
+        "{none}"
+    );
+    // No daemon: every answer is asked of the server.
+    drop(m);
+    let out = query();
+    assert!(
+        out.contains("sender: accepted by policy d (rule ldap corp (asked now))"),
+        "{out}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

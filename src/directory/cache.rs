@@ -53,21 +53,25 @@ impl Cache {
 
     /// A fresh answer for `key` and its age; counts a hit or a miss.
     pub fn fresh(&mut self, key: &str, now: Instant) -> Option<(Arc<[Entry]>, Duration)> {
-        let hit = self.map.get(key).and_then(|c| {
-            let age = now.saturating_duration_since(c.fetched);
-            let life = if c.entries.is_empty() {
-                self.policy.negative_ttl
-            } else {
-                self.policy.ttl
-            };
-            (age < life).then(|| (c.entries.clone(), age))
-        });
+        let hit = self.peek(key, now);
         if hit.is_some() {
             self.stats.hits += 1;
         } else {
             self.stats.misses += 1;
         }
         hit
+    }
+
+    /// As `fresh`, without counting: for `query` looking over the daemon's shoulder.
+    pub fn peek(&self, key: &str, now: Instant) -> Option<(Arc<[Entry]>, Duration)> {
+        let c = self.map.get(key)?;
+        let age = now.saturating_duration_since(c.fetched);
+        let life = if c.entries.is_empty() {
+            self.policy.negative_ttl
+        } else {
+            self.policy.ttl
+        };
+        (age < life).then(|| (c.entries.clone(), age))
     }
 
     /// The last good answer for `key` if it is at most `max_stale` old: for when the

@@ -4,7 +4,7 @@ use std::fmt::Debug;
 use std::sync::Arc;
 
 /// One entry: its DN and its text attributes, names lower-case.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Entry {
     pub dn: String,
     pub attrs: Vec<(String, Vec<String>)>,
@@ -34,6 +34,12 @@ pub enum DirectoryAnswer {
 /// entries must carry (empty: none needed).
 pub trait DirectoryAnswers: Debug + Sync {
     fn answer(&self, directory: &str, filter: &str, attrs: &[String]) -> DirectoryAnswer;
+
+    /// Where that answer came from (`cached 12 s`), for `query` to show next to the
+    /// source. The milter's answers say nothing: the source is named alone.
+    fn provenance(&self, _directory: &str, _filter: &str, _attrs: &[String]) -> Option<String> {
+        None
+    }
 }
 
 /// For callers with no directories: every lookup is unavailable.

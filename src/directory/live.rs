@@ -109,8 +109,9 @@ impl Directory {
     }
 
     /// Asks the server (within `timeout_ms` in all), caches the answer; on failure serves
-    /// the last good answer within `max_stale`, else `Unavailable`.
-    async fn lookup(&self, filter: &str, attrs: &[String]) -> DirectoryAnswer {
+    /// the last good answer within `max_stale`, else `Unavailable`. With where the
+    /// answer came from, as `query` shows it.
+    async fn lookup(&self, filter: &str, attrs: &[String]) -> (DirectoryAnswer, String) {
         let key = cache_key(filter, attrs);
         let started = Instant::now();
         let result = match tokio::time::timeout(self.spec.timeout, self.search(filter, attrs)).await
@@ -135,7 +136,7 @@ impl Directory {
                     entries.clone(),
                     Instant::now(),
                 );
-                DirectoryAnswer::Entries(entries)
+                (DirectoryAnswer::Entries(entries), "asked now".into())
             }
             Err(e) => {
                 health.up = Some(false);
@@ -150,11 +151,12 @@ impl Directory {
                     Some((entries, age)) => {
                         crate::metrics::directory_lookup(name, "stale");
                         warn!(directory = %name, filter = %filter, error = %e, age_s = age.as_secs(), "directory down: serving the cached answer (within max_stale)");
-                        DirectoryAnswer::Entries(entries)
+                        let note = format!("stale {} s: {e}", age.as_secs());
+                        (DirectoryAnswer::Entries(entries), note)
                     }
                     None => {
                         warn!(directory = %name, filter = %filter, error = %e, "directory down and no cached answer: tempfail");
-                        DirectoryAnswer::Unavailable
+                        (DirectoryAnswer::Unavailable, e.to_string())
                     }
                 }
             }
@@ -288,15 +290,18 @@ type Key = (String, String, Vec<String>);
 #[derive(Debug)]
 struct Round<'d> {
     dirs: &'d Directories,
-    known: &'d HashMap<Key, DirectoryAnswer>,
+    /// Fetched during this decision, with where the answer came from.
+    known: &'d HashMap<Key, (DirectoryAnswer, String)>,
     wanted: Mutex<Vec<Key>>,
     last: bool,
+    /// For `query`: say where each answer came from.
+    explain: bool,
 }
 
 impl DirectoryAnswers for Round<'_> {
     fn answer(&self, directory: &str, filter: &str, attrs: &[String]) -> DirectoryAnswer {
         let key = (directory.to_owned(), filter.to_owned(), attrs.to_vec());
-        if let Some(a) = self.known.get(&key) {
+        if let Some((a, _)) = self.known.get(&key) {
             return a.clone();
         }
         let Some(d) = self.dirs.get(directory) else {
@@ -314,7 +319,24 @@ impl DirectoryAnswers for Round<'_> {
         }
         DirectoryAnswer::Unavailable
     }
+
+    fn provenance(&self, directory: &str, filter: &str, attrs: &[String]) -> Option<String> {
+        if !self.explain {
+            return None;
+        }
+        let key = (directory.to_owned(), filter.to_owned(), attrs.to_vec());
+        if let Some((_, note)) = self.known.get(&key) {
+            return Some(note.clone());
+        }
+        let d = self.dirs.get(directory)?;
+        let cache = d.cache.lock().unwrap_or_else(|p| p.into_inner());
+        let (_, age) = cache.peek(&cache_key(filter, attrs), Instant::now())?;
+        Some(format!("cached {} s", age.as_secs()))
+    }
 }
+
+/// A cached answer held elsewhere (the running daemon's, for `query`) and its age.
+pub type Elsewhere = Option<(Vec<Entry>, Duration)>;
 
 impl Directories {
     pub fn new(specs: &[Arc<DirectorySpec>]) -> Self {
@@ -351,10 +373,42 @@ impl Directories {
         self.list.iter().map(Directory::status).collect()
     }
 
+    /// `directory`'s fresh cached answer to `filter` and its age, without asking the
+    /// server or counting a hit: what the control socket tells `query`.
+    pub fn cached(
+        &self,
+        directory: &str,
+        filter: &str,
+        attrs: &[String],
+    ) -> Option<(Arc<[Entry]>, Duration)> {
+        let d = self.get(directory)?;
+        let cache = d.cache.lock().unwrap_or_else(|p| p.into_inner());
+        cache.peek(&cache_key(filter, attrs), Instant::now())
+    }
+
     /// Runs `decide` (a pure policy decision) until every lookup it needs is answered:
     /// from the cache, or fetched between rounds. Without directories, one round.
-    pub async fn decide<T>(&self, mut decide: impl FnMut(&dyn DirectoryAnswers) -> T) -> T {
-        let mut known: HashMap<Key, DirectoryAnswer> = HashMap::new();
+    pub async fn decide<T>(&self, decide: impl FnMut(&dyn DirectoryAnswers) -> T) -> T {
+        self.rounds(false, |_, _, _| None, decide).await
+    }
+
+    /// As `decide`, for `query`: a lookup is first looked for `elsewhere` (the daemon's
+    /// cache), and each source is named with where its answer came from.
+    pub async fn decide_explained<T>(
+        &self,
+        elsewhere: impl FnMut(&str, &str, &[String]) -> Elsewhere,
+        decide: impl FnMut(&dyn DirectoryAnswers) -> T,
+    ) -> T {
+        self.rounds(true, elsewhere, decide).await
+    }
+
+    async fn rounds<T>(
+        &self,
+        explain: bool,
+        mut elsewhere: impl FnMut(&str, &str, &[String]) -> Elsewhere,
+        mut decide: impl FnMut(&dyn DirectoryAnswers) -> T,
+    ) -> T {
+        let mut known: HashMap<Key, (DirectoryAnswer, String)> = HashMap::new();
         for _ in 0..MAX_ROUNDS {
             let wanted = {
                 let round = Round {
@@ -362,6 +416,7 @@ impl Directories {
                     known: &known,
                     wanted: Mutex::new(Vec::new()),
                     last: false,
+                    explain,
                 };
                 let v = decide(&round);
                 let wanted = round.wanted.into_inner().unwrap_or_else(|p| p.into_inner());
@@ -374,10 +429,19 @@ impl Directories {
                 if known.contains_key(&key) {
                     continue;
                 }
-                let answer = match self.get(&key.0) {
-                    Some(d) => d.lookup(&key.1, &key.2).await,
-                    None => DirectoryAnswer::Unavailable,
+                let Some(d) = self.get(&key.0) else {
+                    known.insert(
+                        key,
+                        (DirectoryAnswer::Unavailable, "no such directory".into()),
+                    );
+                    continue;
                 };
+                if let Some((entries, age)) = elsewhere(&key.0, &key.1, &key.2) {
+                    let note = format!("cached {} s", age.as_secs());
+                    known.insert(key, (DirectoryAnswer::Entries(Arc::from(entries)), note));
+                    continue;
+                }
+                let answer = d.lookup(&key.1, &key.2).await;
                 known.insert(key, answer);
             }
         }
@@ -386,6 +450,7 @@ impl Directories {
             known: &known,
             wanted: Mutex::new(Vec::new()),
             last: true,
+            explain,
         })
     }
 }

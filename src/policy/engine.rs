@@ -230,10 +230,8 @@ impl Policy {
                     }
                 }
                 Source::Lookup(q) => {
-                    if q.allows(facts.directory, sender)
-                        .ok_or(DirectoryUnavailable)?
-                    {
-                        return Ok(Some((q.source.clone(), false)));
+                    if let Some(source) = q.allows(facts.directory, sender)? {
+                        return Ok(Some((source, false)));
                     }
                 }
             }

@@ -103,11 +103,29 @@ impl DirectoryQuery {
             .unwrap_or_default()
     }
 
-    /// Whether a sender is listed: the directory found an entry.
-    pub fn allows(&self, answers: &dyn DirectoryAnswers, sender: &Address) -> Option<bool> {
-        match answers.answer(&self.directory, &self.filter_for(sender, None), &[]) {
-            DirectoryAnswer::Entries(e) => Some(!e.is_empty()),
-            DirectoryAnswer::Unavailable => None,
+    /// How a decision names the answer to `filter`: `ldap corp`, or with where the answer
+    /// came from when the caller says (`ldap corp (cached 12 s)`).
+    fn named(&self, answers: &dyn DirectoryAnswers, filter: &str, attrs: &[String]) -> RuleRef {
+        match answers.provenance(&self.directory, filter, attrs) {
+            Some(p) => RuleRef {
+                path: Arc::from(Path::new(&format!("{} ({p})", self.source.path.display()))),
+                line: 0,
+            },
+            None => self.source.clone(),
+        }
+    }
+
+    /// Whether a sender is listed (the directory found an entry): the source naming it.
+    pub fn allows(
+        &self,
+        answers: &dyn DirectoryAnswers,
+        sender: &Address,
+    ) -> Result<Option<RuleRef>, DirectoryUnavailable> {
+        let filter = self.filter_for(sender, None);
+        match answers.answer(&self.directory, &filter, &[]) {
+            DirectoryAnswer::Entries(e) if e.is_empty() => Ok(None),
+            DirectoryAnswer::Entries(_) => Ok(Some(self.named(answers, &filter, &[]))),
+            DirectoryAnswer::Unavailable => Err(DirectoryUnavailable),
         }
     }
 
@@ -147,7 +165,7 @@ impl DirectoryQuery {
         }
         let (file, _problems) = parse_access_rules(&self.source.path, text.as_bytes());
         Ok(file.first_match(sender, rcpt).map(|m| RuleHit {
-            rule: self.source.clone(),
+            rule: self.named(answers, &filter, &self.attrs),
             ..RuleHit::from(m)
         }))
     }
@@ -183,10 +201,13 @@ mod tests {
             None,
         );
         let answers = Recorded(Mutex::default(), Some(Vec::new()));
-        assert_eq!(q.allows(&answers, &addr("*)(mail=*")), Some(false));
+        assert_eq!(q.allows(&answers, &addr("*)(mail=*")), Ok(None));
         let asked = answers.0.lock().unwrap()[0].clone();
         assert_eq!(asked, "(&(mail=\\2a\\29\\28mail=\\2a)(memberOf=cn=s))");
-        assert_eq!(q.allows(&Recorded::default(), &addr("a@b.example")), None);
+        assert_eq!(
+            q.allows(&Recorded::default(), &addr("a@b.example")),
+            Err(DirectoryUnavailable)
+        );
     }
 
     #[test]
