@@ -4,11 +4,13 @@
 //!
 //!   cargo bench --bench directory
 //!
-//! The cache is primed (`Directories::prime`): no server is needed. Uncached latency
+//! Also: one answer going into a full cache of 100,000 (the price of a never-seen sender
+//! once the cache is full). The cache is primed (`Directories::prime`): no server is needed. Uncached latency
 //! against a real slapd is in the closing note of issue 18 (measured by the metrics
 //! histogram `mailwarden_directory_lookup_seconds`).
 
 use std::hint::black_box;
+use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use mailwarden::directory::Entry;
@@ -84,5 +86,38 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+/// A miss's answer going into a full cache (a run of never-seen senders, which an attacker
+/// chooses): what the cache's lock is held for.
+fn full_cache(c: &mut Criterion) {
+    use mailwarden::directory::cache::{Cache, CachePolicy};
+    use std::time::{Duration, Instant};
+    let n = 100_000;
+    let mut cache = Cache::new(CachePolicy {
+        ttl: Duration::from_secs(60),
+        negative_ttl: Duration::from_secs(30),
+        max_stale: Duration::from_secs(900),
+        max_entries: n,
+    });
+    let t0 = Instant::now();
+    for i in 0..n {
+        cache.insert(
+            format!("\0(mail=user{i}@example.org)"),
+            Arc::from(Vec::new()),
+            t0,
+        );
+    }
+    let mut i = n;
+    c.bench_function("insert into a full cache of 100,000 answers", |b| {
+        b.iter(|| {
+            i += 1;
+            cache.insert(
+                format!("\0(mail=user{i}@example.org)"),
+                Arc::from(Vec::new()),
+                t0,
+            );
+        })
+    });
+}
+
+criterion_group!(benches, bench, full_cache);
 criterion_main!(benches);

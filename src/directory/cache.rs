@@ -2,7 +2,7 @@
 //! their own lifetimes, and the last good answer kept for `max_stale` to serve while the
 //! directory is down. Pure: the caller passes the time.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -39,6 +39,11 @@ pub struct CacheStats {
 pub struct Cache {
     policy: CachePolicy,
     map: HashMap<String, Cached>,
+    /// Keys in the order they were fetched, oldest first, so that a full cache drops its
+    /// oldest answer in O(1): a run of never-seen senders (the attacker chooses them) must
+    /// not make each insert scan the whole map under the lock. An item whose time is not
+    /// its key's current one was superseded by a later fetch.
+    order: VecDeque<(String, Instant)>,
     stats: CacheStats,
 }
 
@@ -47,6 +52,7 @@ impl Cache {
         Self {
             policy,
             map: HashMap::new(),
+            order: VecDeque::new(),
             stats: CacheStats::default(),
         }
     }
@@ -90,20 +96,12 @@ impl Cache {
         if self.policy.max_entries == 0 {
             return;
         }
-        if self.map.len() >= self.policy.max_entries && !self.map.contains_key(&key) {
-            let max_stale = self.policy.max_stale;
-            self.map
-                .retain(|_, c| now.saturating_duration_since(c.fetched) <= max_stale);
+        if !self.map.contains_key(&key) {
             while self.map.len() >= self.policy.max_entries {
-                let oldest = self
-                    .map
-                    .iter()
-                    .min_by_key(|(_, c)| c.fetched)
-                    .map(|(k, _)| k.clone())
-                    .expect("the map is not empty");
-                self.map.remove(&oldest);
+                self.drop_oldest();
             }
         }
+        self.order.push_back((key.clone(), now));
         self.map.insert(
             key,
             Cached {
@@ -111,6 +109,29 @@ impl Cache {
                 fetched: now,
             },
         );
+        // Answers fetched again leave superseded items behind: rebuild when they are
+        // the majority (amortised O(log n) per insert).
+        if self.order.len() > 2 * self.map.len() + 16 {
+            let mut live: Vec<(String, Instant)> = self
+                .map
+                .iter()
+                .map(|(k, c)| (k.clone(), c.fetched))
+                .collect();
+            live.sort_by_key(|(_, t)| *t);
+            self.order = live.into();
+        }
+    }
+
+    /// Drops the answer fetched longest ago.
+    fn drop_oldest(&mut self) {
+        while let Some((key, fetched)) = self.order.pop_front() {
+            if self.map.get(&key).is_some_and(|c| c.fetched == fetched) {
+                self.map.remove(&key);
+                return;
+            }
+        }
+        // Unreachable while every key has an item; never loop on an empty queue.
+        self.map.clear();
     }
 
     pub fn stats(&self) -> CacheStats {
@@ -177,5 +198,26 @@ mod tests {
         assert!(c.fresh("a", now).is_none());
         assert!(c.fresh("b", now).is_some() && c.fresh("c", now).is_some());
         assert_eq!(c.stats().entries, 2);
+    }
+
+    #[test]
+    fn an_answer_fetched_again_is_younger_and_the_order_stays_bounded() {
+        let t0 = Instant::now();
+        let at = |n: u64| t0 + Duration::from_secs(n);
+        let mut c = Cache::new(policy());
+        c.insert("a".into(), one(), at(0));
+        c.insert("b".into(), one(), at(1));
+        // "a" fetched again: "b" is now the oldest and goes first.
+        c.insert("a".into(), one(), at(2));
+        c.insert("c".into(), one(), at(3));
+        assert!(c.fresh("b", at(4)).is_none());
+        assert!(c.fresh("a", at(4)).is_some() && c.fresh("c", at(4)).is_some());
+        for n in 0..1000 {
+            c.insert("a".into(), one(), at(5 + n));
+        }
+        assert!(c.order.len() <= 2 * c.map.len() + 16, "{}", c.order.len());
+        assert_eq!(c.stats().entries, 2);
+        c.insert("d".into(), one(), at(2000));
+        assert!(!c.map.contains_key("c") && c.map.contains_key("a"));
     }
 }
