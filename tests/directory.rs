@@ -670,6 +670,27 @@ async fn query_names_the_daemons_cached_answer_and_its_age() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn mailwarden_reload_flushes_the_cache() {
+    let ldap = Slapd::start(&group_ldif(3));
+    let fx = Fixture::new();
+    let m = realtime(&fx, &ldap, "cache_ttl = 600\n");
+    use indymilter_test::Status;
+    assert_eq!(
+        mail_status(m.port, "<user1@example.org>").await,
+        Status::Continue
+    );
+    ldap.modify(&removed_from_group("u1"));
+    // Cached for 600 s: still allowed, until the cache is flushed.
+    assert_eq!(
+        mail_status(m.port, "<user1@example.org>").await,
+        Status::Continue
+    );
+    let (code, out, err) = run(&["reload", "-c", fx.config().to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(is_reject(&mail_status(m.port, "<user1@example.org>").await));
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn an_outage_serves_cached_answers_and_tempfails_the_rest() {
     let mut ldap = Slapd::start(&group_ldif(3));
     let fx = Fixture::new();
