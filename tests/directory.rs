@@ -503,6 +503,29 @@ async fn mail_status(port: u16, sender: &str) -> indymilter_test::Status {
     s
 }
 
+/// `mailwarden query` of user1 → user2 under `cfg`: its output.
+fn query_user1_to_user2(cfg: &std::path::Path, extra: &[&str]) -> String {
+    let mut args = vec![
+        "query",
+        "-c",
+        cfg.to_str().unwrap(),
+        "--from",
+        "user1@example.org",
+        "--rcpt",
+        "user2@example.org",
+    ];
+    args.extend_from_slice(extra);
+    let (code, out, err) = run(&args);
+    assert_eq!(code, 0, "{err}");
+    out
+}
+
+/// MAIL FROM:<sender> is accepted (the milter says continue).
+async fn assert_passes(port: u16, sender: &str) {
+    let s = mail_status(port, sender).await;
+    assert_eq!(s, indymilter_test::Status::Continue, "{sender}");
+}
+
 fn is_tempfail(s: &indymilter_test::Status) -> bool {
     matches!(s, indymilter_test::Status::Tempfail { .. })
 }
@@ -534,19 +557,9 @@ async fn realtime_lookups_allow_members_refuse_others_and_match_nothing_on_injec
     let ldap = Slapd::start(&group_ldif(3));
     let fx = Fixture::new();
     let m = realtime(&fx, &ldap, "cache_ttl = 1\nnegative_ttl = 1\n");
-    use indymilter_test::Status;
-    assert_eq!(
-        mail_status(m.port, "<user0@example.org>").await,
-        Status::Continue
-    );
-    assert_eq!(
-        mail_status(m.port, "<USER0@Example.org>").await,
-        Status::Continue
-    );
-    assert_eq!(
-        mail_status(m.port, "<manual@example.org>").await,
-        Status::Continue
-    );
+    assert_passes(m.port, "<user0@example.org>").await;
+    assert_passes(m.port, "<USER0@Example.org>").await;
+    assert_passes(m.port, "<manual@example.org>").await;
     assert!(is_reject(
         &mail_status(m.port, "<other0@example.org>").await
     ));
@@ -560,17 +573,7 @@ async fn realtime_lookups_allow_members_refuse_others_and_match_nothing_on_injec
     }
     // The access rule made from the entry: method and mobile number.
     let cfg = fx.config();
-    let (code, out, err) = run(&[
-        "query",
-        "-c",
-        cfg.to_str().unwrap(),
-        "--from",
-        "user1@example.org",
-        "--rcpt",
-        "user2@example.org",
-        "--json",
-    ]);
-    assert_eq!(code, 0, "{err}");
+    let out = query_user1_to_user2(&cfg, &["--json"]);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     let r = &v["recipients"][0];
     assert_eq!(r["method"], "sms", "{out}");
@@ -604,27 +607,10 @@ async fn query_names_the_daemons_cached_answer_and_its_age() {
     let ldap = Slapd::start(&group_ldif(3));
     let fx = Fixture::new();
     let m = realtime(&fx, &ldap, "cache_ttl = 600\n");
-    use indymilter_test::Status;
-    assert_eq!(
-        mail_status(m.port, "<user1@example.org>").await,
-        Status::Continue
-    );
+    assert_passes(m.port, "<user1@example.org>").await;
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let cfg = fx.config();
-    let query = || {
-        let args = [
-            "query",
-            "-c",
-            cfg.to_str().unwrap(),
-            "--from",
-            "user1@example.org",
-            "--rcpt",
-            "user2@example.org",
-        ];
-        let (code, out, err) = run(&args);
-        assert_eq!(code, 0, "{err}");
-        out
-    };
+    let query = || query_user1_to_user2(&cfg, &[]);
     let out = query();
     let sender = out
         .lines()
@@ -674,17 +660,10 @@ async fn mailwarden_reload_flushes_the_cache() {
     let ldap = Slapd::start(&group_ldif(3));
     let fx = Fixture::new();
     let m = realtime(&fx, &ldap, "cache_ttl = 600\n");
-    use indymilter_test::Status;
-    assert_eq!(
-        mail_status(m.port, "<user1@example.org>").await,
-        Status::Continue
-    );
+    assert_passes(m.port, "<user1@example.org>").await;
     ldap.modify(&removed_from_group("u1"));
     // Cached for 600 s: still allowed, until the cache is flushed.
-    assert_eq!(
-        mail_status(m.port, "<user1@example.org>").await,
-        Status::Continue
-    );
+    assert_passes(m.port, "<user1@example.org>").await;
     let (code, out, err) = run(&["reload", "-c", fx.config().to_str().unwrap()]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(is_reject(&mail_status(m.port, "<user1@example.org>").await));
@@ -699,28 +678,18 @@ async fn an_outage_serves_cached_answers_and_tempfails_the_rest() {
         &ldap,
         "cache_ttl = 1\nnegative_ttl = 1\nmax_stale = 600\n",
     );
-    use indymilter_test::Status;
-    assert_eq!(
-        mail_status(m.port, "<user0@example.org>").await,
-        Status::Continue
-    );
+    assert_passes(m.port, "<user0@example.org>").await;
     ldap.stop();
     tokio::time::sleep(Duration::from_millis(1200)).await;
     // Expired but within max_stale: served, and the log says so.
-    assert_eq!(
-        mail_status(m.port, "<user0@example.org>").await,
-        Status::Continue
-    );
+    assert_passes(m.port, "<user0@example.org>").await;
     m.wait_log("serving the cached answer", Duration::from_secs(5));
     // Never asked: neither accepted nor refused by accident.
     assert!(is_tempfail(
         &mail_status(m.port, "<user1@example.org>").await
     ));
     // The manual list needs no directory.
-    assert_eq!(
-        mail_status(m.port, "<manual@example.org>").await,
-        Status::Continue
-    );
+    assert_passes(m.port, "<manual@example.org>").await;
     let (_, out, _) = run(&["status", "-c", fx.config().to_str().unwrap()]);
     assert!(
         out.contains("directory corp: down") && out.contains("last error"),
@@ -729,10 +698,7 @@ async fn an_outage_serves_cached_answers_and_tempfails_the_rest() {
 
     // Frozen: the lookup gives up within timeout_ms (700 ms), then recovers.
     ldap.resume_serving();
-    assert_eq!(
-        mail_status(m.port, "<user1@example.org>").await,
-        Status::Continue
-    );
+    assert_passes(m.port, "<user1@example.org>").await;
     ldap.signal(nix::sys::signal::Signal::SIGSTOP);
     let mark = m.log_len();
     // (The outer bound only keeps a broken build from hanging the suite.)
@@ -745,10 +711,7 @@ async fn an_outage_serves_cached_answers_and_tempfails_the_rest() {
     let s = s.expect("the lookup never gave up");
     assert!(is_tempfail(&s), "{s:?}");
     m.wait_log_after(mark, "no answer within 700 ms", Duration::from_secs(5));
-    assert_eq!(
-        mail_status(m.port, "<user2@example.org>").await,
-        Status::Continue
-    );
+    assert_passes(m.port, "<user2@example.org>").await;
 }
 
 #[test]
