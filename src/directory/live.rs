@@ -4,7 +4,7 @@
 //! are fetched, and it decides again (`Directories::decide`).
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -58,8 +58,9 @@ struct Health {
 pub struct Directory {
     spec: Arc<DirectorySpec>,
     client: Result<Client, Arc<DirectoryError>>,
-    /// The kept connection and the index of its URL.
-    conn: tokio::sync::Mutex<Option<(Ldap, usize)>>,
+    conn: tokio::sync::Mutex<Option<Kept>>,
+    /// Numbers the connections, so that a lookup drops only the one it used.
+    connections: AtomicU64,
     /// The URL to try first. It moves past a URL that fails, or that a lookup's time ran
     /// out on: a frozen server (which accepts TCP but never answers) then costs one
     /// tempfailed lookup, not every lookup until it is killed.
@@ -78,6 +79,14 @@ impl std::fmt::Debug for Directory {
     }
 }
 
+/// The connection shared by the lookups of one directory.
+struct Kept {
+    ldap: Ldap,
+    /// Index of its URL in `urls`.
+    url: usize,
+    id: u64,
+}
+
 fn cache_key(filter: &str, attrs: &[String]) -> String {
     format!("{}\0{filter}", attrs.join(","))
 }
@@ -94,6 +103,7 @@ impl Directory {
             client: Client::new(spec.clone()).map_err(Arc::new),
             spec,
             conn: tokio::sync::Mutex::new(None),
+            connections: AtomicU64::new(0),
             first_url: AtomicUsize::new(0),
             attempt: Mutex::new(None),
             cache: Mutex::new(Cache::new(policy)),
@@ -114,11 +124,13 @@ impl Directory {
     async fn lookup(&self, filter: &str, attrs: &[String]) -> (DirectoryAnswer, String) {
         let key = cache_key(filter, attrs);
         let started = Instant::now();
-        let result = match tokio::time::timeout(self.spec.timeout, self.search(filter, attrs)).await
-        {
+        // The connection the search is on (0: none yet), for when it is cut short.
+        let used = AtomicU64::new(0);
+        let search = self.search(filter, attrs, &used);
+        let result = match tokio::time::timeout(self.spec.timeout, search).await {
             Ok(r) => r,
             Err(_) => {
-                self.cut_short().await;
+                self.cut_short(used.load(Ordering::Relaxed)).await;
                 Err(LookupError::Timeout(self.spec.timeout.as_millis()))
             }
         };
@@ -163,18 +175,21 @@ impl Directory {
         }
     }
 
-    /// Drops the kept connection; the next lookup starts at the URL after its one.
-    async fn abandon_connection(&self) {
-        if let Some((_, i)) = self.conn.lock().await.take() {
+    /// Drops connection `id` if it is still the kept one (another lookup may have
+    /// replaced it already); the next lookup starts at the URL after its one.
+    async fn abandon_connection(&self, id: u64) {
+        let mut conn = self.conn.lock().await;
+        if let Some(k) = conn.as_ref().filter(|k| k.id == id) {
             self.first_url
-                .store((i + 1) % self.spec.urls.len(), Ordering::Relaxed);
+                .store((k.url + 1) % self.spec.urls.len(), Ordering::Relaxed);
+            *conn = None;
         }
     }
 
-    /// A lookup ran out of time where it stood: a kept connection may hang, and a URL
-    /// being connected to for a good part of the time is as good as down.
-    async fn cut_short(&self) {
-        self.abandon_connection().await;
+    /// A lookup ran out of time where it stood: the connection it used may hang, and a
+    /// URL being connected to for a good part of the time is as good as down.
+    async fn cut_short(&self, used: u64) {
+        self.abandon_connection(used).await;
         let attempt = self
             .attempt
             .lock()
@@ -188,11 +203,12 @@ impl Directory {
         }
     }
 
-    /// The kept connection, or a new one (URLs from `first_url`); `true` when kept.
-    async fn connection(&self, client: &Client) -> Result<(Ldap, bool), LookupError> {
+    /// The kept connection, or a new one (URLs from `first_url`): its handle and id, and
+    /// `true` when it was kept.
+    async fn connection(&self, client: &Client) -> Result<(Ldap, u64, bool), LookupError> {
         let mut conn = self.conn.lock().await;
-        if let Some((ldap, _)) = conn.as_ref() {
-            return Ok((ldap.clone(), true));
+        if let Some(k) = conn.as_ref() {
+            return Ok((k.ldap.clone(), k.id, true));
         }
         let first = self.first_url.load(Ordering::Relaxed);
         let attempting = |i| {
@@ -203,19 +219,30 @@ impl Directory {
         let (ldap, i) = connected.map_err(|e| LookupError::Directory(Arc::new(e)))?;
         debug!(directory = %self.spec.name, url = %self.spec.urls[i], "connected");
         self.first_url.store(i, Ordering::Relaxed);
-        *conn = Some((ldap.clone(), i));
-        Ok((ldap, false))
+        let id = self.connections.fetch_add(1, Ordering::Relaxed) + 1;
+        *conn = Some(Kept {
+            ldap: ldap.clone(),
+            url: i,
+            id,
+        });
+        Ok((ldap, id, false))
     }
 
     /// One search over the kept connection; a failed reused connection is replaced once.
-    async fn search(&self, filter: &str, attrs: &[String]) -> Result<Vec<Entry>, LookupError> {
+    async fn search(
+        &self,
+        filter: &str,
+        attrs: &[String],
+        used: &AtomicU64,
+    ) -> Result<Vec<Entry>, LookupError> {
         let client = self
             .client
             .as_ref()
             .map_err(|e| LookupError::Directory(e.clone()))?;
         let mut reused = true;
         loop {
-            let (mut ldap, kept) = self.connection(client).await?;
+            let (mut ldap, id, kept) = self.connection(client).await?;
+            used.store(id, Ordering::Relaxed);
             reused &= kept;
             let wanted: Vec<String> = if attrs.is_empty() {
                 vec!["1.1".into()]
@@ -246,7 +273,7 @@ impl Directory {
                 Err(e) => Err(LookupError::Search(Arc::new(e))),
             };
             if let Err(e) = &outcome {
-                self.abandon_connection().await;
+                self.abandon_connection(id).await;
                 // A server too slow to answer has had its time; one that closed the
                 // kept connection (restarted, idle timeout) gets a new one.
                 if reused && !matches!(e, LookupError::Timeout(_)) {
