@@ -758,13 +758,17 @@ fn print_status(v: &serde_json::Value) {
             d["misses"].as_u64().unwrap_or(0),
         );
         say!(
-            "directory {}: {}, {} cached answers, hit rate {}{}",
+            "directory {}: {}{}, {} cached answers, hit rate {}{}",
             d["name"].as_str().unwrap_or("?"),
             match d["up"].as_bool() {
                 Some(true) => "up",
                 Some(false) => "down",
                 None => "not asked yet",
             },
+            d["server"]
+                .as_str()
+                .map(|s| format!(" ({s})"))
+                .unwrap_or_default(),
             d["cache_entries"],
             if hits + misses == 0 {
                 "-".to_owned()

@@ -120,7 +120,8 @@ pub fn ask_cached(
         attrs: attrs.to_vec(),
     };
     let line = format!("cached {}", serde_json::to_string(&q).ok()?);
-    let answer = request(path, &line).ok()?;
+    // The daemon answers from memory; a daemon that does not is asked no longer.
+    let answer = request_within(path, &line, Duration::from_secs(2)).ok()?;
     let entries = serde_json::from_value(answer.get("entries")?.clone()).ok()?;
     let age = Duration::from_millis(answer.get("age_ms")?.as_u64()?);
     Some((entries, age))
@@ -149,8 +150,13 @@ async fn handle(request: &str, shared: &Arc<Shared>) -> serde_json::Value {
 
 /// Client side: sends one request and returns the answer.
 pub fn request(path: &Path, line: &str) -> std::io::Result<serde_json::Value> {
+    // A reload may take long (a large rule file, the trust store).
+    request_within(path, line, Duration::from_secs(600))
+}
+
+fn request_within(path: &Path, line: &str, wait: Duration) -> std::io::Result<serde_json::Value> {
     let mut s = std::os::unix::net::UnixStream::connect(path)?;
-    s.set_read_timeout(Some(Duration::from_secs(600)))?;
+    s.set_read_timeout(Some(wait))?;
     s.write_all(format!("{line}\n").as_bytes())?;
     let mut answer = String::new();
     BufReader::new(s).read_line(&mut answer)?;

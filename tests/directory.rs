@@ -599,7 +599,10 @@ async fn realtime_lookups_allow_members_refuse_others_and_match_nothing_on_injec
     }
     let (code, out, err) = run(&["status", "-c", cfg.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("directory corp: up,"), "{out}");
+    assert!(
+        out.contains(&format!("directory corp: up ({}),", ldap.url())),
+        "{out}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -830,6 +833,11 @@ fn through_postfix_members_pass_others_are_refused_and_outages_tempfail() {
     primary.stop();
     let r = smtp_mail_from(&pf, "user2@example.org");
     assert_eq!(r.code, 250, "{r}\n{}", m.logs());
+    let (_, out, _) = run(&["status", "-c", fx.config().to_str().unwrap()]);
+    assert!(
+        out.contains(&format!("directory corp: up ({}),", secondary.url())),
+        "{out}"
+    );
 
     // The server in use frozen (it accepts TCP, never answers): our lookup timeout
     // (700 ms) answers 451 4.3.0, long before Postfix's milter timeout would (451 4.7.1),

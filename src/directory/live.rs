@@ -41,6 +41,8 @@ enum LookupError {
 pub struct DirectoryStatus {
     pub name: String,
     pub up: Option<bool>,
+    /// The URL of the kept connection, if there is one.
+    pub server: Option<String>,
     pub last_error: Option<String>,
     pub cache_entries: usize,
     pub hits: u64,
@@ -293,9 +295,16 @@ impl Directory {
             stale,
         } = self.cache.lock().unwrap_or_else(|p| p.into_inner()).stats();
         let h = self.health.lock().unwrap_or_else(|p| p.into_inner());
+        // A lookup holding the lock is connecting: no kept connection to name.
+        let server = self
+            .conn
+            .try_lock()
+            .ok()
+            .and_then(|c| c.as_ref().map(|k| self.spec.urls[k.url].clone()));
         DirectoryStatus {
             name: self.spec.name.clone(),
             up: h.up,
+            server,
             last_error: h.last_error.clone(),
             cache_entries: entries,
             hits,
