@@ -82,7 +82,45 @@ if ! cargo deb --version >/dev/null 2>&1; then
   cargo install --locked --version 3.8.0 cargo-deb
 fi
 
+# A hung test must fail with a picture of what it waits for, well inside CI's 90 minutes,
+# not run into that limit silently. `bounded SECONDS CMD...` runs CMD in its own process
+# group; past SECONDS it prints every process the tests started with each thread (the
+# test harness names a thread after its test) and where it sleeps, then kills the group.
+bounded() {
+  local budget=$1 pid start=$SECONDS
+  shift
+  set -m
+  "$@" </dev/null &
+  pid=$!
+  set +m
+  while kill -0 "$pid" 2>/dev/null; do
+    if ((SECONDS - start >= budget)); then
+      echo "tests/run.sh: still running after ${budget}s: $*" >&2
+      describe_processes "$pid" >&2
+      kill -TERM -- "-$pid" 2>/dev/null || true
+      sleep 5
+      kill -KILL -- "-$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+      return 124
+    fi
+    sleep 2
+  done
+  wait "$pid"
+}
+describe_processes() { # PGID
+  ps -eo pid,ppid,pgid,stat,etimes,wchan:28,args --forest || true
+  local p t
+  for p in $(ps -eo pid=,pgid= | awk -v g="$1" '$2 == g { print $1 }'); do
+    for t in /proc/"$p"/task/*; do
+      [ -r "$t/comm" ] || continue
+      printf 'pid %s thread %s (%s) waits in %s\n' "$p" "${t##*/}" "$(cat "$t/comm")" \
+        "$(cat "$t/wchan" 2>/dev/null)"
+      head -n 6 "$t/stack" 2>/dev/null | sed 's/^/    /' || true
+    done
+  done
+}
+
 # Benchmarks first, as smoke tests (criterion runs each once), so that the runner's
 # closing lines are the test summary.
-cargo test --locked --bench rules --bench reload
-cargo test --locked --lib --bins --tests
+bounded 1800 cargo test --locked --bench rules --bench reload
+bounded 3600 cargo test --locked --lib --bins --tests

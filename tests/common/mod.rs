@@ -52,6 +52,56 @@ pub fn base64_lines(bytes: &[u8], eol: &str) -> String {
         .join(eol)
 }
 
+/// Runs `cmd` with no standard input, as `Command::output` does, but fails the test if it
+/// has not exited within `limit` (a hung helper must not hang the suite).
+pub fn output_within(cmd: &mut Command, limit: Duration) -> std::process::Output {
+    try_output_within(cmd, limit).unwrap_or_else(|partial| {
+        panic!(
+            "{cmd:?} did not exit within {limit:?}; its output so far:\n{}{}",
+            String::from_utf8_lossy(&partial.stdout),
+            String::from_utf8_lossy(&partial.stderr)
+        )
+    })
+}
+
+/// As `output_within`, but a command past `limit` is killed and its output so far is the
+/// `Err`: for teardown, which must not panic. Output goes through files, not pipes, so a
+/// daemon the command leaves running (Postfix's master, slapd) that kept them open cannot
+/// hold the caller up either.
+pub fn try_output_within(
+    cmd: &mut Command,
+    limit: Duration,
+) -> Result<std::process::Output, std::process::Output> {
+    let dir = tempfile::tempdir().unwrap();
+    let (out_path, err_path) = (dir.path().join("stdout"), dir.path().join("stderr"));
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out_path).unwrap())
+        .stderr(std::fs::File::create(&err_path).unwrap())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    let start = Instant::now();
+    let (status, in_time) = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break (status, true);
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            break (child.wait().unwrap(), false);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let out = std::process::Output {
+        status,
+        stdout: std::fs::read(&out_path).unwrap_or_default(),
+        stderr: std::fs::read(&err_path).unwrap_or_default(),
+    };
+    if in_time { Ok(out) } else { Err(out) }
+}
+
+/// How long a helper command (postfix, postconf, openssl scripts) may take.
+pub const HELPER_LIMIT: Duration = Duration::from_secs(120);
+
 /// Runs `mailwarden ARGS` to completion: (exit code, stdout, stderr).
 pub fn run(args: &[&str]) -> (i32, String, String) {
     run_env(args, &[])
@@ -59,11 +109,10 @@ pub fn run(args: &[&str]) -> (i32, String, String) {
 
 /// As `run`, with extra environment variables.
 pub fn run_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
-    let out = Command::new(bin())
-        .args(args)
-        .envs(env.iter().copied())
-        .output()
-        .expect("run mailwarden");
+    let out = output_within(
+        Command::new(bin()).args(args).envs(env.iter().copied()),
+        Duration::from_secs(300),
+    );
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -73,7 +122,7 @@ pub fn run_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
 
 /// Runs `cmd`, which must succeed; its standard output.
 pub fn run_ok(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    let out = output_within(cmd, HELPER_LIMIT);
     assert!(
         out.status.success(),
         "{cmd:?} failed: {}{}",

@@ -6,11 +6,10 @@ use super::Fixture;
 
 /// Runs the openssl CLI in `dir`; its standard output (a failure fails the test).
 pub fn openssl(dir: &std::path::Path, args: &[&str]) -> Vec<u8> {
-    let out = Command::new("openssl")
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("openssl (installed by tests/run.sh)");
+    let out = super::output_within(
+        Command::new("openssl").current_dir(dir).args(args),
+        super::HELPER_LIMIT,
+    );
     assert!(
         out.status.success(),
         "openssl {args:?}: {}",
@@ -22,15 +21,20 @@ pub fn openssl(dir: &std::path::Path, args: &[&str]) -> Vec<u8> {
 /// A fixture holding the PKI and signed messages, with `config` as its settings file.
 pub fn fixture(config: &str) -> Fixture {
     let f = Fixture::new();
-    let status = Command::new("bash")
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/smime/make-pki.sh"
-        ))
-        .arg(f.dir.path())
-        .status()
-        .expect("run make-pki.sh");
-    assert!(status.success(), "make-pki.sh failed");
+    let out = super::output_within(
+        Command::new("bash")
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/smime/make-pki.sh"
+            ))
+            .arg(f.dir.path()),
+        super::HELPER_LIMIT,
+    );
+    assert!(
+        out.status.success(),
+        "make-pki.sh failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     f.write("mailwarden.toml", config);
     f
 }

@@ -19,21 +19,33 @@ pub struct Postfix {
 }
 
 fn postfix_cmd(conf: &Path, args: &[&str]) -> std::process::Output {
-    Command::new("postfix")
-        .arg("-c")
-        .arg(conf)
-        .args(args)
-        .output()
-        .expect("run postfix (installed by tests/run.sh)")
+    super::output_within(&mut postfix_command(conf, args), super::HELPER_LIMIT)
+}
+
+fn postfix_command(conf: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new("postfix");
+    cmd.arg("-c").arg(conf).args(args);
+    cmd
+}
+
+/// For teardown: a `postfix` command that does not finish in time is killed, not a panic.
+fn postfix_cmd_quietly(conf: &Path, args: &[&str]) {
+    if let Err(out) =
+        super::try_output_within(&mut postfix_command(conf, args), super::HELPER_LIMIT)
+    {
+        eprintln!(
+            "postfix {args:?} did not exit within {:?}: {}",
+            super::HELPER_LIMIT,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
 
 fn postconf(conf: &Path, args: &[&str]) {
-    let out = Command::new("postconf")
-        .arg("-c")
-        .arg(conf)
-        .args(args)
-        .output()
-        .expect("run postconf");
+    let out = super::output_within(
+        Command::new("postconf").arg("-c").arg(conf).args(args),
+        super::HELPER_LIMIT,
+    );
     assert!(
         out.status.success(),
         "postconf {args:?}: {}",
@@ -63,12 +75,11 @@ impl Postfix {
         std::fs::create_dir_all(&conf).unwrap();
         std::fs::create_dir_all(&queue).unwrap();
         std::fs::create_dir_all(&data).unwrap();
-        let status = Command::new("chown")
-            .arg("postfix")
-            .arg(&data)
-            .status()
-            .unwrap();
-        assert!(status.success());
+        let out = super::output_within(
+            Command::new("chown").arg("postfix").arg(&data),
+            super::HELPER_LIMIT,
+        );
+        assert!(out.status.success());
         let master_src = [
             "/etc/postfix/master.cf",
             "/usr/share/postfix/master.cf.dist",
@@ -194,13 +205,13 @@ impl Drop for Postfix {
         let pid: Option<i32> = std::fs::read_to_string(&pid_file)
             .ok()
             .and_then(|s| s.trim().parse().ok());
-        let _ = postfix_cmd(&self.conf, &["stop"]);
+        postfix_cmd_quietly(&self.conf, &["stop"]);
         let start = Instant::now();
         while let Some(pid) = pid {
             let alive = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok();
             if !alive || start.elapsed() > Duration::from_secs(10) {
                 if alive {
-                    let _ = postfix_cmd(&self.conf, &["abort"]);
+                    postfix_cmd_quietly(&self.conf, &["abort"]);
                 }
                 break;
             }

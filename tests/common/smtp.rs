@@ -78,6 +78,7 @@ impl Client {
     fn open(port: u16) -> std::io::Result<Self> {
         let s = TcpStream::connect(("127.0.0.1", port))?;
         s.set_read_timeout(Some(Duration::from_secs(60)))?;
+        s.set_write_timeout(Some(Duration::from_secs(60)))?;
         let mut reader = BufReader::new(s.try_clone()?);
         let banner = read_reply(&mut reader)?;
         Ok(Self {
