@@ -122,5 +122,5 @@ describe_processes() { # PGID
 
 # Benchmarks first, as smoke tests (criterion runs each once), so that the runner's
 # closing lines are the test summary.
-bounded 1800 cargo test --locked --bench rules --bench reload
-bounded 3600 cargo test --locked --lib --bins --tests
+bounded 1200 cargo test --locked --bench rules --bench reload
+bounded 3000 cargo test --locked --lib --bins --tests
