@@ -926,12 +926,13 @@ fn sasl_logins_are_bound_to_senders_by_postfix_as_documented() {
         ),
     )
     .unwrap();
-    let reload = std::process::Command::new("postfix")
-        .arg("-c")
-        .arg(pf.dir.path().join("etc"))
-        .arg("reload")
-        .output()
-        .unwrap();
+    let reload = common::output_within(
+        std::process::Command::new("postfix")
+            .arg("-c")
+            .arg(pf.dir.path().join("etc"))
+            .arg("reload"),
+        common::HELPER_LIMIT,
+    );
     assert!(reload.status.success(), "{reload:?}");
     std::thread::sleep(Duration::from_secs(1));
     let login =

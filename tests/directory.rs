@@ -122,8 +122,8 @@ fn sync_pages_through_a_5000_member_group_and_writes_what_the_script_would() {
     // One rule per distinct (mail, mobile): a duplicate address with its own number stays.
     assert_eq!(rules.lines().count(), 5000);
     // A search without paging is refused past 1,000 entries: paging is what made it work.
-    let unpaged = std::process::Command::new("ldapsearch")
-        .args([
+    let unpaged = common::output_within(
+        std::process::Command::new("ldapsearch").args([
             "-x",
             "-LLL",
             "-H",
@@ -132,9 +132,9 @@ fn sync_pages_through_a_5000_member_group_and_writes_what_the_script_would() {
             slapd::SUFFIX,
             "(businessCategory=secure)",
             "mail",
-        ])
-        .output()
-        .unwrap();
+        ]),
+        common::HELPER_LIMIT,
+    );
     assert_eq!(
         unpaged.status.code(),
         Some(4),

@@ -302,10 +302,15 @@ fn miltertest_script_passes() {
     );
     let m = Milter::start(&f.config());
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/miltertest/envelope.lua");
-    let out = std::process::Command::new("miltertest")
-        .args(["-D", &format!("port={}", m.port), "-s", script])
-        .output()
-        .expect("miltertest (installed by tests/run.sh)");
+    let out = common::output_within(
+        std::process::Command::new("miltertest").args([
+            "-D",
+            &format!("port={}", m.port),
+            "-s",
+            script,
+        ]),
+        common::HELPER_LIMIT,
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),

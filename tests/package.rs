@@ -20,14 +20,17 @@ use common::smtp::Client;
 const SOCKET_DIR: &str = "/var/spool/postfix/mailwarden";
 const SOCKET: &str = "/var/spool/postfix/mailwarden/mailwarden.sock";
 
-use common::run_ok as run;
+/// Building the package is a release build (`lto`, one codegen unit): minutes, not seconds.
+fn run(cmd: &mut Command) -> String {
+    common::run_ok_within(cmd, std::time::Duration::from_secs(1800))
+}
 
 fn build_deb() -> PathBuf {
     if let Some(p) = std::env::var_os("MAILWARDEN_DEB") {
         return PathBuf::from(p);
     }
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("packaging/build-deb.sh");
-    let out = run(Command::new("bash").arg(script).stderr(Stdio::inherit()));
+    let out = run(Command::new("bash").arg(script));
     let deb = PathBuf::from(
         out.lines()
             .last()

@@ -305,8 +305,8 @@ fn swaks_sees_the_refusal_and_delivers_to_the_allowed_recipient() {
     let f = policy_fixture();
     let milter = Milter::start(&f.config());
     let pf = Postfix::start(&milter.socket());
-    let out = std::process::Command::new("swaks")
-        .args([
+    let out = common::output_within(
+        std::process::Command::new("swaks").args([
             "--server",
             &format!("127.0.0.1:{}", pf.port),
             "--from",
@@ -321,9 +321,9 @@ fn swaks_sees_the_refusal_and_delivers_to_the_allowed_recipient() {
             "client.example",
             "--timeout",
             "30",
-        ])
-        .output()
-        .expect("swaks (installed by tests/run.sh)");
+        ]),
+        common::HELPER_LIMIT,
+    );
     let transcript = String::from_utf8_lossy(&out.stdout);
     assert!(
         transcript.contains("550 5.7.1 Recipient <stranger@customer.example> needs a registration (policy customer-rcpt)"),

@@ -123,4 +123,4 @@ describe_processes() { # PGID
 # Benchmarks first, as smoke tests (criterion runs each once), so that the runner's
 # closing lines are the test summary.
 bounded 1200 cargo test --locked --bench rules --bench reload
-bounded 3000 cargo test --locked --lib --bins --tests
+bounded 3000 cargo test --locked --no-fail-fast --lib --bins --tests

@@ -120,9 +120,14 @@ pub fn run_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     )
 }
 
-/// Runs `cmd`, which must succeed; its standard output.
+/// Runs `cmd`, which must succeed within `HELPER_LIMIT`; its standard output.
 pub fn run_ok(cmd: &mut Command) -> String {
-    let out = output_within(cmd, HELPER_LIMIT);
+    run_ok_within(cmd, HELPER_LIMIT)
+}
+
+/// As `run_ok`, for a command that may take up to `limit` (a release build).
+pub fn run_ok_within(cmd: &mut Command, limit: Duration) -> String {
+    let out = output_within(cmd, limit);
     assert!(
         out.status.success(),
         "{cmd:?} failed: {}{}",
