@@ -86,10 +86,10 @@ fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
             5 if len > 0 => v.truncate(rng.below(len)),
             _ => {
                 // DER length bytes are a favourite: make one huge.
-                if let Some(i) = v.iter().position(|&b| b == 0x30) {
-                    if i + 1 < v.len() {
-                        v[i + 1] = 0x84;
-                    }
+                if let Some(i) = v.iter().position(|&b| b == 0x30)
+                    && i + 1 < v.len()
+                {
+                    v[i + 1] = 0x84;
                 }
             }
         }

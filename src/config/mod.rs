@@ -554,7 +554,8 @@ impl Compiler<'_> {
             },
             usize::try_from(sm.max_message_size).unwrap_or(usize::MAX),
         );
-        let smime = SmimeSettings {
+
+        SmimeSettings {
             verify: sm
                 .verify
                 .unwrap_or(!sm.trust.is_empty() || !sm.keys.is_empty()),
@@ -586,8 +587,7 @@ impl Compiler<'_> {
                 .map(|f| resolve_path(self.dir, f.get_ref())),
             deliver: sm.deliver,
             decryption_failure: sm.decryption_failure,
-        };
-        smime
+        }
     }
 }
 

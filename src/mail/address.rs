@@ -140,10 +140,10 @@ fn strip_brackets(raw: &str) -> &str {
     if let Some(inner) = s.strip_prefix('<').and_then(|x| x.strip_suffix('>')) {
         s = inner.trim();
     }
-    if s.starts_with('@') {
-        if let Some((_, mailbox)) = s.split_once(':') {
-            s = mailbox;
-        }
+    if s.starts_with('@')
+        && let Some((_, mailbox)) = s.split_once(':')
+    {
+        s = mailbox;
     }
     s
 }

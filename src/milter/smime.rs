@@ -324,9 +324,7 @@ pub const DECRYPTED_HEADER: &str = "X-Mailwarden-Decrypted";
 /// `None` when the cleartext is not a MIME entity with a Content-Type.
 fn replacement(clear: &[u8], authserv_id: &str, report: &Report) -> Option<Replacement> {
     let (values, split) = crate::smime::mime::first_header_values(clear, &REPLACED_HEADERS)?;
-    if values[0].is_none() {
-        return None;
-    }
+    values[0].as_ref()?;
     let headers: Vec<_> = REPLACED_HEADERS.into_iter().zip(values).collect();
     let key = report
         .decrypted

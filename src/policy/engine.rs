@@ -134,10 +134,10 @@ impl Policy {
         {
             return false;
         }
-        if let Some(want) = w.authenticated {
-            if facts.auth_user.is_some_and(|u| !u.is_empty()) != want {
-                return false;
-            }
+        if let Some(want) = w.authenticated
+            && facts.auth_user.is_some_and(|u| !u.is_empty()) != want
+        {
+            return false;
         }
         // Any instance of the header counts, as received or as a reader sees it (encoded
         // words decoded): a second Subject or an encoded tag must not step out of scope.
@@ -573,14 +573,14 @@ impl PolicySet {
                     None => {}
                 }
             }
-            if let Some(m) = first_hit {
-                if verdict.method.is_none() {
-                    verdict.policy = Some(p.name.clone());
-                    verdict.rule = Some(m.rule);
-                    verdict.method = Some(m.method);
-                    verdict.param = m.param;
-                    verdict.flags = Some(m.flags);
-                }
+            if let Some(m) = first_hit
+                && verdict.method.is_none()
+            {
+                verdict.policy = Some(p.name.clone());
+                verdict.rule = Some(m.rule);
+                verdict.method = Some(m.method);
+                verdict.param = m.param;
+                verdict.flags = Some(m.flags);
             }
         }
         verdict.would_refuse = would;

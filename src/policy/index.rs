@@ -66,8 +66,8 @@ impl FirstMatchIndex {
             let ord = i as u32;
             let patterns = keys(i);
             let mut filed = false;
-            for f in 0..2 {
-                if let Some(Pattern::Null) = patterns[f] {
+            for (f, &pattern) in patterns.iter().enumerate() {
+                if let Some(Pattern::Null) = pattern {
                     link(
                         &mut ix.next,
                         ix.fields[f].null.get_or_insert(Chain {
@@ -79,7 +79,7 @@ impl FirstMatchIndex {
                     filed = true;
                     break;
                 }
-                let Some((is_domain, key)) = hash_key(patterns[f]) else {
+                let Some((is_domain, key)) = hash_key(pattern) else {
                     continue;
                 };
                 let table = if is_domain {

@@ -145,23 +145,23 @@ pub fn decide(
         }
     };
     let after = compiled.len();
-    if let Some(prev) = before.filter(|&p| p > 0) {
-        if (after as f64) < opts.min_keep_ratio * prev as f64 {
-            if !force {
-                return keep(
-                    KeepCause::ShrinkGuard,
-                    format!(
-                        "shrink guard: {after} entries is less than {:.0} % of the previous {prev}; held back (confirm with `mailwarden reload --force`, or lower min_keep_ratio)",
-                        opts.min_keep_ratio * 100.0
-                    ),
-                    Some(after),
-                    problems,
-                );
-            }
-            note = Some(format!(
-                "shrink from {prev} to {after} entries applied by --force"
-            ));
+    if let Some(prev) = before.filter(|&p| p > 0)
+        && (after as f64) < opts.min_keep_ratio * prev as f64
+    {
+        if !force {
+            return keep(
+                KeepCause::ShrinkGuard,
+                format!(
+                    "shrink guard: {after} entries is less than {:.0} % of the previous {prev}; held back (confirm with `mailwarden reload --force`, or lower min_keep_ratio)",
+                    opts.min_keep_ratio * 100.0
+                ),
+                Some(after),
+                problems,
+            );
         }
+        note = Some(format!(
+            "shrink from {prev} to {after} entries applied by --force"
+        ));
     }
     Verdict::Apply {
         path: path.to_path_buf(),

@@ -562,6 +562,16 @@ impl crate::metrics::Gauges for Shared {
     }
 }
 
+/// The S/MIME engine when verification is on; errors name each file.
+fn load_smime(settings: &Settings) -> Result<Option<Arc<crate::smime::Engine>>, LoadError> {
+    if !settings.smime.verify {
+        return Ok(None);
+    }
+    crate::smime::Engine::load(&settings.smime.engine)
+        .map(|e| Some(Arc::new(e)))
+        .map_err(|errors| LoadError::Smime(Diagnostics(errors)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -574,14 +584,4 @@ mod tests {
         let leap = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(951_782_400);
         assert_eq!(rfc3339(leap), "2000-02-29T00:00:00Z");
     }
-}
-
-/// The S/MIME engine when verification is on; errors name each file.
-fn load_smime(settings: &Settings) -> Result<Option<Arc<crate::smime::Engine>>, LoadError> {
-    if !settings.smime.verify {
-        return Ok(None);
-    }
-    crate::smime::Engine::load(&settings.smime.engine)
-        .map(|e| Some(Arc::new(e)))
-        .map_err(|errors| LoadError::Smime(Diagnostics(errors)))
 }

@@ -365,9 +365,9 @@ fn bind_from(report: &mut Report) {
     if report.bound_layer.is_some() {
         return;
     }
-    if let Some(layer) = report.signatures.last_mut() {
-        if layer.outcome.result == SmimeResult::Pass {
-            layer.outcome = Outcome::from_reason(Reason::FromMismatch);
-        }
+    if let Some(layer) = report.signatures.last_mut()
+        && layer.outcome.result == SmimeResult::Pass
+    {
+        layer.outcome = Outcome::from_reason(Reason::FromMismatch);
     }
 }

@@ -90,8 +90,7 @@ pub(super) fn unwrap_key(
         entity_u_info: kari
             .ukm
             .as_ref()
-            .map(|u| OctetString::new(u.as_bytes()).ok())
-            .flatten(),
+            .and_then(|u| OctetString::new(u.as_bytes()).ok()),
         supp_pub_info: OctetString::new(((kek_len * 8) as u32).to_be_bytes().to_vec())
             .map_err(|_| unsupported("shared info"))?,
     }

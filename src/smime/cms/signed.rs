@@ -83,10 +83,10 @@ pub fn verify(sd: &SignedData, content: &[u8], v: &Verifier<'_>) -> Vec<SignerRe
             return vec![SignerReport::failed(Reason::Limit(Exceeded::Certificates))];
         }
         for choice in set.0.iter() {
-            if let CertificateChoices::Certificate(c) = choice {
-                if let Ok(der) = c.to_der() {
-                    certs.push((c.clone(), der));
-                }
+            if let CertificateChoices::Certificate(c) = choice
+                && let Ok(der) = c.to_der()
+            {
+                certs.push((c.clone(), der));
             }
         }
     }

@@ -364,15 +364,15 @@ pub enum KeyFileError {
 }
 
 fn parse_cert(bytes: &[u8]) -> Result<Certificate, KeyFileError> {
-    if let Ok(text) = std::str::from_utf8(bytes) {
-        if let Some(begin) = text.find("-----BEGIN CERTIFICATE-----") {
-            let (label, der) =
-                pem_rfc7468::decode_vec(text[begin..].as_bytes()).map_err(KeyFileError::Pem)?;
-            if label != "CERTIFICATE" {
-                return Err(KeyFileError::NotCertificateLabel(label.to_owned()));
-            }
-            return Certificate::from_der(&der).map_err(KeyFileError::NotCertificate);
+    if let Ok(text) = std::str::from_utf8(bytes)
+        && let Some(begin) = text.find("-----BEGIN CERTIFICATE-----")
+    {
+        let (label, der) =
+            pem_rfc7468::decode_vec(&text.as_bytes()[begin..]).map_err(KeyFileError::Pem)?;
+        if label != "CERTIFICATE" {
+            return Err(KeyFileError::NotCertificateLabel(label.to_owned()));
         }
+        return Certificate::from_der(&der).map_err(KeyFileError::NotCertificate);
     }
     Certificate::from_der(bytes).map_err(KeyFileError::NeitherPemNorDer)
 }

@@ -141,7 +141,7 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Crl>, (usize, String)> {
                 .find('\n')
                 .map(|e| end_marker + e + 1)
                 .unwrap_or(block.len());
-            let (label, der) = pem_rfc7468::decode_vec(block[..end].as_bytes())
+            let (label, der) = pem_rfc7468::decode_vec(&block.as_bytes()[..end])
                 .map_err(|e| (line, format!("PEM block {n}: {e}")))?;
             if label != "X509 CRL" {
                 return Err((

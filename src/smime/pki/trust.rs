@@ -350,10 +350,13 @@ fn parse_pem(path: &Path, text: &[u8]) -> Result<Vec<(Certificate, Vec<u8>)>, Ve
     }
 }
 
+/// Certificates with the DER bytes they were read from.
+type CertsWithDer = Vec<(Certificate, Vec<u8>)>;
+
 /// A Microsoft serialized certificate store: an 8-byte header (version 0, magic "CERT"),
 /// then elements `id: u32 LE, encoding: u32 LE, length: u32 LE, data`; certificates are
 /// element 0x20; element 0 with length 0 ends the store. `None`: not this format.
-fn parse_sst(bytes: &[u8]) -> Option<Result<Vec<(Certificate, Vec<u8>)>, TrustFileError>> {
+fn parse_sst(bytes: &[u8]) -> Option<Result<CertsWithDer, TrustFileError>> {
     if bytes.len() < 8 || bytes[0..4] != [0, 0, 0, 0] || &bytes[4..8] != b"CERT" {
         return None;
     }
