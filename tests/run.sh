@@ -33,6 +33,8 @@ command -v setpriv >/dev/null 2>&1 || need_pkgs+=(util-linux)
 # ldapmodify/ldapadd to change it under a running mailwarden.
 command -v slapd >/dev/null 2>&1 || [ -x /usr/sbin/slapd ] || need_pkgs+=(slapd)
 command -v ldapmodify >/dev/null 2>&1 || need_pkgs+=(ldap-utils)
+# ps, for the report `bounded` (below) prints when a test hangs.
+command -v ps >/dev/null 2>&1 || need_pkgs+=(procps)
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -48,7 +50,7 @@ if [ "${#need_pkgs[@]}" -gt 0 ]; then
 fi
 
 missing=()
-for tool in postfix postconf smtp-source swaks miltertest openssl certtool saslpasswd2 m4 unshare systemd-analyze man adduser setpriv dpkg-deb slapadd ldapmodify; do
+for tool in postfix postconf smtp-source swaks miltertest openssl certtool saslpasswd2 m4 unshare systemd-analyze man adduser setpriv dpkg-deb slapadd ldapmodify ps; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
