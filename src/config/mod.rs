@@ -554,7 +554,6 @@ impl Compiler<'_> {
             },
             usize::try_from(sm.max_message_size).unwrap_or(usize::MAX),
         );
-
         SmimeSettings {
             verify: sm
                 .verify

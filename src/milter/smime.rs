@@ -324,6 +324,7 @@ pub const DECRYPTED_HEADER: &str = "X-Mailwarden-Decrypted";
 /// `None` when the cleartext is not a MIME entity with a Content-Type.
 fn replacement(clear: &[u8], authserv_id: &str, report: &Report) -> Option<Replacement> {
     let (values, split) = crate::smime::mime::first_header_values(clear, &REPLACED_HEADERS)?;
+    // No Content-Type: not a MIME entity to put in the message's place.
     values[0].as_ref()?;
     let headers: Vec<_> = REPLACED_HEADERS.into_iter().zip(values).collect();
     let key = report

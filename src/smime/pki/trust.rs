@@ -26,6 +26,9 @@ const MAX_TRUST_FILE_BYTES: u64 = 64 << 20;
 /// Serialized store element id of an encoded certificate (CERT_CERT_PROP_ID... 0x20).
 const SST_CERT_ELEMENT: u32 = 0x20;
 
+/// Certificates with the DER bytes they were read from.
+pub type CertsWithDer = Vec<(Certificate, Vec<u8>)>;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
     /// Self-signed: anchor; otherwise intermediate.
@@ -108,7 +111,7 @@ impl TrustStore {
     }
 
     /// Adds certificates; a duplicate (same SHA-256 over the DER) is kept once.
-    pub fn add(&mut self, certs: Vec<(Certificate, Vec<u8>)>, role: Role, source: &Path) {
+    pub fn add(&mut self, certs: CertsWithDer, role: Role, source: &Path) {
         for (cert, der) in certs {
             let sha256: [u8; 32] = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &der)
                 .as_ref()
@@ -199,7 +202,7 @@ pub fn load(sources: &[TrustSource]) -> Result<TrustStore, Vec<Diagnostic>> {
     }
 }
 
-fn read_file(path: &Path) -> Result<Vec<(Certificate, Vec<u8>)>, Vec<Diagnostic>> {
+fn read_file(path: &Path) -> Result<CertsWithDer, Vec<Diagnostic>> {
     let one = |msg: String| vec![Diagnostic::new(path, 0, msg)];
     let len = std::fs::metadata(path)
         .map_err(|e| one(format!("cannot read: {e}")))?
@@ -212,10 +215,7 @@ fn read_file(path: &Path) -> Result<Vec<(Certificate, Vec<u8>)>, Vec<Diagnostic>
 }
 
 /// Recognises the container by its content.
-pub fn parse_bytes(
-    path: &Path,
-    bytes: &[u8],
-) -> Result<Vec<(Certificate, Vec<u8>)>, Vec<Diagnostic>> {
+pub fn parse_bytes(path: &Path, bytes: &[u8]) -> Result<CertsWithDer, Vec<Diagnostic>> {
     let trimmed = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let text_start = trimmed
         .iter()
@@ -260,14 +260,14 @@ pub enum TrustFileError {
 }
 
 /// DER: a certificate, or a PKCS#7 SignedData (certs-only bundle).
-fn parse_der(der: &[u8]) -> Result<Vec<(Certificate, Vec<u8>)>, TrustFileError> {
+fn parse_der(der: &[u8]) -> Result<CertsWithDer, TrustFileError> {
     if let Ok(cert) = Certificate::from_der(der) {
         return Ok(vec![(cert, der.to_vec())]);
     }
     pkcs7_certs(der).map_err(|e| TrustFileError::Unrecognised(Box::new(e)))
 }
 
-fn pkcs7_certs(der: &[u8]) -> Result<Vec<(Certificate, Vec<u8>)>, TrustFileError> {
+fn pkcs7_certs(der: &[u8]) -> Result<CertsWithDer, TrustFileError> {
     let ci = ContentInfo::from_der(der).map_err(TrustFileError::NotPkcs7)?;
     if ci.content_type != ID_SIGNED_DATA {
         return Err(TrustFileError::NotSignedData(ci.content_type));
@@ -290,7 +290,7 @@ fn pkcs7_certs(der: &[u8]) -> Result<Vec<(Certificate, Vec<u8>)>, TrustFileError
 }
 
 /// PEM: every block, numbered from 1 in messages.
-fn parse_pem(path: &Path, text: &[u8]) -> Result<Vec<(Certificate, Vec<u8>)>, Vec<Diagnostic>> {
+fn parse_pem(path: &Path, text: &[u8]) -> Result<CertsWithDer, Vec<Diagnostic>> {
     let mut out = Vec::new();
     let mut errors = Vec::new();
     let mut rest = text;
@@ -349,9 +349,6 @@ fn parse_pem(path: &Path, text: &[u8]) -> Result<Vec<(Certificate, Vec<u8>)>, Ve
         Err(errors)
     }
 }
-
-/// Certificates with the DER bytes they were read from.
-type CertsWithDer = Vec<(Certificate, Vec<u8>)>;
 
 /// A Microsoft serialized certificate store: an 8-byte header (version 0, magic "CERT"),
 /// then elements `id: u32 LE, encoding: u32 LE, length: u32 LE, data`; certificates are
