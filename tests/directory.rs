@@ -702,7 +702,7 @@ async fn an_outage_serves_cached_answers_and_tempfails_the_rest() {
     // Frozen: the lookup gives up within timeout_ms (700 ms), then recovers.
     ldap.resume_serving();
     assert_passes(m.port, "<user1@example.org>").await;
-    ldap.signal(nix::sys::signal::Signal::SIGSTOP);
+    ldap.freeze();
     let mark = m.log_len();
     // (The outer bound only keeps a broken build from hanging the suite.)
     let s = tokio::time::timeout(
@@ -710,9 +710,9 @@ async fn an_outage_serves_cached_answers_and_tempfails_the_rest() {
         mail_status(m.port, "<user2@example.org>"),
     )
     .await;
-    ldap.signal(nix::sys::signal::Signal::SIGCONT);
+    ldap.thaw();
     let s = s.expect("the lookup never gave up");
-    assert!(is_tempfail(&s), "{s:?}");
+    assert!(is_tempfail(&s), "{s:?}\n{}", m.logs());
     m.wait_log_after(mark, "no answer within 700 ms", Duration::from_secs(5));
     assert_passes(m.port, "<user2@example.org>").await;
 }
@@ -843,11 +843,11 @@ fn through_postfix_members_pass_others_are_refused_and_outages_tempfail() {
     // (700 ms) answers 451 4.3.0, long before Postfix's milter timeout would (451 4.7.1),
     // and the next lookup goes to the other server.
     primary.resume_serving();
-    secondary.signal(nix::sys::signal::Signal::SIGSTOP);
+    secondary.freeze();
     let r = smtp_mail_from(&pf, "user4@example.org");
     let again = smtp_mail_from(&pf, "user4@example.org");
-    secondary.signal(nix::sys::signal::Signal::SIGCONT);
-    assert_eq!(r.code, 451, "{r}");
+    secondary.thaw();
+    assert_eq!(r.code, 451, "{r}\n{}", m.logs());
     assert!(r.text().contains("4.3.0"), "{r}");
     assert_eq!(again.code, 250, "{again}\n{}", m.logs());
 
