@@ -161,3 +161,18 @@ fn a_frozen_slapd_answers_nothing_until_thawed() {
         read_search_done(&mut s, 2).expect("slapd answers after the thaw");
     }
 }
+
+/// A slapd restarted on its port finds it taken (another test's server got it while this
+/// one was stopped): the test fails there, rather than going on against a server that is
+/// not its own and that `freeze` cannot stop.
+#[test]
+fn a_slapd_whose_port_was_taken_does_not_pass_for_started() {
+    let mut ldap = common::slapd::Slapd::start("");
+    ldap.stop();
+    let squatter = std::net::TcpListener::bind(("127.0.0.1", ldap.port)).unwrap();
+    let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| ldap.resume_serving()))
+        .expect_err("resume_serving returned while another listener held the port");
+    let text = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(text.contains("slapd did not start"), "{text}");
+    drop(squatter);
+}

@@ -132,12 +132,21 @@ impl Slapd {
             .stderr(log)
             .spawn()
             .expect("start slapd (tests/run.sh installs it)");
+        let pid = child.id();
         self.child = Some(child);
+        // Our slapd, not whatever took a port while it was stopped: a server that answers
+        // on the port could be another test's, and ours then exits with "address in use".
         let deadline = Instant::now() + Duration::from_secs(15);
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+        while !(listens_on(pid, self.port) && listens_on(pid, self.tls_port)) {
+            let exited = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten());
             assert!(
-                Instant::now() < deadline,
-                "slapd did not start: {}",
+                exited.is_none() && Instant::now() < deadline,
+                "slapd did not start on ports {} and {} ({exited:?}): {}",
+                self.port,
+                self.tls_port,
                 self.log()
             );
             std::thread::sleep(Duration::from_millis(50));
@@ -250,6 +259,28 @@ impl Drop for Slapd {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// Whether process `pid` holds the socket listening on 127.0.0.1:`port` (from
+/// `/proc/net/tcp` and the process's file descriptors).
+fn listens_on(pid: u32, port: u16) -> bool {
+    let local = format!("0100007F:{port:04X}");
+    let Ok(table) = std::fs::read_to_string("/proc/net/tcp") else {
+        return false;
+    };
+    // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+    let inodes: Vec<String> = table
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .filter(|f| f.len() > 9 && f[1] == local && f[3] == "0A")
+        .map(|f| format!("socket:[{}]", f[9]))
+        .collect();
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return false;
+    };
+    fds.filter_map(|fd| std::fs::read_link(fd.ok()?.path()).ok())
+        .any(|target| inodes.iter().any(|i| target.as_os_str() == i.as_str()))
 }
 
 /// The state letter (`R`, `S`, `T` for stopped, ...) of each thread of process `pid`, from
