@@ -323,8 +323,9 @@ fn serve(config: Option<PathBuf>, listen: Option<ListenAddr>, verbose: u8, quiet
     }
 }
 
-/// `check`: connect and bind to every directory, and run each `[[sync]]` filter once
-/// (asking for one entry). Prints `ok:` lines; returns false after printing a problem.
+/// `check`: connect and bind to every directory, and run each `[[sync]]` filter and each
+/// real-time lookup filter once (asking for one entry). Prints `ok:` lines; returns false
+/// after printing a problem.
 fn probe_directories(settings: &Settings) -> bool {
     use crate::directory::Client;
     if settings.directories.is_empty() {
@@ -373,6 +374,7 @@ fn probe_directories(settings: &Settings) -> bool {
                     }
                 }
             }
+            ok &= probe_lookups(settings, &client, &mut ldap, &shown).await;
             let _ = ldap.unbind().await;
             Ok(())
         });
@@ -382,6 +384,44 @@ fn probe_directories(settings: &Settings) -> bool {
                 dir.line
             );
             ok = false;
+        }
+    }
+    ok
+}
+
+/// `check`: each real-time lookup of the policies on `client`'s directory, run once with
+/// its placeholders filled by [`PROBE_ADDRESS`](crate::policy::lookup::PROBE_ADDRESS).
+async fn probe_lookups(
+    settings: &Settings,
+    client: &crate::directory::Client,
+    ldap: &mut ldap3::Ldap,
+    shown: &str,
+) -> bool {
+    let dir = client.spec();
+    let mut ok = true;
+    for p in &settings.policies {
+        let lookups = (p.sender_directory.iter().map(|q| ("sender_allowlist", q)))
+            .chain(p.access_directory.iter().map(|q| ("access_rules", q)));
+        for (key, q) in lookups.filter(|(_, q)| *q.directory == *dir.name) {
+            let filter = q.probe_filter();
+            match client.probe(ldap, &dir.base, &filter).await {
+                Ok(n) => say!(
+                    "ok: policy {}: {key} lookup {filter} runs ({})",
+                    p.name,
+                    if n == 0 {
+                        "no entry matches, as expected"
+                    } else {
+                        "an entry matches the probe address"
+                    }
+                ),
+                Err(e) => {
+                    eprintln!(
+                        "mailwarden: {shown}:{}: policy {}: {key}: {e}",
+                        q.line, p.name
+                    );
+                    ok = false;
+                }
+            }
         }
     }
     ok

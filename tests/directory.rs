@@ -453,7 +453,16 @@ fn check_connects_binds_and_runs_each_filter_once_unless_offline() {
     let mut ldap = Slapd::start(&group_ldif(3));
     let fx = Fixture::new();
     let bad = "[[sync]]\nname = \"typo\"\ndirectory = \"corp\"\nfilter = \"(mail=a\\\\zz)\"\noutput = \"t.txt\"\nline = \"{mail}\"\n";
-    let cfg = settings(&fx, &ldap, &[ldap.url()], "none", SENDERS_SYNC);
+    let lookups = "[[policy]]\nname = \"d\"\n\
+        sender_allowlist = [{ directory = \"corp\", filter = \"(&(mail={address})(businessCategory=secure))\" }]\n\
+        access_rules = [{ directory = \"corp\", filter = \"(mail={recipient})\", rule = \"* {recipient} <sms> {mobile} 0\" }]\n";
+    let cfg = settings(
+        &fx,
+        &ldap,
+        &[ldap.url()],
+        "none",
+        &format!("{SENDERS_SYNC}\n{lookups}"),
+    );
     let (code, out, err) = run(&["check", "-c", cfg.to_str().unwrap()]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(
@@ -462,6 +471,16 @@ fn check_connects_binds_and_runs_each_filter_once_unless_offline() {
     );
     assert!(
         out.contains("ok: sync senders: filter (businessCategory=secure) runs (entries match)"),
+        "{out}"
+    );
+    // Real-time lookups run once with the probe address, which no entry has.
+    assert!(
+        out.contains(
+            "ok: policy d: sender_allowlist lookup \
+             (&(mail=probe@example.invalid)(businessCategory=secure)) runs (no entry matches, as expected)"
+        ) && out.contains(
+            "ok: policy d: access_rules lookup (mail=probe@example.invalid) runs (no entry matches, as expected)"
+        ),
         "{out}"
     );
 
@@ -473,6 +492,23 @@ fn check_connects_binds_and_runs_each_filter_once_unless_offline() {
     assert!(
         err.contains(&format!(
             "{}:{sync_line}: sync typo: directory corp: search (mail=a\\zz)",
+            cfg.display()
+        )),
+        "{err}"
+    );
+
+    // A lookup filter the server cannot run names its settings line too.
+    let text = text
+        + "\n[[policy]]\nname = \"typo-lookup\"\n\
+        sender_allowlist = [\n  { directory = \"corp\", filter = \"(&(mail={address})(cn=a\\\\zz))\" },\n]\n";
+    let lookup_line = text.lines().count() - 1;
+    std::fs::write(&cfg, &text).unwrap();
+    let (code, _, err) = run(&["check", "-c", cfg.to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(&format!(
+            "{}:{lookup_line}: policy typo-lookup: sender_allowlist: directory corp: \
+             search (&(mail=probe@example.invalid)(cn=a\\zz))",
             cfg.display()
         )),
         "{err}"

@@ -129,7 +129,9 @@ impl Compiler<'_> {
             }
             if let Some(filter) = filter {
                 out.push(Arc::new(
-                    DirectoryQuery::new(&d.directory, filter, rule).after_files(files_before),
+                    DirectoryQuery::new(&d.directory, filter, rule)
+                        .after_files(files_before)
+                        .at_line(line),
                 ));
             }
         }

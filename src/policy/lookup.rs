@@ -31,7 +31,13 @@ pub struct DirectoryQuery {
     /// How many rule files its list names before it: it is asked after those and before
     /// the rest, in the order the settings give.
     pub files_before: usize,
+    /// Settings line that names it, for `mailwarden check` (0: not from settings).
+    pub line: usize,
 }
+
+/// The value `mailwarden check` puts in every placeholder of a lookup's filter: an
+/// address no directory holds (`.invalid`, RFC 2606).
+pub const PROBE_ADDRESS: &str = "probe@example.invalid";
 
 /// An access-rule match, owned (a directory's rules live only as long as the lookup).
 #[derive(Debug, Clone)]
@@ -77,7 +83,20 @@ impl DirectoryQuery {
                 line: 0,
             },
             files_before: 0,
+            line: 0,
         }
+    }
+
+    /// The same query, named by settings line `line`.
+    pub fn at_line(self, line: usize) -> Self {
+        Self { line, ..self }
+    }
+
+    /// The filter `mailwarden check` runs: [`PROBE_ADDRESS`] in every placeholder.
+    pub fn probe_filter(&self) -> String {
+        self.filter
+            .render(|_| Some(PROBE_ADDRESS), escape_filter_value)
+            .unwrap_or_default()
     }
 
     /// The same query, standing after `n` rule files of its list.
