@@ -353,7 +353,8 @@ fn bad_sync_settings_name_the_line() {
     let cfg = fx.write(
         "mailwarden.toml",
         "[directory.corp]\nurls = [\"ldaps://127.0.0.1:1\"]\ntls = \"starttls\"\nbase = \"dc=x\"\n\n\
-         [[sync]]\nname = \"s\"\ndirectory = \"nope\"\nfilter = \"mail=*\"\noutput = \"o.txt\"\nline = \"{mail\"\n",
+         [[sync]]\nname = \"s\"\ndirectory = \"nope\"\nfilter = \"mail=*\"\noutput = \"o.txt\"\nline = \"{mail\"\n\n\
+         [[sync]]\nname = \"t\"\ndirectory = \"corp\"\nfilter = \"(mail=a\\\\zz)\"\noutput = \"t.txt\"\nline = \"{mail}\"\n",
     );
     let (code, _, err) = run(&["check", "-c", cfg.to_str().unwrap()]);
     assert_ne!(code, 0);
@@ -376,6 +377,13 @@ fn bad_sync_settings_name_the_line() {
     );
     assert!(
         err.contains(&format!("{p}:7: sync \"s\": line \"{{mail\": unclosed")),
+        "{err}"
+    );
+    // Found on load, not by the first search that fails.
+    assert!(
+        err.contains(&format!(
+            "{p}:14: sync \"t\": filter \"(mail=a\\\\zz)\" is not a valid LDAP filter"
+        )),
         "{err}"
     );
 }
@@ -452,7 +460,12 @@ async fn the_daemon_applies_each_version_sync_writes_exactly_once() {
 fn check_connects_binds_and_runs_each_filter_once_unless_offline() {
     let mut ldap = Slapd::start(&group_ldif(3));
     let fx = Fixture::new();
-    let bad = "[[sync]]\nname = \"typo\"\ndirectory = \"corp\"\nfilter = \"(mail=a\\\\zz)\"\noutput = \"t.txt\"\nline = \"{mail}\"\n";
+    // A base the server does not hold: the client can send the search, the server refuses it.
+    let bad = format!(
+        "[[sync]]\nname = \"typo\"\ndirectory = \"corp\"\nbase = \"ou=nowhere,{}\"\n\
+         filter = \"(mail=a)\"\noutput = \"t.txt\"\nline = \"{{mail}}\"\n",
+        slapd::SUFFIX
+    );
     let lookups = "[[policy]]\nname = \"d\"\n\
         sender_allowlist = [{ directory = \"corp\", filter = \"(&(mail={address})(businessCategory=secure))\" }]\n\
         access_rules = [{ directory = \"corp\", filter = \"(mail={recipient})\", rule = \"* {recipient} <sms> {mobile} 0\" }]\n";
@@ -491,28 +504,34 @@ fn check_connects_binds_and_runs_each_filter_once_unless_offline() {
     assert_eq!(code, 1, "{err}");
     assert!(
         err.contains(&format!(
-            "{}:{sync_line}: sync typo: directory corp: search (mail=a\\zz)",
-            cfg.display()
+            "{}:{sync_line}: sync typo: directory corp: search (mail=a) under \"ou=nowhere,{}\" failed",
+            cfg.display(),
+            slapd::SUFFIX
         )),
         "{err}"
     );
 
-    // A lookup filter the server cannot run names its settings line too.
-    let text = text
-        + "\n[[policy]]\nname = \"typo-lookup\"\n\
-        sender_allowlist = [\n  { directory = \"corp\", filter = \"(&(mail={address})(cn=a\\\\zz))\" },\n]\n";
-    let lookup_line = text.lines().count() - 1;
-    std::fs::write(&cfg, &text).unwrap();
+    // The same for a real-time lookup: the directory's own base is wrong.
+    let base = format!("base = \"ou=people,{}\"", slapd::SUFFIX);
+    assert!(text.contains(&base));
+    let nowhere = format!("base = \"ou=nowhere,{}\"", slapd::SUFFIX);
+    std::fs::write(&cfg, text.replace(&base, &nowhere)).unwrap();
+    let lookup_line = text
+        .lines()
+        .position(|l| l.starts_with("sender_allowlist"))
+        .unwrap()
+        + 1;
     let (code, _, err) = run(&["check", "-c", cfg.to_str().unwrap()]);
     assert_eq!(code, 1, "{err}");
     assert!(
         err.contains(&format!(
-            "{}:{lookup_line}: policy typo-lookup: sender_allowlist: directory corp: \
-             search (&(mail=probe@example.invalid)(cn=a\\zz))",
+            "{}:{lookup_line}: policy d: sender_allowlist: directory corp: \
+             search (&(mail=probe@example.invalid)(businessCategory=secure)) under \"ou=nowhere,",
             cfg.display()
         )),
         "{err}"
     );
+    std::fs::write(&cfg, format!("{text}\n{bad}")).unwrap();
 
     ldap.stop();
     let (code, _, err) = run(&["check", "-c", cfg.to_str().unwrap()]);
@@ -759,7 +778,7 @@ fn bad_directory_lookups_in_a_policy_name_the_line() {
     let cfg = fx.write(
         "mailwarden.toml",
         "[directory.corp]\nurls = [\"ldap://127.0.0.1:1\"]\ntls = \"none\"\nbase = \"dc=x\"\n\n\
-         [[policy]]\nname = \"p\"\nsender_allowlist = [\n  { directory = \"corp\", filter = \"(mail={recipient})\" },\n  { directory = \"nope\", filter = \"(mail={address})\" },\n]\n\
+         [[policy]]\nname = \"p\"\nsender_allowlist = [\n  { directory = \"corp\", filter = \"(mail={recipient})\" },\n  { directory = \"nope\", filter = \"(mail={address})\" },\n  { directory = \"corp\", filter = \"(&(mail={address})(cn=a\\\\zz))\" },\n]\n\
          access_rules = [{ directory = \"corp\", filter = \"(mail={recipient})\", rule = \"* {recipient} sms\" }]\n",
     );
     let (code, _, err) = run(&["check", "--offline", "-c", cfg.to_str().unwrap()]);
@@ -777,7 +796,13 @@ fn bad_directory_lookups_in_a_policy_name_the_line() {
     );
     assert!(
         err.contains(&format!(
-            "{p}:12: access_rules: rule \"* {{recipient}} sms\" does not make a valid rule line"
+            "{p}:11: sender_allowlist: filter \"(&(mail={{address}})(cn=a\\\\zz))\" is not a valid LDAP filter"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "{p}:13: access_rules: rule \"* {{recipient}} sms\" does not make a valid rule line"
         )),
         "{err}"
     );

@@ -9,9 +9,11 @@ use toml::Spanned;
 use super::Compiler;
 use super::model::{RawDirectory, RawSync};
 use crate::directory::spec::{DirectorySpec, SyncSpec, Tls};
-use crate::directory::template::Template;
-use crate::directory::template::filter_is_well_formed;
+use crate::directory::template::{
+    Template, escape_filter_value, filter_is_well_formed, filter_parses,
+};
 use crate::policy::DirectoryQuery;
+use crate::policy::lookup::PROBE_ADDRESS;
 use crate::policy::ruleset::resolve_path;
 
 /// Default `timeout_ms`: per connection attempt and per operation.
@@ -23,6 +25,13 @@ pub const DEFAULT_MAX_STALE: u64 = 900;
 pub const DEFAULT_MAX_ENTRIES: usize = 100_000;
 /// Default `page_size`: below Active Directory's MaxPageSize of 1,000.
 pub const DEFAULT_PAGE_SIZE: i32 = 500;
+
+/// The error for a filter of the right shape that cannot be encoded (a bad escape).
+fn not_a_filter(what: &str, filter: &str) -> String {
+    format!(
+        "{what}: filter {filter:?} is not a valid LDAP filter (RFC 4515: write a literal \\ * ( ) as \\5c \\2a \\28 \\29)"
+    )
+}
 
 impl Compiler<'_> {
     /// The directory lookups of a policy list (`sender_allowlist` or `access_rules`).
@@ -74,6 +83,11 @@ impl Compiler<'_> {
                         );
                     } else if t.names().is_empty() {
                         self.err(line, format!("{key}: filter {:?} has no {{{}}}: every address would get the same answer", d.filter, allowed[0]));
+                    } else if !t
+                        .render(|_| Some(PROBE_ADDRESS), escape_filter_value)
+                        .is_some_and(|f| filter_parses(&f))
+                    {
+                        self.err(line, not_a_filter(key, &d.filter));
                     }
                     Some(t)
                 }
@@ -238,6 +252,8 @@ impl Compiler<'_> {
                 self.err(line, format!("sync {name:?}: filter {:?} is not one parenthesised LDAP filter (RFC 4515)", s.filter));
             } else if s.filter.contains('{') {
                 self.err(line, format!("sync {name:?}: filter has a placeholder, but a sync has no value to put there"));
+            } else if !filter_parses(&s.filter) {
+                self.err(line, not_a_filter(&format!("sync {name:?}"), &s.filter));
             }
             let template = match Template::parse(&s.line) {
                 Ok(t) if t.names().is_empty() => {

@@ -143,6 +143,13 @@ pub fn filter_is_well_formed(filter: &str) -> bool {
     depth == 0 && filter.starts_with('(') && filter.ends_with(')')
 }
 
+/// Whether the client can encode `filter` (RFC 4515, as ldap3 parses it). A bad escape
+/// such as `\zz` passes the shape check but fails every search, which marks the directory
+/// down; this finds it when the settings are loaded.
+pub fn filter_parses(filter: &str) -> bool {
+    ldap3::parse_filter(filter).is_ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,5 +215,29 @@ mod tests {
         assert!(!filter_is_well_formed("(mail=a"));
         assert!(!filter_is_well_formed("(a=b))("));
         assert!(!filter_is_well_formed("(a=b)(c=d)"));
+    }
+
+    #[test]
+    fn filters_the_client_cannot_encode_are_found() {
+        for good in [
+            "(mail=a@b.example)",
+            "(&(mail=x\\2a\\29)(objectClass=person))",
+            "(memberOf:1.2.840.113556.1.4.1941:=CN=Secure Senders,OU=AADDC Users,DC=x,DC=com)",
+            "(&(objectClass=person)(mobile=*)(!(mail=*@example.invalid)))",
+            "(mail={address})",
+        ] {
+            assert!(filter_parses(good), "{good}");
+        }
+        // The shape is right, the escape is not.
+        assert!(filter_is_well_formed("(mail=a\\zz)"));
+        for bad in ["(mail=a\\zz)", "(=a)", "(mail=a\\2)", "(mail=a)(b=c)"] {
+            assert!(!filter_parses(bad), "{bad}");
+        }
+        // Every escaped value parses, whatever the address.
+        let t = Template::parse("(&(mail={address})(x=y))").unwrap();
+        for v in ["*)(mail=*", "a\\b\0c", "ä b", "((((", "\\zz"] {
+            let f = t.render(|_| Some(v), escape_filter_value).unwrap();
+            assert!(filter_parses(&f), "{f}");
+        }
     }
 }
