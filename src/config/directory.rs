@@ -9,11 +9,9 @@ use toml::Spanned;
 use super::Compiler;
 use super::model::{RawDirectory, RawSync};
 use crate::directory::spec::{DirectorySpec, SyncSpec, Tls};
-use crate::directory::template::{
-    Template, escape_filter_value, filter_is_well_formed, filter_parses,
-};
+use crate::directory::template::{Template, filter_is_well_formed, filter_parses};
 use crate::policy::DirectoryQuery;
-use crate::policy::lookup::PROBE_ADDRESS;
+use crate::policy::lookup::probe_filter;
 use crate::policy::ruleset::resolve_path;
 
 /// Default `timeout_ms`: per connection attempt and per operation.
@@ -83,10 +81,7 @@ impl Compiler<'_> {
                         );
                     } else if t.names().is_empty() {
                         self.err(line, format!("{key}: filter {:?} has no {{{}}}: every address would get the same answer", d.filter, allowed[0]));
-                    } else if !t
-                        .render(|_| Some(PROBE_ADDRESS), escape_filter_value)
-                        .is_some_and(|f| filter_parses(&f))
-                    {
+                    } else if !filter_parses(&probe_filter(&t)) {
                         self.err(line, not_a_filter(key, &d.filter));
                     }
                     Some(t)

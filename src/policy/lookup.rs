@@ -39,6 +39,13 @@ pub struct DirectoryQuery {
 /// address no directory holds (`.invalid`, RFC 2606).
 pub const PROBE_ADDRESS: &str = "probe@example.invalid";
 
+/// `filter` with [`PROBE_ADDRESS`] in every placeholder, escaped as a lookup escapes.
+pub fn probe_filter(filter: &Template) -> String {
+    filter
+        .render(|_| Some(PROBE_ADDRESS), escape_filter_value)
+        .unwrap_or_default()
+}
+
 /// An access-rule match, owned (a directory's rules live only as long as the lookup).
 #[derive(Debug, Clone)]
 pub struct RuleHit {
@@ -94,9 +101,7 @@ impl DirectoryQuery {
 
     /// The filter `mailwarden check` runs: [`PROBE_ADDRESS`] in every placeholder.
     pub fn probe_filter(&self) -> String {
-        self.filter
-            .render(|_| Some(PROBE_ADDRESS), escape_filter_value)
-            .unwrap_or_default()
+        probe_filter(&self.filter)
     }
 
     /// The same query, standing after `n` rule files of its list.
